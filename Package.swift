@@ -1,0 +1,23 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Cortado",
+    products: [
+        .library(name: "Cortado", targets: ["Cortado"]),
+        .executable(name: "cortado", targets: ["cortado"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "Cortado", dependencies: ["CBLAS", "CHDF5"]),
+        .executableTarget(name: "cortado", dependencies: [
+            "Cortado",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "CBLAS", "CHDF5"]),
+    ]
+)

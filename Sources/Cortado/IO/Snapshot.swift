@@ -1,0 +1,172 @@
+import Foundation
+
+/// Weights and solver state in Caffe's HDF5 layout, written atomically (temporary file beside
+/// the target, flushed, then rename(2)), so a kill mid-write leaves the previous file whole.
+public enum Snapshot {
+    // MARK: weights
+
+    /// `data/<layer name>/<i>` for every parameter a layer owns; every layer gets a group.
+    public static func saveWeights(_ net: Net, to path: String) throws {
+        try atomicWrite(path) { file in
+            try file.createGroup("data")
+            var owned: Set<ObjectIdentifier> = []
+            for layer in net.layers {
+                let group = "data/\(layer.name)"
+                try file.createGroup(group)
+                for (j, b) in layer.blobs.enumerated() where owned.insert(ObjectIdentifier(b)).inserted {
+                    try file.write("\(group)/\(j)", shape: b.shape, floats: b.data)
+                }
+            }
+        }
+    }
+
+    /// Copies weights by layer name from an HDF5 caffemodel (Caffe's CopyTrainedLayersFromHDF5).
+    /// Layers the file lacks keep their fillers and are returned; a blob whose shape does not
+    /// fit is an error that names the layer and both shapes.
+    @discardableResult
+    public static func loadWeights(_ net: Net, from path: String) throws -> (missing: [String], ignored: [String]) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CortadoError("cannot open weights file \(path): no such file")
+        }
+        guard HDF5File.isHDF5(path) else {
+            throw CortadoError("\(path) is not an HDF5 caffemodel (it may be truncated, or a binary .caffemodel, which Cortado cannot read yet; convert it with Caffe's HDF5 snapshot format)")
+        }
+        let file = try HDF5File.open(path)
+        guard file.exists("data") else {
+            throw CortadoError("\(path) has no \"data\" group, so it is not a Caffe weights file (a .solverstate.h5 is loaded with --snapshot)")
+        }
+        var missing: [String] = []
+        var matched: Set<String> = []
+        for layer in net.layers where !layer.blobs.isEmpty {
+            let group = "data/\(layer.name)"
+            guard file.exists(group), file.isGroup(group) else { missing.append(layer.name); continue }
+            matched.insert(layer.name)
+            let stored = try file.children(group).filter { Int($0) != nil }
+            guard stored.count <= layer.blobs.count else {
+                throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(stored.count), the net has \(layer.blobs.count)")
+            }
+            for (j, blob) in layer.blobs.enumerated() {
+                let name = "\(group)/\(j)"
+                guard file.exists(name) else {
+                    if isShared(net, layer, j) { continue }
+                    throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j)")
+                }
+                let shape = try file.shape(name)
+                guard shape == blob.shape else {
+                    throw CortadoError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(shape)); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
+                }
+                try file.readFloats(name, into: blob.data, count: blob.count)
+            }
+        }
+        let ignored = try file.children("data").filter { top in
+            !matched.contains(where: { $0 == top || $0.hasPrefix(top + "/") }) && net.layer(named: top) == nil
+        }
+        return (missing, ignored)
+    }
+
+    static func isShared(_ net: Net, _ layer: Layer, _ j: Int) -> Bool {
+        guard let layerID = net.layers.firstIndex(where: { $0 === layer }),
+              let k = net.paramLayerIndices.firstIndex(where: { $0.layer == layerID && $0.index == j }) else { return false }
+        return net.paramOwners[k] != nil
+    }
+
+    static func shapeText(_ s: [Int]) -> String {
+        s.map(String.init).joined(separator: " ") + " (\(s.reduce(1, *)))"
+    }
+
+    // MARK: solver state
+
+    /// Caffe's datasets (`iter`, `learned_net`, `current_step`, `history/<i>`) plus Cortado's
+    /// own under `cortado/` (data positions and random streams), which Caffe ignores.
+    static func saveState(_ solver: Solver, to path: String, learnedNet: String) throws {
+        try atomicWrite(path) { file in
+            try file.write("iter", int: solver.iter)
+            try file.write("learned_net", string: learnedNet)
+            try file.write("current_step", int: solver.currentStep)
+            try file.createGroup("history")
+            for (i, h) in solver.history.enumerated() {
+                try file.write("history/\(i)", shape: h.shape, floats: h.data)
+            }
+            for (key, net) in solver.statefulNets {
+                for layer in net.layers {
+                    let state = layer.saveState()
+                    if !state.isEmpty { try file.write("cortado/\(key)/\(escape(layer.name))", int64s: state) }
+                }
+            }
+        }
+    }
+
+    static func loadState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
+        let file = try HDF5File.open(path)
+        guard file.exists("iter"), file.exists("history") else {
+            throw CortadoError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
+        }
+        let iter = try file.readInt("iter")
+        let step = file.exists("current_step") ? try file.readInt("current_step") : 0
+        let stored = try file.children("history").compactMap { Int($0) }.count
+        guard stored == solver.history.count else {
+            throw CortadoError("\(path) holds \(stored) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
+        }
+        for (i, h) in solver.history.enumerated() {
+            let shape = try file.shape("history/\(i)")
+            guard shape.reduce(1, *) == h.count else {
+                throw CortadoError("history blob \(i) in \(path) has shape \(shape), but the parameter has shape \(h.shape)")
+            }
+            try file.readFloats("history/\(i)", into: h.data, count: h.count)
+        }
+        if file.exists("learned_net") {
+            let weights = try locate(try file.readString("learned_net"), besides: path)
+            Log.info("Restoring weights from \(weights)", "solver")
+            try loadWeights(solver.net, from: weights)
+        }
+        for (key, net) in solver.statefulNets {
+            for layer in net.layers {
+                let name = "cortado/\(key)/\(escape(layer.name))"
+                if file.exists(name) { try layer.restoreState(try file.readInt64s(name)) }
+            }
+        }
+        return (iter, step)
+    }
+
+    /// The weights file named in a solverstate: as stored, else beside the solverstate
+    /// (Caffe only tries the stored path, which breaks when a run directory moves).
+    static func locate(_ stored: String, besides statePath: String) throws -> String {
+        if FileManager.default.fileExists(atPath: stored) { return stored }
+        let beside = URL(fileURLWithPath: statePath).deletingLastPathComponent()
+            .appendingPathComponent(URL(fileURLWithPath: stored).lastPathComponent).path
+        if FileManager.default.fileExists(atPath: beside) { return beside }
+        throw CortadoError("the solver state names weights file \(stored), which is missing (also looked for \(beside))")
+    }
+
+    /// Layer names may hold '/', which HDF5 reads as a path; escape it in Cortado's own keys.
+    static func escape(_ name: String) -> String {
+        name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
+
+    // MARK: atomic write
+
+    static func atomicWrite(_ path: String, _ body: (HDF5File) throws -> Void) throws {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw CortadoError("cannot create the snapshot folder \(dir): \(error.localizedDescription)")
+            }
+        }
+        let temp = path + ".tmp-\(getpid())"
+        do {
+            let file = try HDF5File.create(temp)
+            try body(file)
+            try file.flush()
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        // The HDF5File is closed here (deinit); fsync then rename makes it visible whole.
+        let fd = open(temp, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+        guard rename(temp, path) == 0 else {
+            unlink(temp)
+            throw CortadoError("cannot move the snapshot into place at \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

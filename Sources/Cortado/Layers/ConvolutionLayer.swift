@@ -1,0 +1,207 @@
+/// Convolution over the two spatial axes after `axis`: im2col + one sgemm per group over a
+/// chunk of images side by side (one large product instead of one small product per image).
+/// Weights [num_output, channels/group, kh, kw], bias [num_output].
+final class ConvolutionLayer: Layer {
+    struct Settings {
+        var numOutput = 0
+        var biasTerm = true
+        var group = 1
+        var axis = 1
+        var kernel = (h: 0, w: 0)
+        var pad = (h: 0, w: 0)
+        var stride = (h: 1, w: 1)
+        var dilation = (h: 1, w: 1)
+    }
+
+    private var s = Settings()
+    private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
+    private var num = 0, channels = 0
+    private var chunk = 1
+    private let col = Blob()
+    private let tmp = Blob()
+    private var ones: [Float] = []
+    /// Limit on the im2col buffer for one chunk of images (floats): 64 MB.
+    static let maxColumnFloats = 16 << 20
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("convolution_param")
+        s = try Self.settings(p, bottom: bottom[0])
+        channels = bottom[0].shape[s.axis]
+        guard channels % s.group == 0 else {
+            throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group")
+        }
+        let weight = Blob([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w])
+        try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
+        blobs = [weight]
+        if s.biasTerm {
+            let bias = Blob([s.numOutput])
+            try FillerParameter(p.child("bias_filler")).fill(bias, &context.rng)
+            blobs.append(bias)
+        }
+    }
+
+    /// Reads kernel/pad/stride/dilation in either the repeated form or the _h/_w form.
+    static func settings(_ p: ConfigNode, bottom: Blob) throws -> Settings {
+        var s = Settings()
+        guard let n = p.int("num_output"), n > 0 else {
+            throw p.error("convolution_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
+        }
+        s.numOutput = n
+        s.biasTerm = p.bool("bias_term") ?? true
+        s.group = p.int("group") ?? 1
+        guard s.group >= 1, n % s.group == 0 else {
+            throw p.error("num_output \(n) must be divisible by group \(s.group)", field: "group")
+        }
+        let requested = p.int("axis") ?? 1
+        guard let axis = bottom.canonicalAxis(requested) else {
+            throw p.error("axis \(requested) is out of range for a bottom of shape \(bottom.shape)", field: "axis")
+        }
+        s.axis = axis
+        let spatial = bottom.numAxes - axis - 1
+        guard spatial == 2 else {
+            throw p.error("Cortado's Convolution works over 2 spatial axes; the bottom \(bottom.shape) has \(spatial) after axis \(axis)")
+        }
+        s.kernel = try pair(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
+        s.pad = try pair(p, "pad", "pad_h", "pad_w", default: 0)
+        s.stride = try pair(p, "stride", "stride_h", "stride_w", default: 1)
+        let d = p.ints("dilation")
+        guard d.count <= 2 else { throw p.error("dilation takes 1 or 2 values, found \(d.count)", field: "dilation") }
+        s.dilation = d.isEmpty ? (1, 1) : (d[0], d[d.count - 1])
+        guard s.kernel.h > 0, s.kernel.w > 0 else { throw p.error("kernel size must be positive", field: "kernel_size") }
+        guard s.stride.h > 0, s.stride.w > 0 else { throw p.error("stride must be positive", field: "stride") }
+        guard s.dilation.h > 0, s.dilation.w > 0 else { throw p.error("dilation must be positive", field: "dilation") }
+        guard s.pad.h >= 0, s.pad.w >= 0 else { throw p.error("pad must not be negative", field: "pad") }
+        return s
+    }
+
+    static func pair(_ p: ConfigNode, _ repeated: String, _ hName: String, _ wName: String, default value: Int?) throws -> (h: Int, w: Int) {
+        let list = p.ints(repeated)
+        if p.has(hName) || p.has(wName) {
+            guard list.isEmpty else {
+                throw p.error("give either \(repeated) or \(hName)/\(wName), not both", field: hName)
+            }
+            guard let h = p.int(hName) ?? value, let w = p.int(wName) ?? value else {
+                throw p.error("\(hName) and \(wName) must be given together", field: p.has(hName) ? hName : wName)
+            }
+            return (h, w)
+        }
+        switch list.count {
+        case 0:
+            guard let value else { throw p.error("\(repeated) (or \(hName) and \(wName)) is required") }
+            return (value, value)
+        case 1: return (list[0], list[0])
+        case 2: return (list[0], list[1])
+        default: throw p.error("\(repeated) takes 1 or 2 values, found \(list.count)", field: repeated)
+        }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        let b = bottom[0]
+        guard b.numAxes == s.axis + 3, b.shape[s.axis] == channels else {
+            throw error("bottom shape \(b.shape) does not match the \(channels) input channels this layer was set up with")
+        }
+        num = b.count(0, s.axis)
+        geometry = ConvGeometry(channels: channels, height: b.shape[s.axis + 1], width: b.shape[s.axis + 2],
+                                kernelH: s.kernel.h, kernelW: s.kernel.w, padH: s.pad.h, padW: s.pad.w,
+                                strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
+        guard geometry.outHeight > 0, geometry.outWidth > 0 else {
+            throw error("the kernel (\(s.kernel.h)×\(s.kernel.w), dilation \(s.dilation.h)) does not fit the \(geometry.height)×\(geometry.width) input with pad \(s.pad.h)")
+        }
+        top[0].reshape(Array(b.shape[0...s.axis].dropLast()) + [s.numOutput, geometry.outHeight, geometry.outWidth])
+        let spatial = geometry.outHeight * geometry.outWidth
+        let kDim = channels * s.kernel.h * s.kernel.w
+        chunk = max(1, min(num, Self.maxColumnFloats / max(kDim * spatial, 1)))
+        col.reshape([kDim, chunk * spatial])
+        tmp.reshape([s.numOutput, chunk * spatial])
+        if ones.count < chunk * spatial { ones = [Float](repeating: 1, count: chunk * spatial) }
+    }
+
+    private var spatial: Int { geometry.outHeight * geometry.outWidth }
+    private var inputSize: Int { channels * geometry.height * geometry.width }
+
+    /// Unrolls images start..<start+n side by side into `col`.
+    private func unroll(_ x: UnsafePointer<Float>, start: Int, n: Int) {
+        let ldc = n * spatial
+        for i in 0..<n { im2col(x + (start + i) * inputSize, geometry, col.data + i * spatial, ldc: ldc) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data
+        let g = s.group, outPerGroup = s.numOutput / g
+        let kPerGroup = channels / g * s.kernel.h * s.kernel.w
+        for start in stride(from: 0, to: num, by: chunk) {
+            let n = min(chunk, num - start), cols = n * spatial
+            unroll(x, start: start, n: n)
+            for gi in 0..<g {
+                gemm(false, false, outPerGroup, cols, kPerGroup, 1,
+                     blobs[0].data + gi * outPerGroup * kPerGroup, col.data + gi * kPerGroup * cols, 0,
+                     tmp.data + gi * outPerGroup * cols)
+            }
+            scatter(y, start: start, n: n)
+        }
+    }
+
+    /// tmp [numOutput, n·spatial] → top [n, numOutput, spatial], adding the bias on the way.
+    private func scatter(_ y: UnsafeMutablePointer<Float>, start: Int, n: Int) {
+        let cols = n * spatial, sp = spatial
+        for i in 0..<n {
+            for c in 0..<s.numOutput {
+                let src = tmp.data + c * cols + i * sp
+                let dst = y + ((start + i) * s.numOutput + c) * sp
+                if s.biasTerm {
+                    let b = blobs[1].data[c]
+                    for j in 0..<sp { dst[j] = src[j] + b }
+                } else {
+                    dst.update(from: src, count: sp)
+                }
+            }
+        }
+    }
+
+    /// top diff [n, numOutput, spatial] → tmp [numOutput, n·spatial].
+    private func gather(_ dy: UnsafePointer<Float>, start: Int, n: Int) {
+        let cols = n * spatial, sp = spatial
+        for i in 0..<n {
+            for c in 0..<s.numOutput {
+                (tmp.data + c * cols + i * sp).update(from: dy + ((start + i) * s.numOutput + c) * sp, count: sp)
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let x = bottom[0].data, dy = top[0].diff
+        let g = s.group, outPerGroup = s.numOutput / g
+        let kPerGroup = channels / g * s.kernel.h * s.kernel.w
+        let weightGrad = needsParamGradient(0), biasGrad = s.biasTerm && needsParamGradient(1)
+        for start in stride(from: 0, to: num, by: chunk) {
+            let n = min(chunk, num - start), cols = n * spatial
+            gather(dy, start: start, n: n)
+            if biasGrad {
+                ones.withUnsafeBufferPointer { o in
+                    gemv(false, s.numOutput, cols, 1, tmp.data, o.baseAddress!, 1, blobs[1].diff)
+                }
+            }
+            if weightGrad {
+                unroll(x, start: start, n: n)
+                for gi in 0..<g {
+                    gemm(false, true, outPerGroup, kPerGroup, cols, 1,
+                         tmp.data + gi * outPerGroup * cols, col.data + gi * kPerGroup * cols, 1,
+                         blobs[0].diff + gi * outPerGroup * kPerGroup)
+                }
+            }
+            if propagateDown[0] {
+                for gi in 0..<g {
+                    gemm(true, false, kPerGroup, cols, outPerGroup, 1,
+                         blobs[0].data + gi * outPerGroup * kPerGroup, tmp.data + gi * outPerGroup * cols, 0,
+                         col.data + gi * kPerGroup * cols)
+                }
+                for i in 0..<n {
+                    col2im(col.data + i * spatial, geometry, bottom[0].diff + (start + i) * inputSize, ldc: cols)
+                }
+            }
+        }
+    }
+}

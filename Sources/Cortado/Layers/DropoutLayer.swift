@@ -1,0 +1,57 @@
+/// Dropout: in TRAIN each element is kept with probability 1 − ratio and scaled by 1/(1 − ratio)
+/// (inverted dropout, so TEST is the identity).
+final class DropoutLayer: NeuronLayer {
+    private var ratio: Float = 0.5
+    private var scale: Float = 2
+    private var mask: [UInt8] = []
+    private var rng = RNG(seed: 0)
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("dropout_param")
+        ratio = p.float("dropout_ratio") ?? 0.5
+        guard ratio >= 0 && ratio < 1 else {
+            throw p.error("dropout_ratio must be in [0, 1), found \(ratio)", field: "dropout_ratio")
+        }
+        scale = 1 / (1 - ratio)
+        rng = context.spawnRNG()
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        try super.reshape(bottom: bottom, top: top)
+        if mask.count < bottom[0].count { mask = [UInt8](repeating: 0, count: bottom[0].count) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data, n = bottom[0].count
+        guard phase == .train else {
+            if x != y { y.update(from: x, count: n) }
+            return
+        }
+        let keep = 1 - ratio, s = scale
+        mask.withUnsafeMutableBufferPointer { m in
+            for i in 0..<n {
+                m[i] = rng.uniform() < keep ? 1 : 0
+                y[i] = m[i] == 1 ? x[i] * s : 0
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let dy = top[0].diff, dx = bottom[0].diff, n = bottom[0].count
+        guard phase == .train else {
+            if dx != dy { dx.update(from: dy, count: n) }
+            return
+        }
+        let s = scale
+        mask.withUnsafeBufferPointer { m in
+            for i in 0..<n { dx[i] = m[i] == 1 ? dy[i] * s : 0 }
+        }
+    }
+
+    override func saveState() -> [Int64] { rng.words.map { Int64(bitPattern: $0) } }
+    override func restoreState(_ state: [Int64]) throws {
+        guard state.count == 4 else { throw error("saved state has the wrong length") }
+        rng.words = state.map { UInt64(bitPattern: $0) }
+    }
+}

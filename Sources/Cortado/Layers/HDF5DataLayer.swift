@@ -1,0 +1,134 @@
+import Foundation
+
+/// HDF5Data: reads the .h5 files listed in `source` (one path per line), one file in memory at
+/// a time; each top is the dataset of the same name, first axis = example. With `shuffle`, the
+/// file order and the rows within each file are shuffled, as in Caffe. The read position and
+/// the shuffle state are saved in solverstates, so a resumed run sees the same batches.
+final class HDF5DataLayer: Layer {
+    private var files: [String] = []
+    private var batchSize = 0
+    private var shuffle = false
+    private var rng = RNG(seed: 0)
+    private var filePermutation: [Int] = []
+    private var dataPermutation: [Int] = []
+    private var currentFile = 0
+    private var currentRow = 0
+    private var loadedFile = -1
+    private var datasets: [Blob] = []
+    private var rows = 0
+
+    override var exactNumBottoms: Int? { 0 }
+    override var minTops: Int? { 1 }
+    override var hasBackward: Bool { false }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("hdf5_data_param")
+        guard let source = p.string("source") else { throw p.error("hdf5_data_param needs a source (a text file listing .h5 files)") }
+        guard let b = p.int("batch_size"), b > 0 else {
+            throw p.error("hdf5_data_param needs batch_size > 0", field: p.has("batch_size") ? "batch_size" : nil)
+        }
+        batchSize = b
+        shuffle = p.bool("shuffle") ?? false
+        rng = context.spawnRNG()
+        files = try Self.readList(source, node: p)
+        filePermutation = Array(0..<files.count)
+        if shuffle { rng.shuffle(&filePermutation) }
+        datasets = top.map { _ in Blob() }
+        currentFile = 0
+        try load(filePermutation[0])
+        currentRow = 0
+        for (i, t) in top.enumerated() {
+            t.reshape([batchSize] + datasets[i].shape.dropFirst())
+        }
+    }
+
+    static func readList(_ source: String, node: ConfigNode) throws -> [String] {
+        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
+            throw node.error("cannot read the HDF5 source list \(source): no such file (paths are relative to \(FileManager.default.currentDirectoryPath))", field: "source")
+        }
+        let files = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !files.isEmpty else { throw node.error("the HDF5 source list \(source) names no files", field: "source") }
+        return files
+    }
+
+    /// Loads every top's dataset from one file and checks they agree on the number of rows.
+    private func load(_ index: Int) throws {
+        guard index != loadedFile else { return }
+        let path = files[index]
+        let file: HDF5File
+        do { file = try HDF5File.open(path) } catch let e as CortadoError {
+            throw error("\(e.description) (listed in the layer's source)")
+        }
+        for (i, name) in param.top.enumerated() {
+            let shape: [Int]
+            do { shape = try file.shape(name) } catch {
+                throw self.error("\(path) has no dataset named \"\(name)\"; HDF5Data reads one dataset per top, named like the top")
+            }
+            guard !shape.isEmpty, shape[0] > 0 else { throw error("dataset \"\(name)\" in \(path) is empty") }
+            if i == 0 { rows = shape[0] } else if shape[0] != rows {
+                throw error("datasets in \(path) disagree on the number of examples (\(param.top[0]): \(rows), \(name): \(shape[0]))")
+            }
+            if loadedFile >= 0, Array(shape.dropFirst()) != Array(datasets[i].shape.dropFirst()) {
+                throw error("dataset \"\(name)\" in \(path) has example shape \(Array(shape.dropFirst())), but earlier files had \(Array(datasets[i].shape.dropFirst()))")
+            }
+            datasets[i].reshape(shape)
+            do { try file.readFloats(name, into: datasets[i].data, count: datasets[i].count) } catch let e as CortadoError {
+                throw error(e.description)
+            }
+        }
+        loadedFile = index
+        dataPermutation = Array(0..<rows)
+        if shuffle { rng.shuffle(&dataPermutation) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        for i in 0..<batchSize {
+            let row = dataPermutation[currentRow]
+            for (j, t) in top.enumerated() {
+                let dim = datasets[j].count / rows
+                (t.data + i * dim).update(from: datasets[j].data + row * dim, count: dim)
+            }
+            try next()
+        }
+    }
+
+    /// Advances one row, moving to the next file (and reshuffling) at the end of one.
+    private func next() throws {
+        currentRow += 1
+        guard currentRow == rows else { return }
+        currentRow = 0
+        if files.count > 1 {
+            currentFile += 1
+            if currentFile == files.count {
+                currentFile = 0
+                if shuffle { rng.shuffle(&filePermutation) }
+            }
+            try load(filePermutation[currentFile])
+        } else if shuffle {
+            rng.shuffle(&dataPermutation)
+        }
+    }
+
+    // State: [currentFile, currentRow, rng×4, filePermutation…, dataPermutation…]
+    override func saveState() -> [Int64] {
+        [Int64(currentFile), Int64(currentRow)] + rng.words.map { Int64(bitPattern: $0) }
+            + filePermutation.map(Int64.init) + dataPermutation.map(Int64.init)
+    }
+
+    override func restoreState(_ state: [Int64]) throws {
+        guard state.count >= 6 + files.count else { throw error("saved data position does not fit this layer's file list") }
+        let savedFiles = state[6..<(6 + files.count)].map { Int($0) }
+        guard Set(savedFiles) == Set(0..<files.count) else { throw error("saved file order does not fit this layer's file list") }
+        filePermutation = savedFiles
+        currentFile = Int(state[0])
+        guard currentFile >= 0, currentFile < files.count else { throw error("saved data position is out of range") }
+        try load(filePermutation[currentFile])
+        let rowsSaved = state[(6 + files.count)...].map { Int($0) }
+        guard rowsSaved.count == rows, Int(state[1]) < rows else {
+            throw error("saved data position does not fit \(files[filePermutation[currentFile]]) (\(rows) rows)")
+        }
+        dataPermutation = rowsSaved
+        currentRow = Int(state[1])
+        rng.words = state[2..<6].map { UInt64(bitPattern: $0) }
+    }
+}

@@ -1,0 +1,75 @@
+/// InnerProduct (fully connected): flattens the axes from `axis` on into K and computes
+/// y = x·Wᵀ + b with W of shape [num_output, K] (or x·W with W [K, num_output] when `transpose`).
+final class InnerProductLayer: Layer {
+    private var numOutput = 0
+    private var biasTerm = true
+    private var transpose = false
+    private var axis = 1
+    private var m = 0, k = 0
+    private var ones: [Float] = []
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("inner_product_param")
+        guard let n = p.int("num_output"), n > 0 else {
+            throw p.error("inner_product_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
+        }
+        numOutput = n
+        biasTerm = p.bool("bias_term") ?? true
+        transpose = p.bool("transpose") ?? false
+        let requested = p.int("axis") ?? 1
+        guard let a = bottom[0].canonicalAxis(requested) else {
+            throw p.error("axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)", field: "axis")
+        }
+        axis = a
+        k = bottom[0].count(a)
+        let weight = Blob(transpose ? [k, n] : [n, k])
+        try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
+        blobs = [weight]
+        if biasTerm {
+            let bias = Blob([n])
+            try FillerParameter(p.child("bias_filler")).fill(bias, &context.rng)
+            blobs.append(bias)
+        }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        let newK = bottom[0].count(axis)
+        guard newK == k else {
+            throw error("the input size changed from \(k) to \(newK) (bottom shape \(bottom[0].shape)); an InnerProduct's input size is fixed by its weights")
+        }
+        m = bottom[0].count(0, axis)
+        top[0].reshape(Array(bottom[0].shape[0..<axis]) + [numOutput])
+        if biasTerm && ones.count < m { ones = [Float](repeating: 1, count: m) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data, w = blobs[0].data
+        gemm(false, !transpose, m, numOutput, k, 1, x, w, 0, y)
+        if biasTerm {
+            ones.withUnsafeBufferPointer { o in
+                gemm(false, false, m, numOutput, 1, 1, o.baseAddress!, blobs[1].data, 1, y)
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let dy = top[0].diff, x = bottom[0].data
+        if !needsParamGradient(0) {
+        } else if transpose {
+            gemm(true, false, k, numOutput, m, 1, x, dy, 1, blobs[0].diff)
+        } else {
+            gemm(true, false, numOutput, k, m, 1, dy, x, 1, blobs[0].diff)
+        }
+        if biasTerm && needsParamGradient(1) {
+            ones.withUnsafeBufferPointer { o in
+                gemv(true, m, numOutput, 1, dy, o.baseAddress!, 1, blobs[1].diff)
+            }
+        }
+        if propagateDown[0] {
+            gemm(false, transpose, m, k, numOutput, 1, dy, blobs[0].data, 0, bottom[0].diff)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// What a layer needs while it is set up: the random stream its fillers draw from, and a
+/// way to give stochastic layers (Dropout, shuffling data) a stream of their own.
+public final class LayerContext {
+    public var rng: RNG
+    public let phase: Phase
+
+    public init(rng: RNG, phase: Phase) {
+        self.rng = rng
+        self.phase = phase
+    }
+
+    /// A new independent stream, seeded from the filler stream in creation order.
+    public func spawnRNG() -> RNG { RNG(seed: rng.next()) }
+}
+
+/// Caffe's Layer life cycle: `setUp` once (read params, create and fill blobs), `reshape`
+/// whenever bottom shapes may have changed, then `forward` and `backward`.
+/// Weight gradients are added into param diffs; bottom diffs are overwritten.
+open class Layer {
+    public let param: LayerParameter
+    public let phase: Phase
+    /// Learnable parameter blobs, in the order caffemodels store them.
+    public var blobs: [Blob] = []
+    /// Which param blobs need a gradient (false when lr_mult is 0); set by the net.
+    public var paramPropagateDown: [Bool] = []
+
+    public required init(_ param: LayerParameter, phase: Phase) {
+        self.param = param
+        self.phase = phase
+    }
+
+    public var name: String { param.name }
+    public var type: String { param.type }
+
+    // Arity, checked once by the net before set-up. nil = no constraint.
+    open var exactNumBottoms: Int? { nil }
+    open var minBottoms: Int? { nil }
+    open var maxBottoms: Int? { nil }
+    open var exactNumTops: Int? { nil }
+    open var minTops: Int? { nil }
+    open var maxTops: Int? { nil }
+
+    /// Loss layers put loss_weight 1 on their first top unless the file says otherwise.
+    open var isLoss: Bool { false }
+
+    /// Whether `force_backward` may ask for a gradient to this bottom (labels: no).
+    open func allowForceBackward(_ bottomIndex: Int) -> Bool { true }
+
+    /// Layers without a gradient (Accuracy, data layers) return false so the net never asks.
+    open var hasBackward: Bool { true }
+
+    open func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {}
+    open func reshape(bottom: [Blob], top: [Blob]) throws {}
+    open func forward(bottom: [Blob], top: [Blob]) throws {}
+    open func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {}
+
+    /// State to keep in a solverstate for a bit-identical resume (data position, RNG).
+    open func saveState() -> [Int64] { [] }
+    open func restoreState(_ state: [Int64]) throws {}
+
+    public func needsParamGradient(_ i: Int) -> Bool {
+        i < paramPropagateDown.count ? paramPropagateDown[i] : true
+    }
+
+    public func error(_ text: String) -> ConfigError { param.error(text) }
+}

@@ -1,0 +1,31 @@
+/// Every layer type Cortado can build, keyed by Caffe's type string (case-sensitive).
+/// An explicit table rather than static registration: one place lists what exists.
+public enum LayerRegistry {
+    static let creators: [String: Layer.Type] = [
+        "Input": InputLayer.self,
+        "DummyData": DummyDataLayer.self,
+        "HDF5Data": HDF5DataLayer.self,
+        "Convolution": ConvolutionLayer.self,
+        "Pooling": PoolingLayer.self,
+        "InnerProduct": InnerProductLayer.self,
+        "ReLU": ReLULayer.self,
+        "Sigmoid": SigmoidLayer.self,
+        "TanH": TanHLayer.self,
+        "Dropout": DropoutLayer.self,
+        "Softmax": SoftmaxLayer.self,
+        "SoftmaxWithLoss": SoftmaxWithLossLayer.self,
+        "Accuracy": AccuracyLayer.self,
+        "Split": SplitLayer.self,
+    ]
+
+    public static var types: [String] { creators.keys.sorted() }
+
+    public static func create(_ param: LayerParameter, phase: Phase) throws -> Layer {
+        guard let type = creators[param.type] else {
+            let hint = nearestName(to: param.type, in: types).map { "did you mean \"\($0)\"? " } ?? ""
+            throw ConfigError(location: param.location, path: "layer \"\(param.name)\"",
+                              message: "unknown layer type \"\(param.type)\"; \(hint)known types: \(types.joined(separator: ", "))")
+        }
+        return type.init(param, phase: phase)
+    }
+}

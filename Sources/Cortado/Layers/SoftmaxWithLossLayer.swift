@@ -1,0 +1,76 @@
+import Foundation
+
+/// SoftmaxWithLoss: softmax along `axis`, then the mean (by `normalization`) of −log p[label].
+/// Probabilities are clamped at FLT_MIN before the log, as Caffe does. An optional second top
+/// outputs the probabilities.
+final class SoftmaxWithLossLayer: Layer {
+    private var loss = LossParameter(LayerParameter(name: "", type: ""))
+    private var outer = 1, channels = 1, inner = 1
+    private let prob = Blob()
+    private var validCount = 0
+
+    override var exactNumBottoms: Int? { 2 }
+    override var minTops: Int? { 1 }
+    override var maxTops: Int? { 2 }
+    override var isLoss: Bool { true }
+    override func allowForceBackward(_ i: Int) -> Bool { i != 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        loss = LossParameter(param)
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        let requested = param.sub("softmax_param").int("axis") ?? 1
+        guard let a = bottom[0].canonicalAxis(requested) else {
+            throw error("softmax axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)")
+        }
+        outer = bottom[0].count(0, a)
+        channels = bottom[0].shape[a]
+        inner = bottom[0].count(a + 1)
+        guard outer * inner == bottom[1].count else {
+            throw error("the label count (\(bottom[1].count), shape \(bottom[1].shape)) must equal outer × inner = \(outer * inner) of the predictions (shape \(bottom[0].shape)); with axis \(a) the labels should be N×H×W")
+        }
+        prob.reshape(bottom[0].shape)
+        top[0].reshape([])
+        if top.count > 1 { top[1].reshape(bottom[0].shape) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        softmax(bottom[0].data, prob.data, outer: outer, channels: channels, inner: inner)
+        let p = prob.data, labels = bottom[1].data
+        var total: Float = 0
+        var count = 0
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let label = Int(labels[o * inner + i])
+                if label == loss.ignoreLabel { continue }
+                guard label >= 0 && label < channels else {
+                    throw error("label \(labels[o * inner + i]) is out of range: the layer has \(channels) classes (0 to \(channels - 1))")
+                }
+                total -= logf(max(p[o * channels * inner + label * inner + i], Float.leastNormalMagnitude))
+                count += 1
+            }
+        }
+        validCount = count
+        top[0].data[0] = total / loss.normalizer(outer: outer, inner: inner, valid: count)
+        if top.count > 1 { top[1].copyData(from: prob) }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let dx = bottom[0].diff, labels = bottom[1].data
+        dx.update(from: prob.data, count: prob.count)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let label = Int(labels[o * inner + i])
+                if label == loss.ignoreLabel {
+                    for c in 0..<channels { dx[o * channels * inner + c * inner + i] = 0 }
+                } else {
+                    dx[o * channels * inner + label * inner + i] -= 1
+                }
+            }
+        }
+        let scale = top[0].diff[0] / loss.normalizer(outer: outer, inner: inner, valid: validCount)
+        scal(prob.count, scale, dx)
+    }
+}

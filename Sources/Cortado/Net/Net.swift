@@ -1,0 +1,343 @@
+import Foundation
+
+/// A net built for one state (phase, level, stages): layers filtered by their include/exclude
+/// rules, Split layers inserted, blobs wired by name, and the learnable parameter table.
+public final class Net {
+    public let name: String
+    public let state: NetState
+    public private(set) var layers: [Layer] = []
+    public private(set) var blobs: [Blob] = []
+    public private(set) var blobNames: [String] = []
+    private var blobIndex: [String: Int] = [:]
+    private(set) var bottomIDs: [[Int]] = []
+    private(set) var topIDs: [[Int]] = []
+    private(set) var bottomVecs: [[Blob]] = []
+    private(set) var topVecs: [[Blob]] = []
+    private(set) var bottomNeedBackward: [[Bool]] = []
+    public private(set) var layerNeedBackward: [Bool] = []
+    /// Loss weight of each (layer, top); the net's loss is Σ weight · Σ top.
+    private(set) var topLossWeights: [[Float]] = []
+    public private(set) var outputBlobIDs: [Int] = []
+
+    /// Every parameter blob in layer order; a shared one appears once per user.
+    public private(set) var params: [Blob] = []
+    /// (layer index, blob index) of each entry of `params`.
+    public private(set) var paramLayerIndices: [(layer: Int, index: Int)] = []
+    /// For each entry of `params`: the index of its owner in `params`, or nil when it owns itself.
+    public private(set) var paramOwners: [Int?] = []
+    /// The parameters the solver updates: owners only, once each.
+    public private(set) var learnableParams: [Blob] = []
+    public private(set) var lrMults: [Float] = []
+    public private(set) var decayMults: [Float] = []
+    private var paramNames: [String: Int] = [:]
+
+    public var debugInfo = false
+
+    public init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool = true) throws {
+        name = param.name
+        self.state = state
+        let context = LayerContext(rng: rng, phase: state.phase)
+        let filtered = param.layers.filter { $0.isIncluded(in: state) }
+        try Self.checkNames(filtered)
+        let layerParams = insertSplits(filtered)
+        if verbose { Log.info("Initializing net \"\(name)\" for phase \(state.phase.rawValue)", "net") }
+
+        var available: Set<String> = []
+        var memory = 0
+        for lp in layerParams {
+            let layer = try LayerRegistry.create(lp, phase: lp.phase ?? state.phase)
+            let layerID = layers.count
+            layers.append(layer)
+            if verbose { Log.info("Creating Layer \(lp.name)", "net") }
+            try wireBottoms(lp, layerID, &available, verbose: verbose)
+            try wireTops(lp, layerID, &available, verbose: verbose)
+            try checkArity(layer)
+            if verbose { Log.info("Setting up \(lp.name)", "net") }
+            try layer.setUp(bottom: bottomVecs[layerID], top: topVecs[layerID], context: context)
+            try layer.reshape(bottom: bottomVecs[layerID], top: topVecs[layerID])
+            try setLossWeights(layer, lp)
+            for (j, t) in topVecs[layerID].enumerated() {
+                memory += t.count
+                if verbose {
+                    Log.info("Top shape: \(t.shapeString)", "net")
+                    if topLossWeights[layerID][j] != 0 {
+                        Log.info("    with loss weight \(caffeFloat(topLossWeights[layerID][j]))", "net")
+                    }
+                }
+            }
+            if verbose { Log.info("Memory required for data: \(memory * MemoryLayout<Float>.size)", "net") }
+            try appendParams(layer, layerID)
+        }
+        rng = context.rng
+        outputBlobIDs = blobNames.indices.filter { available.contains(blobNames[$0]) }
+        decideBackward(forceBackward: param.forceBackward, verbose: verbose)
+        if verbose {
+            for id in outputBlobIDs { Log.info("This network produces output \(blobNames[id])", "net") }
+            Log.info("Network initialization done.", "net")
+        }
+    }
+
+    /// Layer names must be unique: weights are saved and matched by name.
+    private static func checkNames(_ layers: [LayerParameter]) throws {
+        var seen: [String: LayerParameter] = [:]
+        for l in layers {
+            if let first = seen[l.name] {
+                throw ConfigError(location: l.location, path: "layer \"\(l.name)\"",
+                                  message: "two layers are named \"\(l.name)\" (the first at \(first.location)); weights are matched by layer name, so names must be unique")
+            }
+            seen[l.name] = l
+        }
+    }
+
+    private func wireBottoms(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>, verbose: Bool) throws {
+        var ids: [Int] = [], vec: [Blob] = [], need: [Bool] = []
+        if !lp.propagateDown.isEmpty && lp.propagateDown.count != lp.bottom.count {
+            throw lp.error("propagate_down is given \(lp.propagateDown.count) time(s) for \(lp.bottom.count) bottom(s); give one per bottom or none")
+        }
+        for (j, name) in lp.bottom.enumerated() {
+            guard let id = blobIndex[name], available.contains(name) else {
+                let known = Array(available).sorted()
+                let hint = nearestName(to: name, in: known).map { "; did you mean \"\($0)\"?" } ?? (known.isEmpty ? "" : "; blobs available here: \(known.joined(separator: ", "))")
+                let why = blobIndex[name] == nil ? "no earlier layer produces it" : "it was already consumed by an earlier layer"
+                throw lp.error("unknown bottom blob \"\(name)\" (bottom \(j)): \(why)\(hint)")
+            }
+            if verbose { Log.info("\(lp.name) <- \(name)", "net") }
+            ids.append(id)
+            vec.append(blobs[id])
+            need.append(lp.propagateDown.isEmpty ? false : lp.propagateDown[j])
+            available.remove(name)
+        }
+        bottomIDs.append(ids)
+        bottomVecs.append(vec)
+        bottomNeedBackward.append(need)
+    }
+
+    private func wireTops(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>, verbose: Bool) throws {
+        var ids: [Int] = [], vec: [Blob] = []
+        for (j, name) in lp.top.enumerated() {
+            if j < lp.bottom.count && lp.bottom[j] == name {
+                if verbose { Log.info("\(lp.name) -> \(name) (in-place)", "net") }
+                ids.append(bottomIDs[layerID][j])
+            } else if blobIndex[name] != nil {
+                throw lp.error("top blob \"\(name)\" is produced by more than one layer; rename one of them (only in-place layers, whose top equals their bottom, may reuse a name)")
+            } else {
+                if verbose { Log.info("\(lp.name) -> \(name)", "net") }
+                let id = blobs.count
+                blobs.append(Blob())
+                blobNames.append(name)
+                blobIndex[name] = id
+                ids.append(id)
+            }
+            vec.append(blobs[ids.last!])
+            available.insert(name)
+        }
+        topIDs.append(ids)
+        topVecs.append(vec)
+    }
+
+    private func checkArity(_ layer: Layer) throws {
+        let b = layer.param.bottom.count, t = layer.param.top.count
+        func check(_ what: String, _ n: Int, exact: Int?, min: Int?, max: Int?) throws {
+            if let exact, n != exact { throw layer.error("\(layer.type) takes exactly \(exact) \(what) blob(s), found \(n)") }
+            if let min, n < min { throw layer.error("\(layer.type) takes at least \(min) \(what) blob(s), found \(n)") }
+            if let max, n > max { throw layer.error("\(layer.type) takes at most \(max) \(what) blob(s), found \(n)") }
+        }
+        try check("bottom", b, exact: layer.exactNumBottoms, min: layer.minBottoms, max: layer.maxBottoms)
+        try check("top", t, exact: layer.exactNumTops, min: layer.minTops, max: layer.maxTops)
+    }
+
+    private func setLossWeights(_ layer: Layer, _ lp: LayerParameter) throws {
+        var weights = [Float](repeating: 0, count: lp.top.count)
+        if !lp.lossWeight.isEmpty {
+            guard lp.lossWeight.count == lp.top.count else {
+                throw lp.error("loss_weight is given \(lp.lossWeight.count) time(s) for \(lp.top.count) top(s); give one per top")
+            }
+            weights = lp.lossWeight
+        } else if layer.isLoss && !weights.isEmpty {
+            weights[0] = 1
+        }
+        topLossWeights.append(weights)
+    }
+
+    /// Caffe's AppendParam: owners become learnable; a `param { name }` seen before shares
+    /// the owner's blob (data and diff), with shapes checked by share_mode.
+    private func appendParams(_ layer: Layer, _ layerID: Int) throws {
+        let specs = layer.param.param
+        guard specs.count <= layer.blobs.count else {
+            throw layer.error("\(specs.count) param specs given but the layer has only \(layer.blobs.count) parameter blob(s)")
+        }
+        var propagate: [Bool] = []
+        for j in layer.blobs.indices {
+            let spec = j < specs.count ? specs[j] : ParamSpec()
+            let netID = params.count
+            if !spec.name.isEmpty, let ownerID = paramNames[spec.name] {
+                let owner = params[ownerID]
+                let mine = layer.blobs[j]
+                if spec.permissive {
+                    guard owner.count == mine.count else {
+                        throw layer.error("shared parameter \"\(spec.name)\" has \(mine.count) values here but \(owner.count) in its owner (PERMISSIVE sharing needs equal counts)")
+                    }
+                } else if owner.shape != mine.shape {
+                    throw layer.error("shared parameter \"\(spec.name)\" has shape \(mine.shape) here but \(owner.shape) in its owner; use share_mode: PERMISSIVE to share blobs of equal size")
+                }
+                layer.blobs[j] = owner
+                params.append(owner)
+                paramOwners.append(ownerID)
+            } else {
+                if !spec.name.isEmpty { paramNames[spec.name] = netID }
+                params.append(layer.blobs[j])
+                paramOwners.append(nil)
+                learnableParams.append(layer.blobs[j])
+                lrMults.append(spec.lrMult)
+                decayMults.append(spec.decayMult)
+            }
+            paramLayerIndices.append((layerID, j))
+            propagate.append(spec.lrMult != 0)
+        }
+        layer.paramPropagateDown = propagate
+    }
+
+    /// Caffe's rules for which layers and bottoms need a gradient: anything upstream of a
+    /// learnable parameter, pruned to what contributes to a loss; propagate_down and
+    /// force_backward override.
+    private func decideBackward(forceBackward: Bool, verbose: Bool) {
+        var blobNeedsBackward = [Bool](repeating: false, count: blobs.count)
+        layerNeedBackward = []
+        for (i, layer) in layers.enumerated() {
+            var need = false
+            for (j, id) in bottomIDs[i].enumerated() {
+                if layer.param.propagateDown.isEmpty { bottomNeedBackward[i][j] = blobNeedsBackward[id] }
+                need = need || blobNeedsBackward[id]
+            }
+            need = need || layer.paramPropagateDown.contains(true)
+            need = need && layer.hasBackward
+            for id in topIDs[i] where need { blobNeedsBackward[id] = true }
+            layerNeedBackward.append(need)
+        }
+        var underLoss: Set<Int> = [], skip: Set<Int> = []
+        for i in layers.indices.reversed() {
+            var contributes = false, skipPropagate = true
+            for (j, id) in topIDs[i].enumerated() {
+                if topLossWeights[i][j] != 0 || underLoss.contains(id) { contributes = true }
+                if !skip.contains(id) { skipPropagate = false }
+                if contributes && !skipPropagate { break }
+            }
+            if layerNeedBackward[i] && skipPropagate {
+                layerNeedBackward[i] = false
+                for j in bottomIDs[i].indices { bottomNeedBackward[i][j] = false }
+            }
+            if !contributes { layerNeedBackward[i] = false }
+            if verbose {
+                Log.info("\(layers[i].name) \(layerNeedBackward[i] ? "needs" : "does not need") backward computation.", "net")
+            }
+            for (j, id) in bottomIDs[i].enumerated() {
+                if contributes { underLoss.insert(id) } else { bottomNeedBackward[i][j] = false }
+                if !bottomNeedBackward[i][j] { skip.insert(id) }
+            }
+        }
+        guard forceBackward else { return }
+        for (i, layer) in layers.enumerated() where layer.hasBackward {
+            layerNeedBackward[i] = true
+            for j in bottomIDs[i].indices {
+                bottomNeedBackward[i][j] = bottomNeedBackward[i][j] || layer.allowForceBackward(j)
+            }
+            layer.paramPropagateDown = layer.paramPropagateDown.map { _ in true }
+        }
+    }
+
+    // MARK: running
+
+    public func blob(named name: String) -> Blob? { blobIndex[name].map { blobs[$0] } }
+
+    public func layer(named name: String) -> Layer? { layers.first { $0.name == name } }
+
+    public var outputBlobs: [Blob] { outputBlobIDs.map { blobs[$0] } }
+
+    /// Runs layers start...end forward and returns their part of the loss.
+    @discardableResult
+    public func forward(from start: Int = 0, to end: Int? = nil) throws -> Float {
+        var loss: Float = 0
+        for i in start...(end ?? layers.count - 1) {
+            try layers[i].forward(bottom: bottomVecs[i], top: topVecs[i])
+            for (j, w) in topLossWeights[i].enumerated() where w != 0 {
+                let t = topVecs[i][j]
+                var s: Float = 0
+                for k in 0..<t.count { s += t.data[k] }
+                loss += w * s
+            }
+            if debugInfo { logForward(i) }
+        }
+        return loss
+    }
+
+    /// Seeds each loss top's diff with its weight and runs backward from the last layer.
+    public func backward() {
+        for i in layers.indices {
+            for (j, w) in topLossWeights[i].enumerated() where w != 0 {
+                topVecs[i][j].diff.update(repeating: w, count: topVecs[i][j].count)
+            }
+        }
+        for i in layers.indices.reversed() where layerNeedBackward[i] {
+            backwardLayer(i)
+            if debugInfo { logBackward(i) }
+        }
+    }
+
+    func backwardLayer(_ i: Int) {
+        layers[i].backward(top: topVecs[i], propagateDown: bottomNeedBackward[i], bottom: bottomVecs[i])
+    }
+
+    func forwardLayer(_ i: Int) throws {
+        try layers[i].forward(bottom: bottomVecs[i], top: topVecs[i])
+    }
+
+    public func forwardBackward() throws -> Float {
+        let loss = try forward()
+        backward()
+        return loss
+    }
+
+    /// Reshapes every layer after input shapes changed.
+    public func reshape() throws {
+        for i in layers.indices { try layers[i].reshape(bottom: bottomVecs[i], top: topVecs[i]) }
+    }
+
+    public func clearParamDiffs() {
+        for p in learnableParams { p.zeroDiff() }
+    }
+
+    /// Makes each layer of this net use the parameter blobs of the same-named layer in
+    /// `other` (test nets share the train net's weights this way).
+    public func shareTrainedLayers(with other: Net) throws {
+        for layer in layers where !layer.blobs.isEmpty {
+            guard let source = other.layer(named: layer.name) else { continue }
+            guard source.blobs.count == layer.blobs.count else {
+                throw CortadoError("layer \"\(layer.name)\" has \(layer.blobs.count) parameter blobs in one net and \(source.blobs.count) in the other")
+            }
+            for j in layer.blobs.indices {
+                guard source.blobs[j].shape == layer.blobs[j].shape else {
+                    throw CortadoError("layer \"\(layer.name)\" param \(j) has shape \(layer.blobs[j].shape) in the test net but \(source.blobs[j].shape) in the train net")
+                }
+                layer.blobs[j] = source.blobs[j]
+            }
+        }
+    }
+
+    private func logForward(_ i: Int) {
+        for (j, t) in topVecs[i].enumerated() {
+            Log.info("    [Forward] Layer \(layers[i].name), top blob \(blobNames[topIDs[i][j]]) data: \(caffeFloat(t.asumData / Float(max(t.count, 1))))", "net")
+        }
+        for (j, p) in layers[i].blobs.enumerated() {
+            Log.info("    [Forward] Layer \(layers[i].name), param blob \(j) data: \(caffeFloat(p.asumData / Float(max(p.count, 1))))", "net")
+        }
+    }
+
+    private func logBackward(_ i: Int) {
+        for (j, b) in bottomVecs[i].enumerated() where bottomNeedBackward[i][j] {
+            Log.info("    [Backward] Layer \(layers[i].name), bottom blob \(blobNames[bottomIDs[i][j]]) diff: \(caffeFloat(b.asumDiff / Float(max(b.count, 1))))", "net")
+        }
+        for (j, p) in layers[i].blobs.enumerated() {
+            Log.info("    [Backward] Layer \(layers[i].name), param blob \(j) diff: \(caffeFloat(p.asumDiff / Float(max(p.count, 1))))", "net")
+        }
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+
+/// Caffe's solver loop (solver.cpp + sgd_solver.cpp): clear diffs → maybe test → iter_size
+/// forward/backward passes → smoothed loss and display → lr → clip → normalise → regularise
+/// → update rule → W −= diff → iter++ → snapshot when due.
+public final class Solver {
+    public let param: SolverParameter
+    public let net: Net
+    public let testNets: [Net]
+    public let rule: UpdateRule
+    public private(set) var iter = 0
+    public private(set) var currentStep = 0
+    /// One or two history blobs per learnable parameter (see UpdateRule).
+    public private(set) var history: [Blob] = []
+    private var losses: [Float] = []
+    private var smoothedLoss: Float = 0
+    private var startIter = 0
+    private var lastSnapshotIter: Int? = nil
+    private var signCache: [Float] = []
+
+    /// Called between iterations; return `.stop` or `.snapshot` to act like Caffe's signals.
+    public var requestedAction: () -> SolverAction = { .none }
+
+    public enum SolverAction { case none, stop, snapshot }
+
+    public init(_ param: SolverParameter, verbose: Bool = true) throws {
+        self.param = param
+        rule = try UpdateRule(param)
+        var rng = RNG(seed: param.randomSeed >= 0 ? UInt64(param.randomSeed) : RNG.clockSeed())
+        if verbose { Log.info("Creating training net from \(param.trainNet.file)", "solver") }
+        net = try Net(param.trainNet, state: param.trainState, rng: &rng, verbose: verbose)
+        var tests: [Net] = []
+        for (i, tp) in param.testNets.enumerated() {
+            if verbose { Log.info("Creating test net (#\(i)) from \(tp.file)", "solver") }
+            let t = try Net(tp, state: param.testStates[i], rng: &rng, verbose: verbose)
+            try t.shareTrainedLayers(with: net)
+            tests.append(t)
+        }
+        testNets = tests
+        for _ in 0..<rule.historyPerParam {
+            history += net.learnableParams.map { Blob($0.shape) }
+        }
+        if param.snapshotFormat == .binaryProto {
+            Log.warning("snapshot_format BINARYPROTO is not available yet; snapshots are written as HDF5 (.h5), which Caffe reads too", "solver")
+        }
+        if verbose { Log.info("Solver scaffolding done.", "solver") }
+    }
+
+    // MARK: the loop
+
+    /// Trains until max_iter (or a stop request), then snapshots and tests as Caffe does.
+    public func solve() throws {
+        Log.info("Solving \(net.name)", "solver")
+        Log.info("Learning Rate Policy: \(param.lrPolicy.name)", "solver")
+        let stopped = try step(param.maxIter - iter)
+        if param.snapshotAfterTrain && lastSnapshotIter != iter { try snapshot() }
+        if stopped {
+            Log.info("Optimization stopped early.", "solver")
+            return
+        }
+        if param.display > 0 && iter % param.display == 0 {
+            let loss = try net.forward()
+            updateSmoothedLoss(loss)
+            Log.info("Iteration \(iter), loss = \(caffeFloat(smoothedLoss))", "solver")
+        }
+        if param.testInterval > 0 && iter % param.testInterval == 0 { _ = try testAll() }
+        Log.info("Optimization Done.", "solver")
+    }
+
+    /// Runs `iters` iterations; returns true when stopped early by a request.
+    @discardableResult
+    public func step(_ iters: Int) throws -> Bool {
+        let stopIter = iter + iters
+        startIter = iter
+        losses.removeAll(keepingCapacity: true)
+        smoothedLoss = 0
+        var timer = Date()
+        var itersSinceDisplay = 0
+        while iter < stopIter {
+            net.clearParamDiffs()
+            if param.testInterval > 0 && iter % param.testInterval == 0 && (iter > 0 || param.testInitialization) {
+                if try testAll() { return true }
+            }
+            let display = param.display > 0 && iter % param.display == 0
+            net.debugInfo = display && param.debugInfo
+            var loss: Float = 0
+            for _ in 0..<param.iterSize { loss += try net.forwardBackward() }
+            loss /= Float(param.iterSize)
+            guard loss.isFinite else { throw divergence(loss) }
+            updateSmoothedLoss(loss)
+            if display {
+                let lapse = Float(Date().timeIntervalSince(timer))
+                let perSecond = Float(itersSinceDisplay) / (lapse > 0 ? lapse : 1)
+                Log.info("Iteration \(iter) (\(caffeFloat(perSecond)) iter/s, \(caffeFloat(lapse))s/\(param.display) iters), loss = \(caffeFloat(smoothedLoss))", "solver")
+                timer = Date()
+                itersSinceDisplay = 0
+                logOutputs(net, label: "Train", scores: nil, divisor: 1)
+            }
+            applyUpdate(display: display)
+            iter += 1
+            itersSinceDisplay += 1
+            let request = requestedAction()
+            if (param.snapshot > 0 && iter % param.snapshot == 0) || request == .snapshot { try snapshot() }
+            if request == .stop { return true }
+        }
+        return false
+    }
+
+    private func divergence(_ loss: Float) -> CortadoError {
+        let last = lastSnapshotIter.map { "; the last good snapshot is \(snapshotName($0, weights: true))" } ?? "; no snapshot was written"
+        return CortadoError("the loss became \(loss.isNaN ? "NaN" : "infinite") at iteration \(iter), so training stopped\(last). Lower base_lr (now \(caffeFloat(param.baseLR))), add clip_gradients, or check the input data for NaN or huge values")
+    }
+
+    private func updateSmoothedLoss(_ loss: Float) {
+        if losses.count < param.averageLoss {
+            losses.append(loss)
+            let n = Float(losses.count)
+            smoothedLoss = (smoothedLoss * (n - 1) + loss) / n
+        } else {
+            let idx = (iter - startIter) % param.averageLoss
+            smoothedLoss += (loss - losses[idx]) / Float(param.averageLoss)
+            losses[idx] = loss
+        }
+    }
+
+    // MARK: update
+
+    public func learningRate() -> Float {
+        param.lrPolicy.rate(iter: iter, currentStep: &currentStep)
+    }
+
+    func applyUpdate(display: Bool) {
+        let rate = learningRate()
+        if display { Log.info("Iteration \(iter), lr = \(caffeFloat(rate))", "solver") }
+        clipGradients()
+        let params = net.learnableParams
+        let count = params.count
+        for (i, w) in params.enumerated() {
+            if param.iterSize > 1 { scal(w.count, 1 / Float(param.iterSize), w.diff) }
+            regularize(w, decayMult: net.decayMults[i])
+            rule.apply(w, history[i], rule.historyPerParam == 2 ? history[count + i] : nil,
+                       rate: rate * net.lrMults[i], iter: iter)
+        }
+        for w in params { axpy(w.count, -1, w.diff, w.data) }
+    }
+
+    /// Scales all gradients down when their global L2 norm exceeds clip_gradients.
+    private func clipGradients() {
+        guard param.clipGradients >= 0 else { return }
+        var sumsq: Float = 0
+        for w in net.learnableParams { sumsq += dot(w.count, w.diff, w.diff) }
+        let norm = sumsq.squareRoot()
+        guard norm > param.clipGradients else { return }
+        let factor = param.clipGradients / norm
+        Log.info("Gradient clipping: scaling down gradients (L2 norm \(caffeFloat(norm)) > \(caffeFloat(param.clipGradients))) by scale factor \(caffeFloat(factor))", "solver")
+        for w in net.learnableParams { scal(w.count, factor, w.diff) }
+    }
+
+    private func regularize(_ w: Blob, decayMult: Float) {
+        let decay = param.weightDecay * decayMult
+        guard decay != 0 else { return }
+        if param.regularizationType == "L2" {
+            axpy(w.count, decay, w.data, w.diff)
+        } else {
+            let d = w.data, g = w.diff
+            for i in 0..<w.count { g[i] += decay * (d[i] > 0 ? 1 : (d[i] < 0 ? -1 : 0)) }
+        }
+    }
+
+    // MARK: testing
+
+    /// Tests every test net; returns true when a stop was requested meanwhile.
+    public func testAll() throws -> Bool {
+        for i in testNets.indices {
+            if try test(i) { return true }
+        }
+        return false
+    }
+
+    /// Runs test_iter forward passes of test net `index` and logs each output's mean.
+    /// Returns true when interrupted.
+    @discardableResult
+    public func test(_ index: Int) throws -> Bool {
+        Log.info("Iteration \(iter), Testing net (#\(index))", "solver")
+        let t = testNets[index]
+        try t.shareTrainedLayers(with: net)
+        var scores: [Float] = []
+        var loss: Float = 0
+        let iterations = param.testIter[index]
+        for i in 0..<iterations {
+            switch requestedAction() {
+            case .stop: Log.info("Test interrupted.", "solver"); return true
+            case .snapshot: try snapshot()
+            case .none: break
+            }
+            let l = try t.forward()
+            if param.testComputeLoss { loss += l }
+            var k = 0
+            for b in t.outputBlobs {
+                for j in 0..<b.count {
+                    if i == 0 { scores.append(b.data[j]) } else { scores[k] += b.data[j] }
+                    k += 1
+                }
+            }
+        }
+        if param.testComputeLoss { Log.info("Test loss: \(caffeFloat(loss / Float(max(iterations, 1))))", "solver") }
+        logOutputs(t, label: "Test", scores: scores, divisor: Float(max(iterations, 1)))
+        lastTestScores[index] = scores.map { $0 / Float(max(iterations, 1)) }
+        return false
+    }
+
+    /// The mean outputs of each test net at its last test, in output order.
+    public private(set) var lastTestScores: [Int: [Float]] = [:]
+
+    /// `    Train net output #0: loss = 0.3 (* 1 = 0.3 loss)`, one line per output element.
+    private func logOutputs(_ n: Net, label: String, scores: [Float]?, divisor: Float) {
+        var k = 0
+        for (id, b) in zip(n.outputBlobIDs, n.outputBlobs) {
+            let weight = n.lossWeight(of: id)
+            for j in 0..<b.count {
+                let v = (scores?[k] ?? b.data[j]) / divisor
+                let lossNote = weight != 0 ? " (* \(caffeFloat(weight)) = \(caffeFloat(weight * v)) loss)" : ""
+                Log.info("    \(label) net output #\(k): \(n.blobNames[id]) = \(caffeFloat(v))\(lossNote)", "solver")
+                k += 1
+            }
+        }
+    }
+
+    // MARK: snapshots
+
+    func snapshotName(_ iteration: Int, weights: Bool) -> String {
+        let ext = weights ? ".caffemodel" : ".solverstate"
+        return "\(param.snapshotPrefix)_iter_\(iteration)\(ext).h5"
+    }
+
+    /// Writes `<prefix>_iter_N.caffemodel.h5` and `.solverstate.h5`, each atomically.
+    public func snapshot() throws {
+        let model = snapshotName(iter, weights: true)
+        let state = snapshotName(iter, weights: false)
+        Log.info("Snapshotting to HDF5 file \(model)", "solver")
+        try Snapshot.saveWeights(net, to: model)
+        Log.info("Snapshotting solver state to HDF5 file \(state)", "solver")
+        try Snapshot.saveState(self, to: state, learnedNet: model)
+        lastSnapshotIter = iter
+    }
+
+    /// Resumes from a `.solverstate.h5`: iteration, lr step, history, weights, and where each
+    /// data layer and random stream stood.
+    public func restore(from path: String) throws {
+        let restored = try Snapshot.loadState(path, into: self)
+        iter = restored.iter
+        currentStep = restored.currentStep
+        lastSnapshotIter = iter
+    }
+
+    /// Nets whose layer states go into solverstates, with the key each is stored under.
+    var statefulNets: [(String, Net)] {
+        [("train", net)] + testNets.enumerated().map { ("test\($0.offset)", $0.element) }
+    }
+}
+
+extension Net {
+    /// The loss weight carried by blob `id` (from the top that produced it).
+    public func lossWeight(of id: Int) -> Float {
+        for (i, ids) in topIDs.enumerated() {
+            for (j, t) in ids.enumerated() where t == id && topLossWeights[i][j] != 0 {
+                return topLossWeights[i][j]
+            }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Caffe's FillerParameter and the fillers of filler.hpp: how a parameter blob starts.
+public struct FillerParameter: Sendable {
+    public enum VarianceNorm: String, Sendable { case fanIn = "FAN_IN", fanOut = "FAN_OUT", average = "AVERAGE" }
+
+    public var type = "constant"
+    public var value: Float = 0
+    public var min: Float = 0
+    public var max: Float = 1
+    public var mean: Float = 0
+    public var std: Float = 1
+    public var sparse = -1
+    public var varianceNorm = VarianceNorm.fanIn
+
+    public static let types = ["constant", "uniform", "gaussian", "positive_unitball", "xavier", "msra", "bilinear"]
+
+    public init(type: String = "constant", value: Float = 0) {
+        self.type = type
+        self.value = value
+    }
+
+    public init(_ node: ConfigNode?) throws {
+        guard let node else { return }
+        type = node.string("type") ?? "constant"
+        value = node.float("value") ?? 0
+        min = node.float("min") ?? 0
+        max = node.float("max") ?? 1
+        mean = node.float("mean") ?? 0
+        std = node.float("std") ?? 1
+        sparse = node.int("sparse") ?? -1
+        varianceNorm = node.enumValue("variance_norm").flatMap(VarianceNorm.init(rawValue:)) ?? .fanIn
+        guard Self.types.contains(type) else {
+            throw node.error("unknown filler type \"\(type)\"; known fillers: \(Self.types.joined(separator: ", "))\(didYouMean(type, Self.types))", field: "type")
+        }
+        if sparse >= 0 && type != "gaussian" {
+            throw node.error("sparse is only allowed with the gaussian filler", field: "sparse")
+        }
+        if type == "uniform" && self.min > self.max {
+            throw node.error("uniform filler needs min <= max", field: "min")
+        }
+    }
+
+    public func fill(_ blob: Blob, _ rng: inout RNG) {
+        let n = blob.count
+        let d = blob.data
+        guard n > 0 else { return }
+        switch type {
+        case "uniform":
+            for i in 0..<n { d[i] = rng.uniform(min, max) }
+        case "gaussian":
+            for i in 0..<n { d[i] = rng.gaussian(mean: mean, std: std) }
+            if sparse >= 0 {
+                // Each weight is kept with probability sparse / num_outputs (Caffe's GaussianFiller).
+                let outputs = blob.numAxes > 0 ? blob.shape[0] : 1
+                let keep = Float(sparse) / Float(outputs)
+                for i in 0..<n where rng.uniform() >= keep { d[i] = 0 }
+            }
+        case "positive_unitball":
+            for i in 0..<n { d[i] = rng.uniform() }
+            let rows = blob.numAxes > 0 ? blob.shape[0] : 1
+            let dim = n / rows
+            for r in 0..<rows {
+                var sum: Float = 0
+                for j in 0..<dim { sum += d[r * dim + j] }
+                for j in 0..<dim { d[r * dim + j] /= sum }
+            }
+        case "xavier":
+            let scale = (3 / fan(blob)).squareRoot()
+            for i in 0..<n { d[i] = rng.uniform(-scale, scale) }
+        case "msra":
+            let std = (2 / fan(blob)).squareRoot()
+            for i in 0..<n { d[i] = rng.gaussian(mean: 0, std: std) }
+        case "bilinear":
+            let k = blob.numAxes == 4 ? blob.shape[3] : 1
+            let f = ceil(Float(k) / 2)
+            let c = Float(k - 1) / (2 * f)
+            let h = blob.numAxes == 4 ? blob.shape[2] : 1
+            for i in 0..<n {
+                let x = Float(i % k), y = Float((i / k) % h)
+                d[i] = (1 - abs(x / f - c)) * (1 - abs(y / f - c))
+            }
+        default:
+            for i in 0..<n { d[i] = value }
+        }
+    }
+
+    /// fan_in = count / shape[0], fan_out = count / shape[1], as Caffe's Xavier and MSRA fillers.
+    private func fan(_ blob: Blob) -> Float {
+        let fanIn = Float(blob.count) / Float(blob.numAxes > 0 ? blob.shape[0] : 1)
+        let fanOut = Float(blob.count) / Float(blob.numAxes > 1 ? blob.shape[1] : 1)
+        switch varianceNorm {
+        case .fanIn: return fanIn
+        case .fanOut: return fanOut
+        case .average: return (fanIn + fanOut) / 2
+        }
+    }
+}

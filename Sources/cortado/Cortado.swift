@@ -1,0 +1,64 @@
+import ArgumentParser
+import Cortado
+import Foundation
+
+@main
+struct CortadoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cortado",
+        abstract: "Train, test and time Caffe nets on the CPU.",
+        discussion: """
+        Examples:
+          cortado train --solver solvers/lenet_solver.prototxt
+          cortado test --model models/lenet/lenet_train_test.prototxt --weights snapshots/lenet_iter_10000.caffemodel.h5 --iterations 100
+          cortado time --model models/lenet/lenet_train_test.prototxt
+        Caffe's spellings work too: -solver x, --solver=x.
+        """,
+        version: "0.1.0",
+        subcommands: [TrainCommand.self, TestCommand.self, TimeCommand.self, ConvertMNISTCommand.self]
+    )
+}
+
+/// Runs a command body, turning Cortado's errors into one `error: …` paragraph on stderr and
+/// exit code 1 (no stack trace).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ConfigError {
+        fail(e.description)
+    } catch let e as CortadoError {
+        fail(e.description)
+    } catch let e as ExitCode {
+        throw e
+    }
+}
+
+func fail(_ message: String) -> Never {
+    let text = message.split(separator: "\n").map { "error: \($0)" }.joined(separator: "\n")
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+    exit(1)
+}
+
+/// Options shared by commands that build a net from a file.
+struct NetStateOptions: ParsableArguments {
+    @Option(name: [.long, .customLong("level", withSingleDash: true)], help: "NetState level.")
+    var level: Int = 0
+
+    @Option(name: [.long, .customLong("stage", withSingleDash: true)], help: "Comma-separated NetState stages.")
+    var stage: String = ""
+
+    @Option(name: [.long, .customLong("threads", withSingleDash: true)], help: "OpenBLAS threads (default: all cores).")
+    var threads: Int?
+
+    var stages: [String] { stage.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    func applyThreads() {
+        setBLASThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
+
+func checkFile(_ path: String, _ what: String) throws {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw CortadoError("cannot open \(what) \(path): no such file")
+    }
+}

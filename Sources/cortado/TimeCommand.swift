@@ -1,0 +1,39 @@
+import ArgumentParser
+import Cortado
+import Foundation
+
+struct TimeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "time",
+        abstract: "Benchmark a net: average forward and backward time per layer and per iteration.",
+        discussion: """
+        Example:
+          cortado time --model models/lenet/lenet_train_test.prototxt --iterations 50
+        """
+    )
+
+    @Option(name: [.long, .customLong("model", withSingleDash: true)], help: "The net prototxt.")
+    var model: String
+
+    @Option(name: [.long, .customLong("iterations", withSingleDash: true)], help: "Timed iterations.")
+    var iterations: Int = 50
+
+    @Option(name: [.long, .customLong("phase", withSingleDash: true)], help: "TRAIN or TEST.")
+    var phase: String = "TRAIN"
+
+    @OptionGroup var state: NetStateOptions
+
+    func run() throws {
+        try reportingErrors {
+            state.applyThreads()
+            guard let p = Phase(rawValue: phase) else { throw CortadoError("--phase must be TRAIN or TEST, found \(phase)") }
+            guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
+            try checkFile(model, "model file")
+            let param = try NetParameter.load(file: model)
+            var rng = RNG(seed: 1701)
+            let net = try Net(param, state: NetState(phase: p, level: state.level, stages: state.stages), rng: &rng)
+            let report = try Benchmark.run(net, iterations: iterations)
+            for line in report.lines { Log.info(line, "time") }
+        }
+    }
+}

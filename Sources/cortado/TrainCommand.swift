@@ -1,0 +1,58 @@
+import ArgumentParser
+import Cortado
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a net from a solver file, fine-tune it (--weights) or resume it (--snapshot).",
+        discussion: """
+        Examples:
+          cortado train --solver solvers/lenet_solver.prototxt
+          cortado train --solver solvers/lenet_solver.prototxt --weights pretrained.caffemodel.h5
+          cortado train -solver solvers/lenet_solver.prototxt -snapshot snapshots/lenet_iter_5000.solverstate.h5
+        """
+    )
+
+    @Option(name: [.long, .customLong("solver", withSingleDash: true)], help: "The solver prototxt.")
+    var solver: String
+
+    @Option(name: [.long, .customLong("weights", withSingleDash: true)], help: "Weights to fine-tune from (comma-separated, applied in order).")
+    var weights: String?
+
+    @Option(name: [.long, .customLong("snapshot", withSingleDash: true)], help: "A .solverstate.h5 to resume from.")
+    var snapshot: String?
+
+    @OptionGroup var state: NetStateOptions
+
+    func run() throws {
+        try reportingErrors {
+            state.applyThreads()
+            if weights != nil && snapshot != nil {
+                throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
+            }
+            try checkFile(solver, "solver file")
+            var param = try SolverParameter.load(file: solver)
+            param.trainState.level = state.level
+            param.trainState.stages += state.stages
+            Log.info("Using \(ProcessInfo.processInfo.activeProcessorCount) CPU core(s); OpenBLAS core \(blasCoreName())", "train")
+            let s = try Solver(param)
+            if let snapshot {
+                Log.info("Resuming from \(snapshot)", "train")
+                try s.restore(from: snapshot)
+            } else {
+                let list = weights.map { [$0] } ?? param.weights
+                for file in list.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
+                    Log.info("Finetuning from \(file)", "train")
+                    let (missing, ignored) = try Snapshot.loadWeights(s.net, from: file)
+                    for name in ignored { Log.info("Ignoring source layer \(name)", "train") }
+                    if !missing.isEmpty {
+                        Log.info("Layers not in \(file), keeping their fillers: \(missing.joined(separator: ", "))", "train")
+                    }
+                }
+            }
+            Log.info("Starting Optimization", "train")
+            try s.solve()
+        }
+    }
+}
