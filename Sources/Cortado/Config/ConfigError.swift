@@ -5,14 +5,14 @@ import Foundation
 /// what was wrong, and for a misspelt name the closest valid one.
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public struct Problem: Sendable {
-        public var location: SourceLocation?
+        public var location: TextLocation?
         public var path: String
         public var message: String
     }
 
     public var problems: [Problem]
 
-    public init(location: SourceLocation?, path: String, message: String) {
+    public init(location: TextLocation?, path: String, message: String) {
         problems = [Problem(location: location, path: path, message: message)]
     }
 

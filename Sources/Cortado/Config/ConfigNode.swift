@@ -18,15 +18,15 @@ public struct ConfigNode: Sendable {
 
     /// An empty message of the given type, for layers the net builds itself.
     public static func empty(_ type: String, path: String = "") -> ConfigNode {
-        ConfigNode(message: TextMessage(location: SourceLocation(file: "<built-in>", line: 0, column: 0)),
+        ConfigNode(message: TextMessage(location: TextLocation(file: "<built-in>", line: 0, column: 0)),
                    spec: Schema.messages[type]!, path: path)
     }
 
-    public var location: SourceLocation { message.location }
+    public var location: TextLocation { message.location }
 
     public func has(_ name: String) -> Bool { message.fields.contains { $0.name == name } }
 
-    public func location(of name: String) -> SourceLocation {
+    public func location(of name: String) -> TextLocation {
         message.fields.last { $0.name == name }?.location ?? message.location
     }
 

@@ -128,7 +128,7 @@ public struct LayerParameter: Sendable {
         }
     }
 
-    public var location: SourceLocation { node.location }
+    public var location: TextLocation { node.location }
 
     /// The layer's `*_param` message, or an empty one so that defaults apply.
     public func sub(_ field: String) -> ConfigNode {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A place in a text file, kept on every token so that each error can point at it.
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+public struct TextLocation: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
@@ -30,15 +30,15 @@ public enum TextValue: Sendable {
 public struct TextField: Sendable {
     public var name: String
     public var value: TextValue
-    public var location: SourceLocation
+    public var location: TextLocation
 }
 
 /// An ordered list of fields, as protobuf text format writes a message.
 public struct TextMessage: Sendable {
     public var fields: [TextField] = []
-    public var location: SourceLocation
+    public var location: TextLocation
 
-    public init(fields: [TextField] = [], location: SourceLocation) {
+    public init(fields: [TextField] = [], location: TextLocation) {
         self.fields = fields
         self.location = location
     }
@@ -75,11 +75,11 @@ public struct TextFormatParser {
         return TextMessage(fields: fields, location: start)
     }
 
-    private var location: SourceLocation {
-        SourceLocation(file: file, line: line, column: index - lineStart + 1)
+    private var location: TextLocation {
+        TextLocation(file: file, line: line, column: index - lineStart + 1)
     }
 
-    private func error(_ message: String, at loc: SourceLocation? = nil) -> ConfigError {
+    private func error(_ message: String, at loc: TextLocation? = nil) -> ConfigError {
         ConfigError(location: loc ?? location, path: "", message: message)
     }
 

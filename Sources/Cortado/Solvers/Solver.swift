@@ -40,6 +40,9 @@ public final class Solver {
         for _ in 0..<rule.historyPerParam {
             history += net.learnableParams.map { Blob($0.shape) }
         }
+        if param.testInterval > 0 && testNets.isEmpty {
+            Log.warning("test_interval is set but there is no test net (no test_iter), so no test will run", "solver")
+        }
         if param.snapshotFormat == .binaryProto {
             Log.warning("snapshot_format BINARYPROTO is not available yet; snapshots are written as HDF5 (.h5), which Caffe reads too", "solver")
         }

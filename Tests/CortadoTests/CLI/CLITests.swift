@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import Cortado
+
+/// Runs the built `cortado` binary as a user would and checks exit codes and messages.
+@Suite struct CLITests {
+    static var binary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("cortado").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../.build/debug/cortado").standardized.path
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ args: [String], cwd: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A tiny trainable net on an HDF5 file, with a solver, in `dir`.
+    static func tinyProject(_ dir: String) throws {
+        var rng = RNG(seed: 4)
+        let file = try HDF5File.create("\(dir)/d.h5")
+        try file.write("data", floats: (0..<(20 * 4)).map { _ in rng.uniform(-1, 1) }, shape: [20, 4])
+        try file.write("label", floats: (0..<20).map { Float($0 % 2) }, shape: [20])
+        try write("\(dir)/d.h5\n", to: "\(dir)/list.txt")
+        try write("""
+            name: "tiny"
+            layer { name: "d" type: "HDF5Data" top: "data" top: "label" hdf5_data_param { source: "\(dir)/list.txt" batch_size: 4 } }
+            layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+            layer { name: "acc" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy" include { phase: TEST } }
+            layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+            """, to: "\(dir)/net.prototxt")
+        try write("""
+            net: "net.prototxt" base_lr: 0.1 lr_policy: "fixed" max_iter: 10 display: 5 test_iter: 2 test_interval: 5
+            snapshot: 5 snapshot_prefix: "\(dir)/snap" random_seed: 1
+            """, to: "\(dir)/solver.prototxt")
+    }
+
+    @Test func trainTestAndTimeWithCaffeSpellings() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let train = try Self.run(["train", "-solver", "\(dir)/solver.prototxt"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("Iteration 5 ("))
+        #expect(train.stderr.contains("Iteration 5, lr = 0.1"))
+        #expect(train.stderr.contains("Test net output #0: accuracy = "))
+        #expect(train.stderr.contains("Optimization Done."))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/snap_iter_10.caffemodel.h5"))
+        let test = try Self.run(["test", "--model=\(dir)/net.prototxt", "--weights=\(dir)/snap_iter_10.caffemodel.h5", "-iterations", "5"])
+        #expect(test.status == 0, "\(test.stderr)")
+        #expect(test.stderr.contains("] accuracy = "))
+        let time = try Self.run(["time", "--model", "\(dir)/net.prototxt", "--iterations", "2"])
+        #expect(time.status == 0, "\(time.stderr)")
+        #expect(time.stderr.contains("Average Forward-Backward:"))
+        let resume = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", "\(dir)/snap_iter_5.solverstate.h5"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+    }
+
+    func expectCleanFailure(_ r: Result, _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 1, "exit status \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.hasPrefix("error: ") || r.stderr.contains("\nerror: "), "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+        for f in fragments { #expect(r.stderr.contains(f), "missing \"\(f)\" in: \(r.stderr)", sourceLocation: sourceLocation) }
+    }
+
+    @Test func misspeltFieldInNet() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let net = try String(contentsOfFile: "\(dir)/net.prototxt", encoding: .utf8)
+        try write(net.replacingOccurrences(of: "inner_product_param", with: "inner_product_parm"), to: "\(dir)/net.prototxt")
+        expectCleanFailure(try Self.run(["train", "--solver", "\(dir)/solver.prototxt"]),
+                           ["net.prototxt:3:", "did you mean \"inner_product_param\"?"])
+    }
+
+    @Test func unknownLayerType() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let net = try String(contentsOfFile: "\(dir)/net.prototxt", encoding: .utf8)
+        try write(net.replacingOccurrences(of: "\"InnerProduct\"", with: "\"InnerProdcut\""), to: "\(dir)/net.prototxt")
+        expectCleanFailure(try Self.run(["test", "--model", "\(dir)/net.prototxt", "--weights", "x.h5"]),
+                           ["unknown layer type \"InnerProdcut\"", "did you mean \"InnerProduct\"?"])
+    }
+
+    @Test func bottomThatNoLayerProduces() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let net = try String(contentsOfFile: "\(dir)/net.prototxt", encoding: .utf8)
+        try write(net.replacingOccurrences(of: #"bottom: "data" top: "ip""#, with: #"bottom: "dat" top: "ip""#), to: "\(dir)/net.prototxt")
+        expectCleanFailure(try Self.run(["train", "--solver", "\(dir)/solver.prototxt"]),
+                           ["unknown bottom blob \"dat\"", "did you mean \"data\"?", "net.prototxt:3:"])
+    }
+
+    @Test func missingDataFile() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        try FileManager.default.removeItem(atPath: "\(dir)/d.h5")
+        expectCleanFailure(try Self.run(["train", "--solver", "\(dir)/solver.prototxt"]), ["d.h5", "no such file"])
+        expectCleanFailure(try Self.run(["train", "--solver", "\(dir)/nosolver.prototxt"]), ["no such file"])
+    }
+
+    @Test func truncatedWeightsFile() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        try Data(repeating: 0x89, count: 100).write(to: URL(fileURLWithPath: "\(dir)/bad.caffemodel.h5"))
+        expectCleanFailure(try Self.run(["test", "--model", "\(dir)/net.prototxt", "--weights", "\(dir)/bad.caffemodel.h5"]),
+                           ["bad.caffemodel.h5", "truncated"])
+    }
+
+    @Test func weightsOfTheWrongShape() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        do {
+            let file = try HDF5File.create("\(dir)/wrong.h5")
+            try file.write("data/ip/0", floats: [Float](repeating: 0, count: 12), shape: [3, 4])
+            try file.write("data/ip/1", floats: [0, 0, 0], shape: [3])
+        }
+        expectCleanFailure(try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--weights", "\(dir)/wrong.h5"]),
+                           ["layer \"ip\"", "3 4 (12)", "2 4 (8)", "rename the layer"])
+    }
+}

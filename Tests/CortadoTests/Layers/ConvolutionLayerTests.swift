@@ -1,0 +1,90 @@
+import Testing
+@testable import Cortado
+
+@Suite struct ConvolutionLayerTests {
+    @Test func forwardMatchesHandComputedValues() throws {
+        // One 3×3 image, one 2×2 kernel of ones, bias 0.5: each output is a window sum + 0.5.
+        let x = Blob([1, 1, 3, 3], values: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let (layer, tops) = try makeLayer("""
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { num_output: 1 kernel_size: 2
+              weight_filler { type: "constant" value: 1 } bias_filler { type: "constant" value: 0.5 } }
+            """, bottoms: [x])
+        try layer.forward(bottom: [x], top: tops)
+        #expect(tops[0].shape == [1, 1, 2, 2])
+        #expect(tops[0].dataArray == [12.5, 16.5, 24.5, 28.5])
+        #expect(layer.blobs[0].shape == [1, 1, 2, 2])
+    }
+
+    @Test func padStrideAndRectangularKernel() throws {
+        let x = Blob([1, 1, 3, 3], values: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let (layer, tops) = try makeLayer("""
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { num_output: 1 kernel_h: 1 kernel_w: 3 pad_h: 0 pad_w: 1 stride_h: 2 stride_w: 1 bias_term: false
+              weight_filler { type: "constant" value: 1 } }
+            """, bottoms: [x])
+        try layer.forward(bottom: [x], top: tops)
+        // Rows 0 and 2; each output sums a 1×3 window with one zero of padding at the edges.
+        #expect(tops[0].shape == [1, 1, 2, 3])
+        #expect(tops[0].dataArray == [3, 6, 5, 15, 24, 17])
+    }
+
+    @Test func outputShapeFollowsCaffeFormula() throws {
+        // out = floor((in + 2·pad − (dilation·(k − 1) + 1)) / stride) + 1
+        let x = Blob([2, 3, 13, 11])
+        let (_, tops) = try makeLayer("""
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { num_output: 4 kernel_size: 3 pad: 2 stride: 2 dilation: 2 }
+            """, bottoms: [x])
+        #expect(tops[0].shape == [2, 4, 7, 6])
+    }
+
+    @Test func gradientCheck() throws {
+        let x = randomBlob([2, 3, 5, 4], seed: 3)
+        let (layer, tops) = try makeLayer("""
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { num_output: 4 kernel_size: 3 pad: 1 stride: 2
+              weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 } }
+            """, bottoms: [x])
+        try GradientChecker().check(layer, bottoms: [x], tops: tops)
+    }
+
+    @Test func gradientCheckWithGroupsAndDilation() throws {
+        let x = randomBlob([2, 4, 6, 6], seed: 4)
+        let (layer, tops) = try makeLayer("""
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { num_output: 6 kernel_size: 2 dilation: 2 group: 2
+              weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 } }
+            """, bottoms: [x])
+        #expect(layer.blobs[0].shape == [6, 2, 2, 2])
+        try GradientChecker().check(layer, bottoms: [x], tops: tops)
+    }
+
+    @Test func chunkedBatchGivesSameResultAsOneChunk() throws {
+        // A batch larger than one im2col chunk must give the same numbers.
+        let x = randomBlob([3, 2, 4, 4], seed: 5)
+        let text = """
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { num_output: 3 kernel_size: 3 weight_filler { type: "gaussian" } }
+            """
+        let (layer, tops) = try makeLayer(text, bottoms: [x])
+        try layer.forward(bottom: [x], top: tops)
+        for n in 0..<3 {
+            let single = Blob([1, 2, 4, 4], values: Array(x.dataArray[(n * 32)..<((n + 1) * 32)]))
+            let (l1, t1) = try makeLayer(text, bottoms: [single])
+            l1.blobs[0].copyData(from: layer.blobs[0])
+            try l1.forward(bottom: [single], top: t1)
+            expectClose(Array(tops[0].dataArray[(n * 12)..<((n + 1) * 12)]), t1[0].dataArray)
+        }
+    }
+
+    @Test func rejectsGroupThatDoesNotDivideChannels() throws {
+        let x = Blob([1, 3, 4, 4])
+        #expect(throws: ConfigError.self) {
+            _ = try makeLayer("""
+                name: "c" type: "Convolution" bottom: "x" top: "y"
+                convolution_param { num_output: 4 kernel_size: 3 group: 2 }
+                """, bottoms: [x])
+        }
+    }
+}
