@@ -71,37 +71,64 @@ final class PoolingLayer: Layer {
         return out
     }
 
+    /// The window geometry as plain values, so the hot loops touch no class properties.
+    private struct Window {
+        var height: Int, width: Int, pooledH: Int, pooledW: Int
+        var kernelH: Int, kernelW: Int, padH: Int, padW: Int, strideH: Int, strideW: Int
+
+        /// Rows and columns of output (ph, pw) clipped to the image, and the AVE divisor.
+        @inline(__always)
+        func bounds(_ ph: Int, _ pw: Int) -> (hs: Int, he: Int, ws: Int, we: Int, size: Float) {
+            let hs = ph * strideH - padH, ws = pw * strideW - padW
+            let he = min(hs + kernelH, height + padH), we = min(ws + kernelW, width + padW)
+            let size = Float((he - hs) * (we - ws))
+            return (max(hs, 0), min(he, height), max(ws, 0), min(we, width), size)
+        }
+    }
+
+    private var window: Window {
+        Window(height: height, width: width, pooledH: pooledH, pooledW: pooledW, kernelH: kernel.h, kernelW: kernel.w,
+               padH: pad.h, padW: pad.w, strideH: stride.h, strideW: stride.w)
+    }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
+        let w = window, planes = num * channels
         let x = bottom[0].data, y = top[0].data
-        let planes = num * channels, inPlane = height * width, outPlane = pooledH * pooledW
-        let maskTop: UnsafeMutablePointer<Float>? = top.count > 1 ? top[1].data : nil
-        mask.withUnsafeMutableBufferPointer { m in
-            for plane in 0..<planes {
-                let xp = x + plane * inPlane, yp = y + plane * outPlane
-                for ph in 0..<pooledH {
-                    for pw in 0..<pooledW {
-                        var hs = ph * stride.h - pad.h, ws = pw * stride.w - pad.w
-                        let o = ph * pooledW + pw
-                        if method == .max {
-                            let he = min(hs + kernel.h, height), we = min(ws + kernel.w, width)
-                            hs = max(hs, 0); ws = max(ws, 0)
+        let inPlane = height * width, outPlane = pooledH * pooledW
+        if method == .max {
+            let maskTop: UnsafeMutablePointer<Float>? = top.count > 1 ? top[1].data : nil
+            mask.withUnsafeMutableBufferPointer { m in
+                let m = m.baseAddress!
+                for plane in 0..<planes {
+                    let xp = x + plane * inPlane, yp = y + plane * outPlane, mp = m + plane * outPlane
+                    for ph in 0..<w.pooledH {
+                        for pw in 0..<w.pooledW {
+                            let hs = max(ph * w.strideH - w.padH, 0), ws = max(pw * w.strideW - w.padW, 0)
+                            let he = min(ph * w.strideH - w.padH + w.kernelH, w.height)
+                            let we = min(pw * w.strideW - w.padW + w.kernelW, w.width)
                             var best = -Float.greatestFiniteMagnitude, arg = -1
                             for h in hs..<he {
-                                for w in ws..<we where xp[h * width + w] > best {
-                                    best = xp[h * width + w]; arg = h * width + w
-                                }
+                                let row = xp + h * w.width
+                                for c in ws..<we where row[c] > best { best = row[c]; arg = h * w.width + c }
                             }
-                            yp[o] = best
-                            m[plane * outPlane + o] = Int32(arg)
-                            maskTop?[plane * outPlane + o] = Float(arg)
-                        } else {
-                            var he = min(hs + kernel.h, height + pad.h), we = min(ws + kernel.w, width + pad.w)
-                            let size = Float((he - hs) * (we - ws))
-                            hs = max(hs, 0); ws = max(ws, 0); he = min(he, height); we = min(we, width)
-                            var sum: Float = 0
-                            for h in hs..<max(he, hs) { for w in ws..<max(we, ws) { sum += xp[h * width + w] } }
-                            yp[o] = sum / size
+                            yp[ph * w.pooledW + pw] = best
+                            mp[ph * w.pooledW + pw] = Int32(arg)
                         }
+                    }
+                    if let maskTop {
+                        for o in 0..<outPlane { maskTop[plane * outPlane + o] = Float(mp[o]) }
+                    }
+                }
+            }
+        } else {
+            for plane in 0..<planes {
+                let xp = x + plane * inPlane, yp = y + plane * outPlane
+                for ph in 0..<w.pooledH {
+                    for pw in 0..<w.pooledW {
+                        let b = w.bounds(ph, pw)
+                        var sum: Float = 0
+                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { sum += xp[h * w.width + c] } }
+                        yp[ph * w.pooledW + pw] = sum / b.size
                     }
                 }
             }
@@ -110,25 +137,26 @@ final class PoolingLayer: Layer {
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
+        let w = window, planes = num * channels
         let dy = top[0].diff, dx = bottom[0].diff
-        let planes = num * channels, inPlane = height * width, outPlane = pooledH * pooledW
+        let inPlane = height * width, outPlane = pooledH * pooledW
         dx.update(repeating: 0, count: bottom[0].count)
-        mask.withUnsafeBufferPointer { m in
+        if method == .max {
+            mask.withUnsafeBufferPointer { m in
+                let m = m.baseAddress!
+                for plane in 0..<planes {
+                    let dxp = dx + plane * inPlane, dyp = dy + plane * outPlane, mp = m + plane * outPlane
+                    for o in 0..<outPlane where mp[o] >= 0 { dxp[Int(mp[o])] += dyp[o] }
+                }
+            }
+        } else {
             for plane in 0..<planes {
                 let dxp = dx + plane * inPlane, dyp = dy + plane * outPlane
-                for ph in 0..<pooledH {
-                    for pw in 0..<pooledW {
-                        let o = ph * pooledW + pw
-                        if method == .max {
-                            let arg = Int(m[plane * outPlane + o])
-                            if arg >= 0 { dxp[arg] += dyp[o] }
-                        } else {
-                            var hs = ph * stride.h - pad.h, ws = pw * stride.w - pad.w
-                            var he = min(hs + kernel.h, height + pad.h), we = min(ws + kernel.w, width + pad.w)
-                            let share = dyp[o] / Float((he - hs) * (we - ws))
-                            hs = max(hs, 0); ws = max(ws, 0); he = min(he, height); we = min(we, width)
-                            for h in hs..<max(he, hs) { for w in ws..<max(we, ws) { dxp[h * width + w] += share } }
-                        }
+                for ph in 0..<w.pooledH {
+                    for pw in 0..<w.pooledW {
+                        let b = w.bounds(ph, pw)
+                        let share = dyp[ph * w.pooledW + pw] / b.size
+                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { dxp[h * w.width + c] += share } }
                     }
                 }
             }
