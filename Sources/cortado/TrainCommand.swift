@@ -23,6 +23,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.long, .customLong("snapshot", withSingleDash: true)], help: "A .solverstate.h5 to resume from.")
     var snapshot: String?
 
+    @Option(name: [.long, .customLong("sigint_effect", withSingleDash: true)], help: "On SIGINT: stop (snapshot if snapshot_after_train), snapshot, or none.")
+    var sigintEffect: String = "stop"
+
+    @Option(name: [.long, .customLong("sighup_effect", withSingleDash: true)], help: "On SIGHUP: snapshot, stop, or none.")
+    var sighupEffect: String = "snapshot"
+
     @OptionGroup var state: NetStateOptions
 
     func run() throws {
@@ -30,6 +36,9 @@ struct TrainCommand: ParsableCommand {
             state.applyThreads()
             if weights != nil && snapshot != nil {
                 throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
+            }
+            guard let onInt = SignalEffect(rawValue: sigintEffect), let onHup = SignalEffect(rawValue: sighupEffect) else {
+                throw CortadoError("--sigint_effect and --sighup_effect take stop, snapshot or none")
             }
             try checkFile(solver, "solver file")
             var param = try SolverParameter.load(file: solver)
@@ -51,6 +60,8 @@ struct TrainCommand: ParsableCommand {
                     }
                 }
             }
+            Signals.install()
+            s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
             Log.info("Starting Optimization", "train")
             try s.solve()
         }

@@ -109,7 +109,12 @@ final class PoolingLayer: Layer {
                             var best = -Float.greatestFiniteMagnitude, arg = -1
                             for h in hs..<he {
                                 let row = xp + h * w.width
-                                for c in ws..<we where row[c] > best { best = row[c]; arg = h * w.width + c }
+                                for c in ws..<we {
+                                    // Branch-free select: random data makes a branch mispredict half the time.
+                                    let v = row[c], better = v > best
+                                    best = better ? v : best
+                                    arg = better ? h * w.width + c : arg
+                                }
                             }
                             yp[ph * w.pooledW + pw] = best
                             mp[ph * w.pooledW + pw] = Int32(arg)

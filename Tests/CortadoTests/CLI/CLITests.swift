@@ -132,4 +132,34 @@ import Testing
         expectCleanFailure(try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--weights", "\(dir)/wrong.h5"]),
                            ["layer \"ip\"", "3 4 (12)", "2 4 (8)", "rename the layer"])
     }
+
+    @Test func sigintStopsCleanlyAndLeavesAResumableSnapshot() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let solver = try String(contentsOfFile: "\(dir)/solver.prototxt", encoding: .utf8)
+        try write(solver.replacingOccurrences(of: "max_iter: 10", with: "max_iter: 100000000")
+                        .replacingOccurrences(of: "snapshot: 5 ", with: "")
+                        .replacingOccurrences(of: "display: 5", with: "display: 100000")
+                        .replacingOccurrences(of: "test_interval: 5", with: "test_interval: 100000"), to: "\(dir)/solver.prototxt")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["train", "--solver", "\(dir)/solver.prototxt"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(p.processIdentifier, SIGINT)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(log)")
+        #expect(log.contains("Optimization stopped early."))
+        let states = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".solverstate.h5") }
+        #expect(states.count == 1)
+        guard let state = states.first else { return }
+        let iter = Int(state.split(separator: "_").last!.split(separator: ".").first!)!
+        try write(solver.replacingOccurrences(of: "max_iter: 10", with: "max_iter: \(iter + 3)"), to: "\(dir)/solver.prototxt")
+        let resume = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", "\(dir)/\(state)"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+        #expect(resume.stderr.contains("Optimization Done."))
+    }
 }

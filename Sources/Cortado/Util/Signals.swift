@@ -1,0 +1,44 @@
+import Foundation
+import Synchronization
+
+/// SIGINT and SIGHUP caught with sigaction and counted in lock-free atomics, then polled by
+/// the solver once per iteration, as Caffe's SignalHandler does. (DispatchSource signal
+/// sources miss signals here: OpenBLAS's worker thread exists before main and receives them.)
+let sigintCount = Atomic<Int>(0)
+let sighupCount = Atomic<Int>(0)
+
+public enum SignalEffect: String, Sendable, CaseIterable {
+    case stop, snapshot, none
+}
+
+public enum Signals {
+    public static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signal in
+            if signal == SIGINT { sigintCount.add(1, ordering: .relaxed) } else { sighupCount.add(1, ordering: .relaxed) }
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGHUP, &action, nil)
+        // A parent may start us with these blocked (test runners do); unblock them here.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// The action requested since the last call: a SIGINT's effect wins over a SIGHUP's.
+    public static func requestedAction(sigint: SignalEffect, sighup: SignalEffect) -> Solver.SolverAction {
+        let effects = [(sigintCount.exchange(0, ordering: .relaxed), sigint), (sighupCount.exchange(0, ordering: .relaxed), sighup)]
+        for (count, effect) in effects where count > 0 {
+            switch effect {
+            case .stop: return .stop
+            case .snapshot: return .snapshot
+            case .none: continue
+            }
+        }
+        return .none
+    }
+}
