@@ -20,6 +20,9 @@ final class ConvolutionLayer: Layer {
     private let col = Blob()
     private let tmp = Blob()
     private var ones: [Float] = []
+    /// True while `col` holds the forward pass's columns for the whole batch (one chunk),
+    /// so backward can skip redoing im2col.
+    private var colHoldsBatch = false
     /// Limit on the im2col buffer for one chunk of images (floats): 64 MB.
     static let maxColumnFloats = 16 << 20
 
@@ -33,6 +36,7 @@ final class ConvolutionLayer: Layer {
         guard channels % s.group == 0 else {
             throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group")
         }
+        try checkShape([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w], "the weight blob")
         let weight = Blob([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w])
         try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
         blobs = [weight]
@@ -110,7 +114,9 @@ final class ConvolutionLayer: Layer {
         guard geometry.outHeight > 0, geometry.outWidth > 0 else {
             throw error("the kernel (\(s.kernel.h)×\(s.kernel.w), dilation \(s.dilation.h)) does not fit the \(geometry.height)×\(geometry.width) input with pad \(s.pad.h)")
         }
-        top[0].reshape(Array(b.shape[0...s.axis].dropLast()) + [s.numOutput, geometry.outHeight, geometry.outWidth])
+        let topShape = Array(b.shape[0..<s.axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
+        try checkShape(topShape, "the output")
+        top[0].reshape(topShape)
         let spatial = geometry.outHeight * geometry.outWidth
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = max(1, min(num, Self.maxColumnFloats / max(kDim * spatial, 1)))
@@ -142,6 +148,7 @@ final class ConvolutionLayer: Layer {
             }
             scatter(y, start: start, n: n)
         }
+        colHoldsBatch = chunk >= num
     }
 
     /// tmp [numOutput, n·spatial] → top [n, numOutput, spatial], adding the bias on the way.
@@ -185,7 +192,7 @@ final class ConvolutionLayer: Layer {
                 }
             }
             if weightGrad {
-                unroll(x, start: start, n: n)
+                if !colHoldsBatch { unroll(x, start: start, n: n) }
                 for gi in 0..<g {
                     gemm(false, true, outPerGroup, kPerGroup, cols, 1,
                          tmp.data + gi * outPerGroup * cols, col.data + gi * kPerGroup * cols, 1,
@@ -193,6 +200,7 @@ final class ConvolutionLayer: Layer {
                 }
             }
             if propagateDown[0] {
+                colHoldsBatch = false   // col now receives the column gradients
                 for gi in 0..<g {
                     gemm(true, false, kPerGroup, cols, outPerGroup, 1,
                          blobs[0].data + gi * outPerGroup * kPerGroup, tmp.data + gi * outPerGroup * cols, 0,

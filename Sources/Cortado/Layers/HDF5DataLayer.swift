@@ -38,6 +38,7 @@ final class HDF5DataLayer: Layer {
         try load(filePermutation[0])
         currentRow = 0
         for (i, t) in top.enumerated() {
+            try checkShape([batchSize] + datasets[i].shape.dropFirst(), "top \"\(param.top[i])\"")
             t.reshape([batchSize] + datasets[i].shape.dropFirst())
         }
     }

@@ -25,6 +25,7 @@ final class InnerProductLayer: Layer {
         }
         axis = a
         k = bottom[0].count(a)
+        try checkShape([n, k], "the weight blob")
         let weight = Blob(transpose ? [k, n] : [n, k])
         try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
         blobs = [weight]

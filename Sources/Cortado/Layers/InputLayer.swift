@@ -12,7 +12,7 @@ final class InputLayer: Layer {
         }
         for (i, t) in top.enumerated() {
             let s = shapes.count == 1 ? shapes[0] : shapes[i]
-            guard s.allSatisfy({ $0 >= 0 }) else { throw error("Input shape \(s) has a negative dimension") }
+            try checkShape(s, "Input shape")
             t.reshape(s)
         }
     }

@@ -101,25 +101,7 @@ final class PoolingLayer: Layer {
                 let m = m.baseAddress!
                 for plane in 0..<planes {
                     let xp = x + plane * inPlane, yp = y + plane * outPlane, mp = m + plane * outPlane
-                    for ph in 0..<w.pooledH {
-                        for pw in 0..<w.pooledW {
-                            let hs = max(ph * w.strideH - w.padH, 0), ws = max(pw * w.strideW - w.padW, 0)
-                            let he = min(ph * w.strideH - w.padH + w.kernelH, w.height)
-                            let we = min(pw * w.strideW - w.padW + w.kernelW, w.width)
-                            var best = -Float.greatestFiniteMagnitude, arg = -1
-                            for h in hs..<he {
-                                let row = xp + h * w.width
-                                for c in ws..<we {
-                                    // Branch-free select: random data makes a branch mispredict half the time.
-                                    let v = row[c], better = v > best
-                                    best = better ? v : best
-                                    arg = better ? h * w.width + c : arg
-                                }
-                            }
-                            yp[ph * w.pooledW + pw] = best
-                            mp[ph * w.pooledW + pw] = Int32(arg)
-                        }
-                    }
+                    Self.maxPlane(xp, yp, mp, w)
                     if let maskTop {
                         for o in 0..<outPlane { maskTop[plane * outPlane + o] = Float(mp[o]) }
                     }
@@ -137,6 +119,41 @@ final class PoolingLayer: Layer {
                     }
                 }
             }
+        }
+    }
+
+    /// MAX over one plane. Plain while-loops with wrapping arithmetic: the windows are tiny,
+    /// so loop and overflow-check overhead, not memory, decides the speed.
+    @inline(__always)
+    private static func maxPlane(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
+                                 _ mp: UnsafeMutablePointer<Int32>, _ w: Window) {
+        var ph = 0
+        while ph < w.pooledH {
+            let h0 = ph &* w.strideH &- w.padH
+            let hs = max(h0, 0), he = min(h0 &+ w.kernelH, w.height)
+            var pw = 0
+            while pw < w.pooledW {
+                let c0 = pw &* w.strideW &- w.padW
+                let ws = max(c0, 0), we = min(c0 &+ w.kernelW, w.width)
+                var best = -Float.greatestFiniteMagnitude
+                var arg: Int = -1
+                var h = hs
+                while h < he {
+                    var idx = h &* w.width &+ ws
+                    let end = h &* w.width &+ we
+                    while idx < end {
+                        let v = xp[idx]
+                        if v > best { best = v; arg = idx }
+                        idx &+= 1
+                    }
+                    h &+= 1
+                }
+                let o = ph &* w.pooledW &+ pw
+                yp[o] = best
+                mp[o] = Int32(truncatingIfNeeded: arg)
+                pw &+= 1
+            }
+            ph &+= 1
         }
     }
 

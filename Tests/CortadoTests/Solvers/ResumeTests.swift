@@ -49,4 +49,17 @@ import Testing
         #expect(got == expected)
         #expect(got != (try Solver(try SolverParameter.load(file: solverPath), verbose: false)).net.learnableParams.map(\.dataArray))
     }
+
+    @Test func sameRandomSeedGivesTheSameRun() throws {
+        Log.enabled = false
+        setBLASThreads(1)
+        let dir = temporaryDirectory()
+        let solverPath = try Self.setUp(dir)
+        func train() throws -> [[Float]] {
+            let s = try Solver(try SolverParameter.load(file: solverPath), verbose: false)
+            try s.step(8)
+            return s.net.learnableParams.map(\.dataArray)
+        }
+        #expect(try train() == train())
+    }
 }
