@@ -50,9 +50,13 @@ struct NetStateOptions: ParsableArguments {
     @Option(name: [.long, .customLong("threads", withSingleDash: true)], help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: [.long, .customLong("gpu", withSingleDash: true)], help: ArgumentHelp("Accepted for Caffe scripts; Cortado runs on the CPU.", visibility: .hidden))
+    var gpu: String?
+
     var stages: [String] { stage.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     func applyThreads() {
+        if gpu != nil { Log.warning("Cortado runs on the CPU; ignoring --gpu \(gpu!)", "cortado") }
         setBLASThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }

@@ -32,15 +32,25 @@ public final class Net {
     private var paramNames: [String: Int] = [:]
 
     public var debugInfo = false
+    /// The set-up lines Caffe prints (`Top shape: 64 20 24 24 (737280)`, `Memory required for data: …`),
+    /// kept so callers can show or check them without parsing the log.
+    public private(set) var setupLog: [String] = []
+    private var verbose = true
+
+    private func note(_ line: String) {
+        setupLog.append(line)
+        if verbose { Log.info(line, "net") }
+    }
 
     public init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool = true) throws {
         name = param.name
         self.state = state
+        self.verbose = verbose
         let context = LayerContext(rng: rng, phase: state.phase)
         let filtered = param.layers.filter { $0.isIncluded(in: state) }
         try Self.checkNames(filtered)
         let layerParams = insertSplits(filtered)
-        if verbose { Log.info("Initializing net \"\(name)\" for phase \(state.phase.rawValue)", "net") }
+        note("Initializing net \"\(name)\" for phase \(state.phase.rawValue)")
 
         var available: Set<String> = []
         var memory = 0
@@ -48,33 +58,29 @@ public final class Net {
             let layer = try LayerRegistry.create(lp, phase: lp.phase ?? state.phase)
             let layerID = layers.count
             layers.append(layer)
-            if verbose { Log.info("Creating Layer \(lp.name)", "net") }
-            try wireBottoms(lp, layerID, &available, verbose: verbose)
-            try wireTops(lp, layerID, &available, verbose: verbose)
+            note("Creating Layer \(lp.name)")
+            try wireBottoms(lp, layerID, &available)
+            try wireTops(lp, layerID, &available)
             try checkArity(layer)
-            if verbose { Log.info("Setting up \(lp.name)", "net") }
+            note("Setting up \(lp.name)")
             try layer.setUp(bottom: bottomVecs[layerID], top: topVecs[layerID], context: context)
             try layer.reshape(bottom: bottomVecs[layerID], top: topVecs[layerID])
             try setLossWeights(layer, lp)
             for (j, t) in topVecs[layerID].enumerated() {
                 memory += t.count
-                if verbose {
-                    Log.info("Top shape: \(t.shapeString)", "net")
-                    if topLossWeights[layerID][j] != 0 {
-                        Log.info("    with loss weight \(caffeFloat(topLossWeights[layerID][j]))", "net")
-                    }
+                note("Top shape: \(t.shapeString)")
+                if topLossWeights[layerID][j] != 0 {
+                    note("    with loss weight \(caffeFloat(topLossWeights[layerID][j]))")
                 }
             }
-            if verbose { Log.info("Memory required for data: \(memory * MemoryLayout<Float>.size)", "net") }
+            note("Memory required for data: \(memory * MemoryLayout<Float>.size)")
             try appendParams(layer, layerID)
         }
         rng = context.rng
         outputBlobIDs = blobNames.indices.filter { available.contains(blobNames[$0]) }
-        decideBackward(forceBackward: param.forceBackward, verbose: verbose)
-        if verbose {
-            for id in outputBlobIDs { Log.info("This network produces output \(blobNames[id])", "net") }
-            Log.info("Network initialization done.", "net")
-        }
+        decideBackward(forceBackward: param.forceBackward)
+        for id in outputBlobIDs { note("This network produces output \(blobNames[id])") }
+        note("Network initialization done.")
     }
 
     /// Layer names must be unique: weights are saved and matched by name.
@@ -89,7 +95,7 @@ public final class Net {
         }
     }
 
-    private func wireBottoms(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>, verbose: Bool) throws {
+    private func wireBottoms(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>) throws {
         var ids: [Int] = [], vec: [Blob] = [], need: [Bool] = []
         if !lp.propagateDown.isEmpty && lp.propagateDown.count != lp.bottom.count {
             throw lp.error("propagate_down is given \(lp.propagateDown.count) time(s) for \(lp.bottom.count) bottom(s); give one per bottom or none")
@@ -101,7 +107,7 @@ public final class Net {
                 let why = blobIndex[name] == nil ? "no earlier layer produces it" : "it was already consumed by an earlier layer"
                 throw lp.error("unknown bottom blob \"\(name)\" (bottom \(j)): \(why)\(hint)")
             }
-            if verbose { Log.info("\(lp.name) <- \(name)", "net") }
+            note("\(lp.name) <- \(name)")
             ids.append(id)
             vec.append(blobs[id])
             need.append(lp.propagateDown.isEmpty ? false : lp.propagateDown[j])
@@ -112,16 +118,16 @@ public final class Net {
         bottomNeedBackward.append(need)
     }
 
-    private func wireTops(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>, verbose: Bool) throws {
+    private func wireTops(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>) throws {
         var ids: [Int] = [], vec: [Blob] = []
         for (j, name) in lp.top.enumerated() {
             if j < lp.bottom.count && lp.bottom[j] == name {
-                if verbose { Log.info("\(lp.name) -> \(name) (in-place)", "net") }
+                note("\(lp.name) -> \(name) (in-place)")
                 ids.append(bottomIDs[layerID][j])
             } else if blobIndex[name] != nil {
                 throw lp.error("top blob \"\(name)\" is produced by more than one layer; rename one of them (only in-place layers, whose top equals their bottom, may reuse a name)")
             } else {
-                if verbose { Log.info("\(lp.name) -> \(name)", "net") }
+                note("\(lp.name) -> \(name)")
                 let id = blobs.count
                 blobs.append(Blob())
                 blobNames.append(name)
@@ -200,7 +206,7 @@ public final class Net {
     /// Caffe's rules for which layers and bottoms need a gradient: anything upstream of a
     /// learnable parameter, pruned to what contributes to a loss; propagate_down and
     /// force_backward override.
-    private func decideBackward(forceBackward: Bool, verbose: Bool) {
+    private func decideBackward(forceBackward: Bool) {
         var blobNeedsBackward = [Bool](repeating: false, count: blobs.count)
         layerNeedBackward = []
         for (i, layer) in layers.enumerated() {
@@ -227,9 +233,7 @@ public final class Net {
                 for j in bottomIDs[i].indices { bottomNeedBackward[i][j] = false }
             }
             if !contributes { layerNeedBackward[i] = false }
-            if verbose {
-                Log.info("\(layers[i].name) \(layerNeedBackward[i] ? "needs" : "does not need") backward computation.", "net")
-            }
+            note("\(layers[i].name) \(layerNeedBackward[i] ? "needs" : "does not need") backward computation.")
             for (j, id) in bottomIDs[i].enumerated() {
                 if contributes { underLoss.insert(id) } else { bottomNeedBackward[i][j] = false }
                 if !bottomNeedBackward[i][j] { skip.insert(id) }

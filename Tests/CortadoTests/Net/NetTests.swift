@@ -141,4 +141,27 @@ import Testing
             """)
         #expect(n2.blob(named: "r")?.shape == [1, 3, 4, 4])
     }
+
+    @Test func setupLogPrintsCaffeShapesAndMemory() throws {
+        let net = try build(Self.lenetLike, phase: .train)
+        #expect(net.setupLog.contains("Top shape: 64 20 24 24 (737280)"))
+        #expect(net.setupLog.contains("Top shape: 64 20 12 12 (184320)"))
+        #expect(net.setupLog.contains("    with loss weight 1"))
+        // data + label + conv1 + pool1 + ip1 (+ in-place relu1 counted again) + loss, in bytes
+        let floats = 64 * 784 + 64 + 737280 + 184320 + 640 + 640 + 1
+        #expect(net.setupLog.contains("Memory required for data: \(floats * 4)"))
+    }
+
+    @Test func hugeLayersAreRefusedBeforeAllocating() {
+        do {
+            _ = try build("""
+                layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 64 dim: 4096 } } }
+                layer { name: "fc" type: "InnerProduct" bottom: "x" top: "y" inner_product_param { num_output: 2000000000 } }
+                """)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("layer \"fc\""))
+            #expect("\(error)".contains("memory"))
+        }
+    }
 }
