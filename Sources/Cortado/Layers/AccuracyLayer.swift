@@ -22,18 +22,11 @@ final class AccuracyLayer: Layer {
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let requested = param.sub("accuracy_param").int("axis") ?? 1
-        guard let a = bottom[0].canonicalAxis(requested) else {
-            throw error("accuracy axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)")
-        }
-        outer = bottom[0].count(0, a)
-        channels = bottom[0].shape[a]
-        inner = bottom[0].count(a + 1)
+        let split = try AxisSplit(bottom[0], axis: param.sub("accuracy_param").int("axis") ?? 1, for: self)
+        try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
+        (outer, channels, inner) = (split.outer, split.channels, split.inner)
         guard topK <= channels else {
             throw error("top_k (\(topK)) must not exceed the number of classes (\(channels))")
-        }
-        guard outer * inner == bottom[1].count else {
-            throw error("the label count (\(bottom[1].count)) must equal outer × inner = \(outer * inner) of the predictions (shape \(bottom[0].shape))")
         }
         top[0].reshape([])
         if top.count > 1 { top[1].reshape([channels]) }

@@ -2,32 +2,25 @@ import Foundation
 
 /// Softmax along `axis` (default 1): y = exp(x − max) / Σ exp(x − max).
 final class SoftmaxLayer: Layer {
-    private var axis = 1
-    private var outer = 1, channels = 1, inner = 1
+    private var split = AxisSplit()
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let requested = param.sub("softmax_param").int("axis") ?? 1
-        guard let a = bottom[0].canonicalAxis(requested) else {
-            throw error("softmax axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)")
-        }
-        axis = a
-        outer = bottom[0].count(0, a)
-        channels = bottom[0].shape[a]
-        inner = bottom[0].count(a + 1)
+        split = try AxisSplit(bottom[0], axis: param.sub("softmax_param").int("axis") ?? 1, for: self)
         top[0].reshape(bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        softmax(bottom[0].data, top[0].data, outer: outer, channels: channels, inner: inner)
+        softmax(bottom[0].data, top[0].data, outer: split.outer, channels: split.channels, inner: split.inner)
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
         // dx = y ⊙ (dy − Σ_c dy·y)
         let y = top[0].data, dy = top[0].diff, dx = bottom[0].diff
+        let (outer, channels, inner) = (split.outer, split.channels, split.inner)
         for o in 0..<outer {
             for i in 0..<inner {
                 let base = o * channels * inner + i
@@ -35,6 +28,32 @@ final class SoftmaxLayer: Layer {
                 for c in 0..<channels { s += dy[base + c * inner] * y[base + c * inner] }
                 for c in 0..<channels { let k = base + c * inner; dx[k] = y[k] * (dy[k] - s) }
             }
+        }
+    }
+}
+
+/// A blob seen as (outer, channels, inner) around one axis, as softmax, its loss and
+/// accuracy read their predictions.
+struct AxisSplit {
+    var axis = 1, outer = 1, channels = 1, inner = 1
+
+    init() {}
+
+    /// Splits `blob` around `requested` (negative counts from the end), or fails naming the layer.
+    init(_ blob: Blob, axis requested: Int, for layer: Layer) throws {
+        guard let a = blob.canonicalAxis(requested) else {
+            throw layer.error("axis \(requested) is out of range for a bottom of shape \(blob.shape)")
+        }
+        axis = a
+        outer = blob.count(0, a)
+        channels = blob.shape[a]
+        inner = blob.count(a + 1)
+    }
+
+    /// Labels must give one value per (outer, inner) position.
+    func checkLabels(_ labels: Blob, predictions: Blob, for layer: Layer) throws {
+        guard outer * inner == labels.count else {
+            throw layer.error("the label count (\(labels.count), shape \(labels.shape)) must equal outer × inner = \(outer * inner) of the predictions (shape \(predictions.shape)); with axis \(axis) the labels should be N×H×W")
         }
     }
 }

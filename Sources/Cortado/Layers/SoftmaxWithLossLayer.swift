@@ -20,16 +20,9 @@ final class SoftmaxWithLossLayer: Layer {
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let requested = param.sub("softmax_param").int("axis") ?? 1
-        guard let a = bottom[0].canonicalAxis(requested) else {
-            throw error("softmax axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)")
-        }
-        outer = bottom[0].count(0, a)
-        channels = bottom[0].shape[a]
-        inner = bottom[0].count(a + 1)
-        guard outer * inner == bottom[1].count else {
-            throw error("the label count (\(bottom[1].count), shape \(bottom[1].shape)) must equal outer × inner = \(outer * inner) of the predictions (shape \(bottom[0].shape)); with axis \(a) the labels should be N×H×W")
-        }
+        let split = try AxisSplit(bottom[0], axis: param.sub("softmax_param").int("axis") ?? 1, for: self)
+        try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
+        (outer, channels, inner) = (split.outer, split.channels, split.inner)
         prob.reshape(bottom[0].shape)
         top[0].reshape([])
         if top.count > 1 { top[1].reshape(bottom[0].shape) }
