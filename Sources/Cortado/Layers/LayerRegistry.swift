@@ -15,6 +15,7 @@ public enum LayerRegistry {
         "Softmax": SoftmaxLayer.self,
         "SoftmaxWithLoss": SoftmaxWithLossLayer.self,
         "Accuracy": AccuracyLayer.self,
+        "EuclideanLoss": EuclideanLossLayer.self,
         "Split": SplitLayer.self,
     ]
 

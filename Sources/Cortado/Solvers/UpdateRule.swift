@@ -71,12 +71,14 @@ public enum UpdateRule: Sendable {
             }
         case .adam(let b1, let b2, let eps):
             let v = h2!.data
-            let t = Float(iter + 1)
-            let correction = (1 - powf(b2, t)).squareRoot() / (1 - powf(b1, t))
+            // Caffe computes the bias correction in double (C++ pow(float, int)), then stores a float.
+            let t = Double(iter + 1)
+            let correction = Float((1 - pow(Double(b2), t)).squareRoot() / (1 - pow(Double(b1), t)))
+            let step = rate * correction
             for i in 0..<n {
-                hist[i] = b1 * hist[i] + (1 - b1) * g[i]
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                g[i] = rate * correction * hist[i] / (v[i].squareRoot() + eps)
+                hist[i] = (1 - b1) * g[i] + b1 * hist[i]
+                v[i] = (1 - b2) * (g[i] * g[i]) + b2 * v[i]
+                g[i] = step * (hist[i] / (v[i].squareRoot() + eps))
             }
         }
     }

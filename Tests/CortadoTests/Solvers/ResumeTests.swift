@@ -5,7 +5,7 @@ import Testing
 /// Training N iterations, snapshotting, and resuming to 2N must give the same weights bit
 /// for bit as 2N iterations in one run: data position, shuffling and dropout streams included.
 @Suite struct ResumeTests {
-    static func setUp(_ dir: String) throws -> String {
+    static func setUp(_ dir: String, rule: String = "type: \"SGD\" momentum: 0.9") throws -> String {
         var rng = RNG(seed: 8)
         let file = try HDF5File.create("\(dir)/train.h5")
         let n = 37
@@ -24,17 +24,26 @@ import Testing
             layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
             """, to: "\(dir)/net.prototxt")
         try write("""
-            net: "net.prototxt" base_lr: 0.05 momentum: 0.9 weight_decay: 0.001 lr_policy: "multistep" gamma: 0.5
+            net: "net.prototxt" base_lr: 0.05 \(rule) weight_decay: 0.001 lr_policy: "multistep" gamma: 0.5
             stepvalue: 4 stepvalue: 9 max_iter: 12 snapshot: 6 snapshot_prefix: "\(dir)/snap" random_seed: 42
             """, to: "\(dir)/solver.prototxt")
         return "\(dir)/solver.prototxt"
     }
 
-    @Test func resumeIsBitIdentical() throws {
+    static let rules = [
+        "type: \"SGD\" momentum: 0.9",
+        "type: \"Nesterov\" momentum: 0.9",
+        "type: \"AdaGrad\"",
+        "type: \"RMSProp\" rms_decay: 0.95",
+        "type: \"AdaDelta\" momentum: 0.95 delta: 1e-6",
+        "type: \"Adam\" momentum: 0.9 momentum2: 0.999",
+    ]
+
+    @Test(arguments: rules) func resumeIsBitIdentical(rule: String) throws {
         Log.enabled = false
         setBLASThreads(1)
         let dir = temporaryDirectory()
-        let solverPath = try Self.setUp(dir)
+        let solverPath = try Self.setUp(dir, rule: rule)
 
         let full = try Solver(try SolverParameter.load(file: solverPath), verbose: false)
         try full.solve()
