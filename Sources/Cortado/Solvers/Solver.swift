@@ -144,7 +144,18 @@ public final class Solver {
             rule.apply(w, history[i], rule.historyPerParam == 2 ? history[count + i] : nil,
                        rate: rate * net.lrMults[i], iter: iter)
         }
+        if net.debugInfo { logUpdates() }
         for w in params { axpy(w.count, -1, w.diff, w.data) }
+    }
+
+    /// `    [Update] Layer conv1, param 0 data: 0.08; diff: 0.0003` for each learnable parameter, as Caffe's debug_info.
+    private func logUpdates() {
+        for (k, owner) in net.paramOwners.enumerated() where owner == nil {
+            let (layer, index) = net.paramLayerIndices[k]
+            let b = net.params[k]
+            let n = Float(max(b.count, 1))
+            Log.info("    [Update] Layer \(net.layers[layer].name), param \(index) data: \(caffeFloat(b.asumData / n)); diff: \(caffeFloat(b.asumDiff / n))", "net")
+        }
     }
 
     /// Scales all gradients down when their global L2 norm exceeds clip_gradients.

@@ -162,4 +162,17 @@ import Testing
         #expect(resume.status == 0, "\(resume.stderr)")
         #expect(resume.stderr.contains("Optimization Done."))
     }
+
+    @Test func debugInfoPrintsPerLayerMagnitudes() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let solver = try String(contentsOfFile: "\(dir)/solver.prototxt", encoding: .utf8)
+        try write(solver + "\ndebug_info: true\n", to: "\(dir)/solver.prototxt")
+        let r = try Self.run(["train", "--solver", "\(dir)/solver.prototxt"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for fragment in ["[Forward] Layer ip, top blob ip data: ", "[Forward] Layer ip, param blob 0 data: ",
+                         "[Backward] Layer ip, param blob 1 diff: ", "[Update] Layer ip, param 0 data: "] {
+            #expect(r.stderr.contains(fragment), "missing \(fragment)")
+        }
+    }
 }

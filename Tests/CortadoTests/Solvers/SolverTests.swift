@@ -67,4 +67,30 @@ import Testing
             #expect(e.description.contains("base_lr"))
         }
     }
+
+    @Test func severalTestNetsByTestState() throws {
+        Log.enabled = false
+        let dir = temporaryDirectory()
+        try write("""
+            name: "staged"
+            layer { name: "x" type: "DummyData" top: "x" dummy_data_param { shape { dim: 1 dim: 2 } data_filler { type: "constant" value: 1 } } }
+            layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" loss_weight: 1
+                    inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.5 } } }
+            layer { name: "a" type: "ReLU" bottom: "y" top: "a" include { stage: "a" } }
+            layer { name: "double" type: "InnerProduct" bottom: "y" top: "b" include { stage: "b" }
+                    param { lr_mult: 0 } param { lr_mult: 0 }
+                    inner_product_param { num_output: 1 weight_filler { type: "constant" value: 2 } } }
+            """, to: "\(dir)/net.prototxt")
+        try write("""
+            net: "net.prototxt" base_lr: 0.1 lr_policy: "fixed" test_iter: 1 test_iter: 2 test_interval: 1 test_compute_loss: true
+            test_state { stage: "a" } test_state { stage: "b" } snapshot_prefix: "\(dir)/s"
+            """, to: "\(dir)/solver.prototxt")
+        let s = try Solver(try SolverParameter.load(file: "\(dir)/solver.prototxt"), verbose: false)
+        #expect(s.testNets.count == 2)
+        try s.step(1)
+        // Before the update: y = 0.5 + 0.5 = 1, so net #0 outputs a = relu(y) = 1 and y itself;
+        // net #1 outputs y and b = 2·y = 2 (outputs come in blob order).
+        #expect(s.lastTestScores[0] == [1, 1])
+        #expect(s.lastTestScores[1] == [1, 2])
+    }
 }
