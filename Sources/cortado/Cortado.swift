@@ -15,7 +15,7 @@ struct CortadoCommand: ParsableCommand {
         Caffe's spellings work too: -solver x, --solver=x.
         """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, TestCommand.self, TimeCommand.self, ConvertMNISTCommand.self]
+        subcommands: [TrainCommand.self, TestCommand.self, TimeCommand.self, ValidateCommand.self, DrawCommand.self, PlotCommand.self, ConvertMNISTCommand.self]
     )
 }
 
@@ -60,6 +60,8 @@ struct NetStateOptions: ParsableArguments {
         setBLASThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
+
+extension StatusLine.Mode: ExpressibleByArgument {}
 
 func checkFile(_ path: String, _ what: String) throws {
     guard FileManager.default.fileExists(atPath: path) else {

@@ -11,6 +11,8 @@ struct TrainCommand: ParsableCommand {
           cortado train --solver solvers/lenet_solver.prototxt
           cortado train --solver solvers/lenet_solver.prototxt --weights pretrained.caffemodel.h5
           cortado train -solver solvers/lenet_solver.prototxt -snapshot snapshots/lenet_iter_5000.solverstate.h5
+          cortado train --solver solvers/lenet_solver.prototxt --log-json train.jsonl --progress never
+        On a terminal a live status line shows progress; on a pipe or file only Caffe's log lines are printed.
         """
     )
 
@@ -28,6 +30,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: [.long, .customLong("sighup_effect", withSingleDash: true)], help: "On SIGHUP: snapshot, stop, or none.")
     var sighupEffect: String = "snapshot"
+
+    @Option(name: [.customLong("log-json"), .customLong("log_json")], help: "Write one JSON object per display step and test to this file.")
+    var logJSON: String?
+
+    @Option(help: "Live status line: auto (on a terminal), always, or never.")
+    var progress: StatusLine.Mode = .auto
 
     @OptionGroup var state: NetStateOptions
 
@@ -60,6 +68,18 @@ struct TrainCommand: ParsableCommand {
                     }
                 }
             }
+            if let path = logJSON ?? param.logJSON {
+                let log = try JSONLog(path: path)
+                s.observers.append(log.record)
+            }
+            var status: StatusLine? = nil
+            if StatusLine.enabled(progress) {
+                let line = StatusLine()
+                line.install()
+                s.observers.append(line.record)
+                status = line
+            }
+            defer { status?.finish() }
             Signals.install()
             s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
             Log.info("Starting Optimization", "train")

@@ -22,6 +22,7 @@ public struct MessageSpec: Sendable {
 }
 
 public enum Schema {
+    /// `log_json` in SolverParameter is Cortado's own (a JSON log path); Caffe has no such field.
     /// One line per message: `field:kind` separated by spaces; `*` marks a repeated field,
     /// `@Name` a nested message, `enum(A,B)` an enum, `?` an opaque message.
     static let definitions: [(String, String)] = [
@@ -112,7 +113,8 @@ public enum Schema {
             regularization_type:string stepsize:int *stepvalue:int clip_gradients:float snapshot:int snapshot_prefix:string \
             snapshot_diff:bool snapshot_format:enum(HDF5,BINARYPROTO) solver_mode:enum(CPU,GPU) device_id:int random_seed:int \
             type:string delta:float momentum2:float rms_decay:float debug_info:bool snapshot_after_train:bool \
-            solver_type:enum(SGD,NESTEROV,ADAGRAD,RMSPROP,ADADELTA,ADAM) layer_wise_reduce:bool *weights:string
+            solver_type:enum(SGD,NESTEROV,ADAGRAD,RMSPROP,ADADELTA,ADAM) layer_wise_reduce:bool *weights:string \
+            log_json:string
             """),
     ]
 

@@ -40,6 +40,8 @@ public struct SolverParameter: Sendable {
     public var type: String
     public var debugInfo: Bool
     public var weights: [String]
+    /// Cortado's own: where to write the JSON log (also `--log-json`).
+    public var logJSON: String?
 
     public static let solverTypes = ["SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam"]
 
@@ -74,6 +76,7 @@ public struct SolverParameter: Sendable {
         randomSeed = node.int("random_seed") ?? -1
         debugInfo = node.bool("debug_info") ?? false
         weights = node.strings("weights")
+        logJSON = node.string("log_json")
         type = try Self.solverType(node)
         lrPolicy = try LRPolicy(node)
 

@@ -42,45 +42,123 @@ public final class Net {
         if verbose { Log.info(line, "net") }
     }
 
-    public init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool = true) throws {
+    public convenience init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool = true) throws {
+        try self.init(param, state: state, rng: &rng, verbose: verbose, collecting: false)
+    }
+
+    /// Builds the net; with `collecting`, a failing layer is recorded in `problems` and the
+    /// build goes on without it (layers that depend on it are skipped), so `validate` can
+    /// report every mistake at once. A collecting net is for checking only, never for running.
+    init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool, collecting: Bool) throws {
         name = param.name
         self.state = state
         self.verbose = verbose
         let context = LayerContext(rng: rng, phase: state.phase)
         let filtered = param.layers.filter { $0.isIncluded(in: state) }
-        try Self.checkNames(filtered)
+        do { try Self.checkNames(filtered) } catch let e as ConfigError where collecting { problems += e.problems }
         let layerParams = insertSplits(filtered)
         note("Initializing net \"\(name)\" for phase \(state.phase.rawValue)")
 
         var available: Set<String> = []
         var memory = 0
+        var unknown: Set<String> = []
         for lp in layerParams {
-            let layer = try LayerRegistry.create(lp, phase: lp.phase ?? state.phase)
-            let layerID = layers.count
-            layers.append(layer)
-            note("Creating Layer \(lp.name)")
-            try wireBottoms(lp, layerID, &available)
-            try wireTops(lp, layerID, &available)
-            try checkArity(layer)
-            note("Setting up \(lp.name)")
-            try layer.setUp(bottom: bottomVecs[layerID], top: topVecs[layerID], context: context)
-            try layer.reshape(bottom: bottomVecs[layerID], top: topVecs[layerID])
-            try setLossWeights(layer, lp)
-            for (j, t) in topVecs[layerID].enumerated() {
-                memory += t.count
-                note("Top shape: \(t.shapeString)")
-                if topLossWeights[layerID][j] != 0 {
-                    note("    with loss weight \(caffeFloat(topLossWeights[layerID][j]))")
+            if collecting && lp.bottom.contains(where: unknown.contains) {
+                // Its input is unknown, so only what needs no input can be checked: the type.
+                do { _ = try LayerRegistry.create(lp, phase: state.phase) } catch let e as ConfigError { problems += e.problems }
+                unknown.formUnion(lp.top)
+                continue
+            }
+            let mark = Mark(self)
+            do {
+                try addLayer(lp, context: context, available: &available, memory: &memory)
+            } catch let e as ConfigError where collecting {
+                rollback(to: mark)
+                unknown.formUnion(lp.top)
+                if Self.dataTypes.contains(lp.type) && !lp.top.isEmpty {
+                    warnings.append("\(lp.location): layer \"\(lp.name)\": \(e.problems.map(\.message).joined(separator: "; ")) (layers that read its tops were not checked)")
+                } else {
+                    problems += e.problems
                 }
             }
-            note("Memory required for data: \(memory * MemoryLayout<Float>.size)")
-            try appendParams(layer, layerID)
         }
         rng = context.rng
         outputBlobIDs = blobNames.indices.filter { available.contains(blobNames[$0]) }
         decideBackward(forceBackward: param.forceBackward)
         for id in outputBlobIDs { note("This network produces output \(blobNames[id])") }
         note("Network initialization done.")
+    }
+
+    /// Problems found by a collecting build (see `check`).
+    public private(set) var problems: [ConfigError.Problem] = []
+    /// Things a collecting build could not check, such as data files that are absent here.
+    public private(set) var warnings: [String] = []
+
+    static let dataTypes: Set<String> = ["HDF5Data", "Data", "ImageData", "WindowData", "MemoryData"]
+
+    /// Builds `param` in `state` without running it and returns every problem found.
+    public static func check(_ param: NetParameter, state: NetState) -> (problems: [ConfigError.Problem], warnings: [String]) {
+        var rng = RNG(seed: 1)
+        do {
+            let net = try Net(param, state: state, rng: &rng, verbose: false, collecting: true)
+            return (net.problems, net.warnings)
+        } catch let e as ConfigError {
+            return (e.problems, [])
+        } catch {
+            return ([ConfigError.Problem(location: nil, path: "", message: "\(error)")], [])
+        }
+    }
+
+    private func addLayer(_ lp: LayerParameter, context: LayerContext, available: inout Set<String>, memory: inout Int) throws {
+        let layer = try LayerRegistry.create(lp, phase: lp.phase ?? state.phase)
+        let layerID = layers.count
+        layers.append(layer)
+        note("Creating Layer \(lp.name)")
+        try wireBottoms(lp, layerID, &available)
+        try wireTops(lp, layerID, &available)
+        try checkArity(layer)
+        note("Setting up \(lp.name)")
+        do {
+            try layer.setUp(bottom: bottomVecs[layerID], top: topVecs[layerID], context: context)
+            try layer.reshape(bottom: bottomVecs[layerID], top: topVecs[layerID])
+        } catch let e as CortadoError {
+            throw layer.error(e.description)
+        }
+        try setLossWeights(layer, lp)
+        for (j, t) in topVecs[layerID].enumerated() {
+            memory += t.count
+            note("Top shape: \(t.shapeString)")
+            if topLossWeights[layerID][j] != 0 {
+                note("    with loss weight \(caffeFloat(topLossWeights[layerID][j]))")
+            }
+        }
+        note("Memory required for data: \(memory * MemoryLayout<Float>.size)")
+        try appendParams(layer, layerID)
+    }
+
+    /// The lengths of the per-layer tables, to undo a layer that failed half-way.
+    private struct Mark {
+        var layers, bottoms, tops, losses, params, learnable: Int
+        init(_ n: Net) {
+            layers = n.layers.count; bottoms = n.bottomIDs.count; tops = n.topIDs.count
+            losses = n.topLossWeights.count; params = n.params.count; learnable = n.learnableParams.count
+        }
+    }
+
+    private func rollback(to m: Mark) {
+        layers.removeLast(layers.count - m.layers)
+        bottomIDs.removeLast(bottomIDs.count - m.bottoms)
+        bottomVecs.removeLast(bottomVecs.count - m.bottoms)
+        bottomNeedBackward.removeLast(bottomNeedBackward.count - m.bottoms)
+        topIDs.removeLast(topIDs.count - m.tops)
+        topVecs.removeLast(topVecs.count - m.tops)
+        topLossWeights.removeLast(topLossWeights.count - m.losses)
+        params.removeLast(params.count - m.params)
+        paramLayerIndices.removeLast(paramLayerIndices.count - m.params)
+        paramOwners.removeLast(paramOwners.count - m.params)
+        learnableParams.removeLast(learnableParams.count - m.learnable)
+        lrMults.removeLast(lrMults.count - m.learnable)
+        decayMults.removeLast(decayMults.count - m.learnable)
     }
 
     /// Layer names must be unique: weights are saved and matched by name.

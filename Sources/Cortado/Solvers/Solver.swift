@@ -23,6 +23,20 @@ public final class Solver {
 
     public enum SolverAction { case none, stop, snapshot }
 
+    /// What the solver reports to observers (live status line, JSON log) besides its log lines.
+    public enum Event {
+        /// After every update: the iteration just completed, the smoothed loss and the rate used.
+        case iteration(iter: Int, maxIter: Int, smoothedLoss: Float, lr: Float)
+        /// At display steps: the smoothed loss, the rate and every train-net output.
+        case display(iter: Int, loss: Float, lr: Float, outputs: [(name: String, value: Float)])
+        /// After each test: the mean of every output of test net `net`.
+        case test(iter: Int, net: Int, outputs: [(name: String, value: Float)], loss: Float?)
+    }
+
+    /// Observers of training events; none by default.
+    public var observers: [(Event) -> Void] = []
+    private var pendingDisplay: [(name: String, value: Float)]? = nil
+
     public init(_ param: SolverParameter, verbose: Bool = true) throws {
         self.param = param
         rule = try UpdateRule(param)
@@ -97,7 +111,7 @@ public final class Solver {
                 Log.info("Iteration \(iter) (\(caffeFloat(perSecond)) iter/s, \(caffeFloat(lapse))s/\(param.display) iters), loss = \(caffeFloat(smoothedLoss))", "solver")
                 timer = Date()
                 itersSinceDisplay = 0
-                logOutputs(net, label: "Train", scores: nil, divisor: 1)
+                pendingDisplay = logOutputs(net, label: "Train", scores: nil, divisor: 1)
             }
             applyUpdate(display: display)
             iter += 1
@@ -135,6 +149,11 @@ public final class Solver {
     func applyUpdate(display: Bool) {
         let rate = learningRate()
         if display { Log.info("Iteration \(iter), lr = \(caffeFloat(rate))", "solver") }
+        if let outputs = pendingDisplay {
+            notify(.display(iter: iter, loss: smoothedLoss, lr: rate, outputs: outputs))
+            pendingDisplay = nil
+        }
+        defer { notify(.iteration(iter: iter + 1, maxIter: param.maxIter, smoothedLoss: smoothedLoss, lr: rate)) }
         clipGradients()
         let params = net.learnableParams
         let count = params.count
@@ -217,8 +236,10 @@ public final class Solver {
                 }
             }
         }
-        if param.testComputeLoss { Log.info("Test loss: \(caffeFloat(loss / Float(max(iterations, 1))))", "solver") }
-        logOutputs(t, label: "Test", scores: scores, divisor: Float(max(iterations, 1)))
+        let meanLoss: Float? = param.testComputeLoss ? loss / Float(max(iterations, 1)) : nil
+        if let meanLoss { Log.info("Test loss: \(caffeFloat(meanLoss))", "solver") }
+        let outputs = logOutputs(t, label: "Test", scores: scores, divisor: Float(max(iterations, 1)))
+        notify(.test(iter: iter, net: index, outputs: outputs, loss: meanLoss))
         lastTestScores[index] = scores.map { $0 / Float(max(iterations, 1)) }
         return false
     }
@@ -226,8 +247,15 @@ public final class Solver {
     /// The mean outputs of each test net at its last test, in output order.
     public private(set) var lastTestScores: [Int: [Float]] = [:]
 
-    /// `    Train net output #0: loss = 0.3 (* 1 = 0.3 loss)`, one line per output element.
-    private func logOutputs(_ n: Net, label: String, scores: [Float]?, divisor: Float) {
+    private func notify(_ event: Event) {
+        for o in observers { o(event) }
+    }
+
+    /// `    Train net output #0: loss = 0.3 (* 1 = 0.3 loss)`, one line per output element;
+    /// returns the (name, value) pairs it printed.
+    @discardableResult
+    private func logOutputs(_ n: Net, label: String, scores: [Float]?, divisor: Float) -> [(name: String, value: Float)] {
+        var printed: [(name: String, value: Float)] = []
         var k = 0
         for (id, b) in zip(n.outputBlobIDs, n.outputBlobs) {
             let weight = n.lossWeight(of: id)
@@ -235,9 +263,11 @@ public final class Solver {
                 let v = (scores?[k] ?? b.data[j]) / divisor
                 let lossNote = weight != 0 ? " (* \(caffeFloat(weight)) = \(caffeFloat(weight * v)) loss)" : ""
                 Log.info("    \(label) net output #\(k): \(n.blobNames[id]) = \(caffeFloat(v))\(lossNote)", "solver")
+                printed.append((n.blobNames[id], v))
                 k += 1
             }
         }
+        return printed
     }
 
     // MARK: snapshots

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Log lines on stderr in glog's shape (`I20261130 09:30:31.123456  4242 solver] Iteration 100, loss = 0.3`),
-/// so tools that parse Caffe logs (parse_log.py, extract_seconds.py) read Cortado's too.
+/// Log lines on stderr in glog's classic shape (`I1130 09:30:31.123456  4242 solver] Iteration 100, loss = 0.3`),
+/// so tools that parse Caffe logs (parse_log.py, extract_seconds.py, which reads MMDD after the level) read Cortado's too.
 public enum Log {
     public enum Level: Character, Sendable { case info = "I", warning = "W", error = "E" }
 
@@ -29,9 +29,9 @@ public enum Log {
         var t = time_t(tv.tv_sec)
         var parts = tm()
         localtime_r(&t, &parts)
-        let stamp = String(format: "%c%04d%02d%02d %02d:%02d:%02d.%06d %5d ",
+        let stamp = String(format: "%c%02d%02d %02d:%02d:%02d.%06d %5d ",
                            level.rawValue.asciiValue.map(Int32.init) ?? 73,
-                           parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                           parts.tm_mon + 1, parts.tm_mday,
                            parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(tv.tv_usec), Int32(pid)) + source + "] "
         for line in message.split(separator: "\n", omittingEmptySubsequences: false) {
             sink(stamp + line)

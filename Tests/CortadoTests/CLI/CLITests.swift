@@ -175,4 +175,73 @@ import Testing
             #expect(r.stderr.contains(fragment), "missing \(fragment)")
         }
     }
+
+    @Test func validateReportsEveryMistakeWithPositions() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let net = try String(contentsOfFile: "\(dir)/net.prototxt", encoding: .utf8)
+        try write(net.replacingOccurrences(of: "num_output: 2", with: "num_outputs: 2")
+                     .replacingOccurrences(of: "\"Accuracy\"", with: "\"Acuracy\"")
+                     .replacingOccurrences(of: #"bottom: "ip" bottom: "label" top: "loss""#, with: #"bottom: "ipp" bottom: "label" top: "loss""#),
+                  to: "\(dir)/net.prototxt")
+        let r = try Self.run(["validate", "\(dir)/solver.prototxt"])
+        expectCleanFailure(r, ["net.prototxt:3:", "did you mean \"num_output\"?",
+                               "net.prototxt:4:", "unknown layer type \"Acuracy\"",
+                               "net.prototxt:5:", "unknown bottom blob \"ipp\"", "3 problem(s) found"])
+        let ok = try Self.run(["validate", "\(URL(fileURLWithPath: #filePath).deletingLastPathComponent().path)/../../../solvers/lenet_solver_adam.prototxt"],
+                              cwd: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardized.path)
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
+
+    /// Caffe's tools/extra/parse_log.py and extract_seconds.py patterns, applied to Cortado's plain log.
+    @Test func plainLogMatchesCaffeParseLogPatterns() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let r = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--log-json", "\(dir)/log.jsonl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("\u{1B}["), "no terminal codes on a pipe")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let glog = try Regex(#"^[IWEF](\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{6}) +\d+ \S+\] "#)
+        #expect(lines.allSatisfy { $0.firstMatch(of: glog) != nil || $0.hasPrefix("error") })
+        let train = try Regex(#"Train net output #(\d+): (\S+) = ([\.\deE+-]+)"#)
+        let test = try Regex(#"Test net output #(\d+): (\S+) = ([\.\deE+-]+)"#)
+        let lr = try Regex(#"lr = ([-+]?[0-9]*\.?[0-9]+([eE]?[-+]?[0-9]+)?)"#)
+        let iteration = try Regex(#"Iteration (\d+)"#)
+        #expect(lines.contains { $0.contains("Solving tiny") })
+        #expect(lines.filter { $0.firstMatch(of: train) != nil }.count == 2)   // iterations 0 and 5 (the final forward prints the loss only)
+        #expect(lines.contains { $0.hasSuffix("] Iteration 10, loss = \($0.split(separator: " ").last!)") })
+        #expect(lines.filter { $0.firstMatch(of: test) != nil }.count == 6)    // 3 tests × (accuracy, loss)
+        #expect(lines.filter { $0.firstMatch(of: lr) != nil }.count == 2)
+        #expect(lines.contains { $0.contains("Iteration 5 (") && $0.contains(" iter/s, ") && $0.contains("s/5 iters), loss = ") && $0.firstMatch(of: iteration) != nil })
+        let json = try String(contentsOfFile: "\(dir)/log.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(json.count == 5)   // train at 0 and 5, tests at 0, 5, 10
+        #expect(json.first?.hasPrefix("{\"type\":\"test\",\"iteration\":0,") == true)
+        let plot = try Self.run(["plot", "\(dir)/log.jsonl", "-o", "\(dir)/curves.svg"])
+        #expect(plot.status == 0, "\(plot.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/curves.svg", encoding: .utf8).contains("class=\"series\""))
+    }
+
+    @Test func forcedTerminalModeDrawsALiveStatusLine() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let r = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--progress", "always"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("\r\u{1B}[K[10/10]"))
+        #expect(r.stderr.contains("lr 0.1"))
+        #expect(r.stderr.contains("accuracy "))
+    }
+
+    @Test func drawWritesDotWithShapes() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let r = try Self.run(["draw", "\(dir)/net.prototxt", "-o", "\(dir)/net.dot", "--phase", "TEST"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dot = try String(contentsOfFile: "\(dir)/net.dot", encoding: .utf8)
+        #expect(dot.hasPrefix("digraph \"tiny\" {"))
+        #expect(dot.contains("label=\"ip\\nInnerProduct\\n2 out\""))
+        #expect(dot.contains("l0 -> l1 [label=\"data\\n4×4\"]"))
+        #expect(dot.contains("shape=ellipse, label=\"accuracy\""))
+        let bad = try Self.run(["draw", "\(dir)/net.prototxt", "-o", "\(dir)/net.txt"])
+        expectCleanFailure(bad, [".dot, .svg or .png"])
+    }
 }

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Cortado
+import Foundation
+
+struct DrawCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "draw",
+        abstract: "Draw a net as a graph: DOT always, SVG or PNG through Graphviz's dot.",
+        discussion: """
+        Layers are boxes with their type and key parameters; blobs are edges with their shapes
+        (when the net can be built here; otherwise with names only).
+        Examples:
+          cortado draw models/lenet/lenet_train_test.prototxt -o lenet.dot
+          cortado draw models/lenet/lenet_train_test.prototxt -o lenet.svg --phase TEST --rankdir TB
+        """
+    )
+
+    @Argument(help: "The net prototxt.") var model: String
+    @Option(name: .shortAndLong, help: "Output file: .dot, .svg or .png.") var output: String
+    @Option(help: "TRAIN or TEST.") var phase: String = "TRAIN"
+    @Option(help: "Graph direction: LR, TB, RL or BT.") var rankdir: String = "LR"
+
+    func run() throws {
+        try reportingErrors {
+            guard let p = Phase(rawValue: phase.uppercased()) else { throw CortadoError("--phase must be TRAIN or TEST, found \(phase)") }
+            guard ["LR", "TB", "RL", "BT"].contains(rankdir) else { throw CortadoError("--rankdir must be LR, TB, RL or BT, found \(rankdir)") }
+            try checkFile(model, "model file")
+            let param = try NetParameter.load(file: model)
+            var shapes: [String: [Int]] = [:]
+            Log.enabled = false
+            var rng = RNG(seed: 1)
+            let built = try? Net(param, state: NetState(phase: p), rng: &rng, verbose: false)
+            Log.enabled = true
+            if let built {
+                for (i, name) in built.blobNames.enumerated() { shapes[name] = built.blobs[i].shape }
+            } else {
+                Log.warning("the net could not be built here (is its data present?), so edges show blob names without shapes", "draw")
+            }
+            let dot = NetGraph.dot(param, phase: p, rankdir: rankdir, shapes: shapes)
+            let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
+            if ext == "dot" || ext == "gv" {
+                try writeText(dot, to: output)
+            } else if ext == "svg" || ext == "png" {
+                try render(dot, format: ext, to: output)
+            } else {
+                throw CortadoError("cannot tell the format of \(output): use .dot, .svg or .png")
+            }
+            Log.info("Wrote \(output)", "draw")
+        }
+    }
+
+    /// Renders through Graphviz's `dot`, which must be on PATH.
+    func render(_ dot: String, format: String, to path: String) throws {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        guard let exe = dirs.map({ "\($0)/dot" }).first(where: FileManager.default.isExecutableFile) else {
+            throw CortadoError("writing \(format.uppercased()) needs Graphviz's `dot`, which is not installed; install it with `apt-get install graphviz`, or write a .dot file with -o net.dot")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["-T\(format)", "-o", path]
+        let input = Pipe(), err = Pipe()
+        p.standardInput = input
+        p.standardError = err
+        try p.run()
+        input.fileHandleForWriting.write(Data(dot.utf8))
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw CortadoError("Graphviz's dot failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}
+
+func writeText(_ text: String, to path: String) throws {
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw CortadoError("cannot write \(path): \(error.localizedDescription)")
+    }
+}
