@@ -94,7 +94,7 @@ public enum CurvePlot {
 
     static func label(_ v: Double) -> String {
         if v == 0 { return "0" }
-        if abs(v) >= 10000 || abs(v) < 0.001 { return String(format: "%.2g", v) }
+        if abs(v) >= 1e6 || abs(v) < 0.001 { return String(format: "%.2g", v) }
         return String(format: "%g", (v * 1e6).rounded() / 1e6)
     }
 

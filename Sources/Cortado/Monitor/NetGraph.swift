@@ -6,7 +6,7 @@ public enum NetGraph {
     public static func dot(_ param: NetParameter, phase: Phase, rankdir: String = "LR", shapes: [String: [Int]] = [:]) -> String {
         let layers = param.layers.filter { $0.isIncluded(in: NetState(phase: phase)) }
         var out = "digraph \(quote(param.name.isEmpty ? "net" : param.name)) {\n"
-        out += "  rankdir=\(rankdir);\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        out += "  rankdir=\(rankdir);\n  graph [fontname=\"Helvetica\"];\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n"
         out += "  labelloc=t; label=\(quote("\(param.name) (\(phase.rawValue))"));\n"
         var producer: [String: Int] = [:]
         var consumed: Set<String> = []
