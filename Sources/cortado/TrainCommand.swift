@@ -25,10 +25,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.long, .customLong("snapshot", withSingleDash: true)], help: "A .solverstate.h5 to resume from.")
     var snapshot: String?
 
-    @Option(name: [.long, .customLong("sigint_effect", withSingleDash: true)], help: "On SIGINT: stop (snapshot if snapshot_after_train), snapshot, or none.")
+    @Option(name: [.long, .customLong("sigint_effect"), .customLong("sigint_effect", withSingleDash: true)], help: "On SIGINT: stop (snapshot if snapshot_after_train), snapshot, or none.")
     var sigintEffect: String = "stop"
 
-    @Option(name: [.long, .customLong("sighup_effect", withSingleDash: true)], help: "On SIGHUP: snapshot, stop, or none.")
+    @Option(name: [.long, .customLong("sighup_effect"), .customLong("sighup_effect", withSingleDash: true)], help: "On SIGHUP: snapshot, stop, or none.")
     var sighupEffect: String = "snapshot"
 
     @Option(name: [.customLong("log-json"), .customLong("log_json")], help: "Write one JSON object per display step and test to this file.")

@@ -16,11 +16,12 @@ import Testing
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ args: [String], cwd: String? = nil) throws -> Result {
+    static func run(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -243,5 +244,40 @@ import Testing
         #expect(dot.contains("shape=ellipse, label=\"accuracy\""))
         let bad = try Self.run(["draw", "\(dir)/net.prototxt", "-o", "\(dir)/net.txt"])
         expectCleanFailure(bad, [".dot, .svg or .png"])
+        let noGraphviz = try Self.run(["draw", "\(dir)/net.prototxt", "-o", "\(dir)/net.svg"], environment: ["PATH": dir])
+        expectCleanFailure(noGraphviz, ["apt-get install graphviz", "-o net.dot"])
+    }
+
+    @Test func sigintWithSnapshotEffectWritesASnapshotAndGoesOn() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let solver = try String(contentsOfFile: "\(dir)/solver.prototxt", encoding: .utf8)
+        let endless = solver.replacingOccurrences(of: "max_iter: 10", with: "max_iter: 100000000")
+            .replacingOccurrences(of: "snapshot: 5 ", with: "").replacingOccurrences(of: "display: 5", with: "display: 100000")
+            .replacingOccurrences(of: "test_interval: 5", with: "test_interval: 100000")
+        try write(endless, to: "\(dir)/solver.prototxt")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["train", "--solver", "\(dir)/solver.prototxt", "--sigint_effect", "snapshot"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(p.processIdentifier, SIGINT)
+        var states: [String] = []
+        for _ in 0..<100 where states.isEmpty {
+            Thread.sleep(forTimeInterval: 0.05)
+            states = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".solverstate.h5") }
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(p.isRunning, "snapshot effect keeps training")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(states.count == 1)
+        guard let state = states.first else { return }
+        let iter = Int(state.split(separator: "_").last!.split(separator: ".").first!)!
+        try write(solver.replacingOccurrences(of: "max_iter: 10", with: "max_iter: \(iter + 2)"), to: "\(dir)/solver.prototxt")
+        let resume = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", "\(dir)/\(state)"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+        #expect(try !FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.contains(".tmp-") }, "no temporary files left")
     }
 }
