@@ -13,7 +13,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        .target(name: "Cortado", dependencies: ["CBLAS", "CHDF5"]),
+        .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // protoc-c output for proto/caffe_subset.proto (regenerate with proto/generate.sh).
+        .target(name: "CCaffeProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
+        .target(name: "Cortado", dependencies: ["CBLAS", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"]),
         .executableTarget(name: "cortado", dependencies: [
             "Cortado",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

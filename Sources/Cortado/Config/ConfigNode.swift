@@ -179,7 +179,7 @@ public struct ConfigNode: Sendable {
         switch s {
         case .identifier(let w): return w
         case .number(let n): return n
-        case .string(let t): return "\"\(t)\""
+        case .string(let t): return "\"" + t.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
     }
 

@@ -170,19 +170,28 @@ public struct NetParameter: Sendable {
         self.file = "<built-in>"
     }
 
-    public init(_ node: ConfigNode, file: String) throws {
+    public init(_ given: ConfigNode, file: String) throws {
+        var node = given
+        if V1Upgrade.needsUpgrade(net: given.message) {
+            node = ConfigNode(message: try V1Upgrade.upgradeNet(given.message), spec: given.spec, path: given.path)
+            if given.has("layers") { Self.noteUpgrade(file) }
+        }
         self.file = file
         name = node.string("name") ?? ""
         state = node.child("state")
         forceBackward = node.bool("force_backward") ?? false
         debugInfo = node.bool("debug_info") ?? false
-        if node.has("layers") {
-            if node.has("layer") { throw node.error("the file mixes old `layers` and new `layer` definitions; use one form") }
-            throw node.error("this net uses Caffe's old V1 `layers { type: ENUM }` syntax, which is not supported yet; write it with `layer { type: \"Name\" }`", field: "layers")
-        }
         var layers = try node.children("layer").map(LayerParameter.init)
         if let input = try Self.inputLayer(node) { layers.insert(input, at: 0) }
         self.layers = layers
+    }
+
+    nonisolated(unsafe) private static var upgradedFiles: Set<String> = []
+
+    /// Says once per file that an old-syntax net was upgraded in memory.
+    static func noteUpgrade(_ file: String) {
+        guard upgradedFiles.insert(file).inserted else { return }
+        Log.warning("\(file) uses Caffe's old V1 syntax (`layers { type: ENUM }`); upgraded in memory. `cortado upgrade \(file)` prints the modern form.", "upgrade")
     }
 
     public static func load(file: String) throws -> NetParameter {

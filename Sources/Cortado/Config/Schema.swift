@@ -50,7 +50,20 @@ public enum Schema {
             softmax_param:@SoftmaxParameter spp_param:@SPPParameter slice_param:@SliceParameter swish_param:@SwishParameter \
             tanh_param:@TanHParameter threshold_param:@ThresholdParameter tile_param:@TileParameter window_data_param:@WindowDataParameter
             """),
-        ("V1LayerParameter", "?"),
+        ("V1LayerParameter", """
+            *bottom:string *top:string name:string *include:@NetStateRule *exclude:@NetStateRule \
+            type:enum(NONE,ABSVAL,ACCURACY,ARGMAX,BNLL,CONCAT,CONTRASTIVE_LOSS,CONVOLUTION,DATA,DECONVOLUTION,DROPOUT,DUMMY_DATA,EUCLIDEAN_LOSS,ELTWISE,EXP,FLATTEN,HDF5_DATA,HDF5_OUTPUT,HINGE_LOSS,IM2COL,IMAGE_DATA,INFOGAIN_LOSS,INNER_PRODUCT,LRN,MEMORY_DATA,MULTINOMIAL_LOGISTIC_LOSS,MVN,POOLING,POWER,RELU,SIGMOID,SIGMOID_CROSS_ENTROPY_LOSS,SILENCE,SOFTMAX,SOFTMAX_LOSS,SPLIT,SLICE,TANH,WINDOW_DATA,THRESHOLD) \
+            *blobs:@BlobProto *param:string *blob_share_mode:enum(STRICT,PERMISSIVE) *blobs_lr:float *weight_decay:float *loss_weight:float \
+            accuracy_param:@AccuracyParameter argmax_param:@ArgMaxParameter concat_param:@ConcatParameter \
+            contrastive_loss_param:@ContrastiveLossParameter convolution_param:@ConvolutionParameter data_param:@DataParameter \
+            dropout_param:@DropoutParameter dummy_data_param:@DummyDataParameter eltwise_param:@EltwiseParameter exp_param:@ExpParameter \
+            hdf5_data_param:@HDF5DataParameter hdf5_output_param:@HDF5OutputParameter hinge_loss_param:@HingeLossParameter \
+            image_data_param:@ImageDataParameter infogain_loss_param:@InfogainLossParameter inner_product_param:@InnerProductParameter \
+            lrn_param:@LRNParameter memory_data_param:@MemoryDataParameter mvn_param:@MVNParameter pooling_param:@PoolingParameter \
+            power_param:@PowerParameter relu_param:@ReLUParameter sigmoid_param:@SigmoidParameter softmax_param:@SoftmaxParameter \
+            slice_param:@SliceParameter tanh_param:@TanHParameter threshold_param:@ThresholdParameter window_data_param:@WindowDataParameter \
+            transform_param:@TransformationParameter loss_param:@LossParameter layer:?
+            """),
         ("FillerParameter", "type:string value:float min:float max:float mean:float std:float sparse:int variance_norm:enum(FAN_IN,FAN_OUT,AVERAGE)"),
         ("TransformationParameter", "scale:float mirror:bool crop_size:int mean_file:string *mean_value:float force_color:bool force_gray:bool"),
         ("LossParameter", "ignore_label:int normalization:enum(FULL,VALID,BATCH_SIZE,NONE) normalize:bool"),

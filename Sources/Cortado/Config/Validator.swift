@@ -11,7 +11,7 @@ public enum Validator {
     }
 
     /// Fields that only a solver file has.
-    static let solverOnly: Set<String> = ["net", "train_net", "test_net", "base_lr", "lr_policy", "max_iter", "test_iter",
+    public static let solverOnly: Set<String> = ["net", "train_net", "test_net", "base_lr", "lr_policy", "max_iter", "test_iter",
                                           "solver_type", "snapshot_prefix", "momentum", "weight_decay", "net_param", "train_net_param"]
 
     public static func validate(files: [String]) -> Report {
@@ -79,14 +79,17 @@ public enum Validator {
         }
     }
 
-    static func validateNet(_ node: ConfigNode, file: String, into report: inout Report) {
+    static func validateNet(_ given: ConfigNode, file: String, into report: inout Report) {
+        var node = given
+        if V1Upgrade.needsUpgrade(net: given.message) {
+            do { node = ConfigNode(message: try V1Upgrade.upgradeNet(given.message), spec: given.spec, path: "") } catch let e as ConfigError {
+                report.problems += e.problems
+                return
+            } catch { return }
+        }
         var layers: [LayerParameter] = []
         for child in node.children("layer") {
             collect(&report) { layers.append(try LayerParameter(child)) }
-        }
-        if node.has("layers") {
-            report.problems.append(.init(location: node.location(of: "layers"), path: "layers",
-                                         message: "old V1 `layers { type: ENUM }` syntax is not supported yet; write `layer { type: \"Name\" }`"))
         }
         var param = NetParameter(name: node.string("name") ?? "", layers: layers, forceBackward: node.bool("force_backward") ?? false)
         param.file = file

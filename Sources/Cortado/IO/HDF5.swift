@@ -203,8 +203,8 @@ public final class HDF5File {
 
     /// A scalar int dataset, as Caffe's hdf5_save_int writes `iter`.
     public func write(_ name: String, int: Int) throws {
-        var v = Int32(truncatingIfNeeded: int)
-        try write(name, shape: [], type: chdf5_native_int(), data: UnsafeRawPointer(&v))
+        let v = Int32(truncatingIfNeeded: int)
+        try withUnsafePointer(to: v) { try write(name, shape: [], type: chdf5_native_int(), data: UnsafeRawPointer($0)) }
     }
 
     /// A scalar fixed-length string dataset, as H5LTmake_dataset_string writes `learned_net`.

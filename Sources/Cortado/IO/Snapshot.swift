@@ -29,7 +29,7 @@ public enum Snapshot {
             throw CortadoError("cannot open weights file \(path): no such file")
         }
         guard HDF5File.isHDF5(path) else {
-            throw CortadoError("\(path) is not an HDF5 caffemodel (it may be truncated, or a binary .caffemodel, which Cortado cannot read yet; convert it with Caffe's HDF5 snapshot format)")
+            return try copy(try CaffeBinary.readNet(path).layers, into: net, from: path)
         }
         let file = try HDF5File.open(path)
         guard file.exists("data") else {
@@ -61,6 +61,30 @@ public enum Snapshot {
         let ignored = try file.children("data").filter { top in
             !matched.contains(where: { $0 == top || $0.hasPrefix(top + "/") }) && net.layer(named: top) == nil
         }
+        return (missing, ignored)
+    }
+
+    /// Copies layers read from a binary caffemodel by name (Caffe's CopyTrainedLayersFrom):
+    /// a later layer of the same name overrides an earlier one; blob counts must match, and
+    /// shapes must match exactly or in the old 4-D form.
+    static func copy(_ stored: [StoredLayer], into net: Net, from path: String) throws -> (missing: [String], ignored: [String]) {
+        var byName: [String: StoredLayer] = [:]
+        for l in stored { byName[l.name] = l }
+        var missing: [String] = []
+        for layer in net.layers where !layer.blobs.isEmpty {
+            guard let source = byName[layer.name] else { missing.append(layer.name); continue }
+            guard source.blobs.count == layer.blobs.count else {
+                throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(source.blobs.count), the net has \(layer.blobs.count)")
+            }
+            for (j, blob) in layer.blobs.enumerated() {
+                let s = source.blobs[j]
+                guard s.fits(blob.shape) else {
+                    throw CortadoError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(s.shape))\(s.legacy ? " (old num/channels/height/width form)" : ""); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
+                }
+                blob.setData(s.values)
+            }
+        }
+        let ignored = stored.map(\.name).filter { net.layer(named: $0) == nil }
         return (missing, ignored)
     }
 
@@ -96,7 +120,28 @@ public enum Snapshot {
         }
     }
 
+    /// A binary NetParameter with every layer and its blobs, as Caffe's Net::ToProto.
+    static func saveWeightsBinary(_ net: Net, to path: String) throws {
+        let layers = net.layers.map { ($0.name, $0.type, $0.param.bottom, $0.param.top, $0.blobs) }
+        try CaffeBinary.atomicWrite(CaffeBinary.encodeNet(name: net.name, layers: layers), to: path)
+    }
+
+    static func saveStateBinary(_ solver: Solver, to path: String, learnedNet: String) throws {
+        var states: [(String, [Int64])] = []
+        for (key, net) in solver.statefulNets {
+            for layer in net.layers {
+                let s = layer.saveState()
+                if !s.isEmpty { states.append(("\(key)/\(layer.name)", s)) }
+            }
+        }
+        let bytes = CaffeBinary.encodeSolverState(iter: solver.iter, learnedNet: learnedNet, currentStep: solver.currentStep,
+                                                  history: solver.history, layerStates: states)
+        try CaffeBinary.atomicWrite(bytes, to: path)
+    }
+
     static func loadState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
+        guard FileManager.default.fileExists(atPath: path) else { throw CortadoError("cannot open solver state \(path): no such file") }
+        if !HDF5File.isHDF5(path) { return try loadBinaryState(path, into: solver) }
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {
             throw CortadoError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
@@ -126,6 +171,30 @@ public enum Snapshot {
             }
         }
         return (iter, step)
+    }
+
+    static func loadBinaryState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
+        let state = try CaffeBinary.readSolverState(path)
+        guard state.history.count == solver.history.count else {
+            throw CortadoError("\(path) holds \(state.history.count) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
+        }
+        for (i, h) in solver.history.enumerated() {
+            guard state.history[i].values.count == h.count else {
+                throw CortadoError("history blob \(i) in \(path) has shape \(state.history[i].shape), but the parameter has shape \(h.shape)")
+            }
+            h.setData(state.history[i].values)
+        }
+        if !state.learnedNet.isEmpty {
+            let weights = try locate(state.learnedNet, besides: path)
+            Log.info("Restoring weights from \(weights)", "solver")
+            try loadWeights(solver.net, from: weights)
+        }
+        for (key, net) in solver.statefulNets {
+            for layer in net.layers {
+                if let s = state.layerStates["\(key)/\(layer.name)"] { try layer.restoreState(s) }
+            }
+        }
+        return (state.iter, state.currentStep)
     }
 
     /// The weights file named in a solverstate: as stored, else beside the solverstate

@@ -5,6 +5,8 @@ public enum LayerRegistry {
         "Input": InputLayer.self,
         "DummyData": DummyDataLayer.self,
         "HDF5Data": HDF5DataLayer.self,
+        "Data": DataLayer.self,
+        "ImageData": ImageDataLayer.self,
         "Convolution": ConvolutionLayer.self,
         "Pooling": PoolingLayer.self,
         "InnerProduct": InnerProductLayer.self,

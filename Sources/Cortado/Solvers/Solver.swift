@@ -57,9 +57,6 @@ public final class Solver {
         if param.testInterval > 0 && testNets.isEmpty {
             Log.warning("test_interval is set but there is no test net (no test_iter), so no test will run", "solver")
         }
-        if param.snapshotFormat == .binaryProto {
-            Log.warning("snapshot_format BINARYPROTO is not available yet; snapshots are written as HDF5 (.h5), which Caffe reads too", "solver")
-        }
         if verbose { Log.info("Solver scaffolding done.", "solver") }
     }
 
@@ -274,17 +271,23 @@ public final class Solver {
 
     func snapshotName(_ iteration: Int, weights: Bool) -> String {
         let ext = weights ? ".caffemodel" : ".solverstate"
-        return "\(param.snapshotPrefix)_iter_\(iteration)\(ext).h5"
+        return "\(param.snapshotPrefix)_iter_\(iteration)\(ext)\(param.snapshotFormat == .hdf5 ? ".h5" : "")"
     }
 
-    /// Writes `<prefix>_iter_N.caffemodel.h5` and `.solverstate.h5`, each atomically.
+    /// Writes `<prefix>_iter_N.caffemodel[.h5]` and `.solverstate[.h5]`, each atomically.
     public func snapshot() throws {
         let model = snapshotName(iter, weights: true)
         let state = snapshotName(iter, weights: false)
-        Log.info("Snapshotting to HDF5 file \(model)", "solver")
-        try Snapshot.saveWeights(net, to: model)
-        Log.info("Snapshotting solver state to HDF5 file \(state)", "solver")
-        try Snapshot.saveState(self, to: state, learnedNet: model)
+        let kind = param.snapshotFormat == .hdf5 ? "HDF5" : "binary proto"
+        Log.info("Snapshotting to \(kind) file \(model)", "solver")
+        Log.info("Snapshotting solver state to \(kind) file \(state)", "solver")
+        if param.snapshotFormat == .hdf5 {
+            try Snapshot.saveWeights(net, to: model)
+            try Snapshot.saveState(self, to: state, learnedNet: model)
+        } else {
+            try Snapshot.saveWeightsBinary(net, to: model)
+            try Snapshot.saveStateBinary(self, to: state, learnedNet: model)
+        }
         lastSnapshotIter = iter
     }
 

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Weights files of either kind, as lists of layers: HDF5 (`data/<layer>/<i>`) and binary
+/// NetParameter. The kind is told by content, never by the file name.
+public enum WeightsFile {
+    public static func read(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
+        guard FileManager.default.fileExists(atPath: path) else { throw CortadoError("cannot open weights file \(path): no such file") }
+        guard HDF5File.isHDF5(path) else { return try CaffeBinary.readNet(path) }
+        let file = try HDF5File.open(path)
+        guard file.exists("data") else { throw CortadoError("\(path) has no \"data\" group, so it is not a Caffe weights file") }
+        var layers: [StoredLayer] = []
+        try collect(file, group: "data", prefix: "", into: &layers)
+        return ("", layers)
+    }
+
+    /// A group whose children are numbered datasets is a layer; other child groups are the
+    /// path segments of layer names that contain '/' (GoogLeNet's `inception_3a/1x1`).
+    static func collect(_ file: HDF5File, group: String, prefix: String, into layers: inout [StoredLayer]) throws {
+        for child in try file.children(group) {
+            let path = "\(group)/\(child)", name = prefix.isEmpty ? child : "\(prefix)/\(child)"
+            guard file.isGroup(path) else { continue }
+            let entries = try file.children(path)
+            let numbered = entries.compactMap(Int.init).sorted()
+            if !numbered.isEmpty || entries.isEmpty {
+                let blobs = try numbered.map { i -> StoredBlob in
+                    let (shape, values) = try file.readFloats("\(path)/\(i)")
+                    return StoredBlob(shape: shape, values: values)
+                }
+                layers.append(StoredLayer(name: name, type: "", blobs: blobs))
+            }
+            if entries.contains(where: { Int($0) == nil }) {
+                try collect(file, group: path, prefix: name, into: &layers)
+            }
+        }
+    }
+
+    public static func writeHDF5(_ layers: [StoredLayer], to path: String) throws {
+        try Snapshot.atomicWrite(path) { file in
+            try file.createGroup("data")
+            for l in layers {
+                try file.createGroup("data/\(l.name)")
+                for (j, b) in l.blobs.enumerated() {
+                    try file.write("data/\(l.name)/\(j)", floats: b.values, shape: b.shape)
+                }
+            }
+        }
+    }
+}

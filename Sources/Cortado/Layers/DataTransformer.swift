@@ -1,0 +1,79 @@
+import Foundation
+
+/// Caffe's DataTransformer (transform_param): optional crop (random in TRAIN, centred in
+/// TEST), optional random mirror, then (pixel − mean) × scale, the mean being a mean_file
+/// blob (cropped the same way) or one mean_value per channel.
+final class DataTransformer {
+    let scale: Float
+    let mirror: Bool
+    let cropSize: Int
+    let phase: Phase
+    private var mean: StoredBlob?
+    private var meanValues: [Float]
+    var rng: RNG
+
+    init(_ layer: Layer, rng: RNG) throws {
+        let p = layer.param.sub("transform_param")
+        scale = p.float("scale") ?? 1
+        mirror = p.bool("mirror") ?? false
+        cropSize = p.int("crop_size") ?? 0
+        phase = layer.phase
+        meanValues = p.floats("mean_value")
+        self.rng = rng
+        guard cropSize >= 0 else { throw p.error("crop_size must not be negative", field: "crop_size") }
+        if let file = p.string("mean_file") {
+            guard meanValues.isEmpty else { throw p.error("give mean_file or mean_value, not both", field: "mean_value") }
+            do { mean = try CaffeBinary.readBlob(file) } catch let e as CortadoError {
+                throw p.error(e.description, field: "mean_file")
+            }
+        }
+    }
+
+    /// The C×H×W shape after cropping an input of the given size.
+    func outputShape(channels: Int, height: Int, width: Int) -> [Int] {
+        cropSize > 0 ? [channels, cropSize, cropSize] : [channels, height, width]
+    }
+
+    /// Checks that the mean and crop fit inputs of this size, once, before data flows.
+    func check(channels: Int, height: Int, width: Int, layer: Layer) throws {
+        if cropSize > 0 && (cropSize > height || cropSize > width) {
+            throw layer.error("crop_size \(cropSize) is larger than the \(height)×\(width) input images")
+        }
+        if let mean {
+            let expected = [1, channels, height, width]
+            guard mean.shape.suffix(3) == expected.suffix(3) else {
+                throw layer.error("the mean file's shape \(mean.shape) does not fit the input images (\(channels)×\(height)×\(width)); compute it from the same database with `cortado compute-image-mean`")
+            }
+        }
+        if !meanValues.isEmpty && meanValues.count != 1 && meanValues.count != channels {
+            throw layer.error("mean_value is given \(meanValues.count) times for \(channels)-channel images; give one, or one per channel")
+        }
+    }
+
+    /// Transforms one C×H×W image of bytes (or floats) into `out`.
+    func transform(_ pixel: (Int) -> Float, channels: Int, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let doMirror = mirror && rng.below(2) == 1
+        var hOff = 0, wOff = 0, oh = height, ow = width
+        if cropSize > 0 {
+            oh = cropSize; ow = cropSize
+            if phase == .train {
+                hOff = rng.below(height - cropSize + 1)
+                wOff = rng.below(width - cropSize + 1)
+            } else {
+                hOff = (height - cropSize) / 2
+                wOff = (width - cropSize) / 2
+            }
+        }
+        for c in 0..<channels {
+            let mv: Float = meanValues.isEmpty ? 0 : meanValues[meanValues.count == 1 ? 0 : c]
+            for h in 0..<oh {
+                for w in 0..<ow {
+                    let src = (c * height + h + hOff) * width + w + wOff
+                    let dst = (c * oh + h) * ow + (doMirror ? ow - 1 - w : w)
+                    let m = mean.map { $0.values[src] } ?? mv
+                    out[dst] = (pixel(src) - m) * scale
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// ImageData: reads the images named in a list file (`path label` per line, split at the last
+/// space), from root_folder, optionally resized to new_height × new_width and shuffled each
+/// epoch; JPEG and PNG are decoded by libjpeg-turbo and libpng, into BGR as Caffe does.
+final class ImageDataLayer: PrefetchingDataLayer {
+    private var lines: [(path: String, label: Int)] = []
+    private var order: [Int] = []
+    private var position = 0
+    private var shuffle = false
+    private var shuffleRNG = RNG(seed: 0)
+    private var batchSize = 1
+    private var root = ""
+    private var newSize = (h: 0, w: 0)
+    private var color = true
+    private var transformer: DataTransformer!
+    private var inputShape = (c: 0, h: 0, w: 0)
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("image_data_param")
+        guard let source = p.string("source") else { throw p.error("image_data_param needs a source (a list of `path label` lines)") }
+        batchSize = p.int("batch_size") ?? 1
+        guard batchSize > 0 else { throw p.error("batch_size must be positive", field: "batch_size") }
+        shuffle = p.bool("shuffle") ?? false
+        root = p.string("root_folder") ?? ""
+        newSize = (p.int("new_height") ?? 0, p.int("new_width") ?? 0)
+        guard (newSize.h == 0) == (newSize.w == 0) else {
+            throw p.error("give both new_height and new_width, or neither", field: p.has("new_height") ? "new_height" : "new_width")
+        }
+        color = p.bool("is_color") ?? true
+        lines = try Self.readList(source, node: p)
+        order = Array(lines.indices)
+        shuffleRNG = context.spawnRNG()
+        if shuffle { shuffleRNG.shuffle(&order) }
+        if let skip = p.int("rand_skip"), skip > 0 {
+            var rng = context.spawnRNG()
+            position = rng.below(skip) % lines.count
+        }
+        transformer = try DataTransformer(self, rng: context.spawnRNG())
+        let first = try load(lines[order[position]].path)
+        inputShape = (first.channels, first.height, first.width)
+        try transformer.check(channels: first.channels, height: first.height, width: first.width, layer: self)
+        top[0].reshape([batchSize] + transformer.outputShape(channels: first.channels, height: first.height, width: first.width))
+        if top.count > 1 { top[1].reshape([batchSize]) }
+        finishSetUp(top: top)
+    }
+
+    static func readList(_ source: String, node: ConfigNode) throws -> [(String, Int)] {
+        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
+            throw node.error("cannot read the image list \(source): no such file", field: "source")
+        }
+        var out: [(String, Int)] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            guard let space = line.lastIndex(of: " "), let label = Int(line[line.index(after: space)...]) else {
+                throw node.error("\(source):\(n + 1): expected `path label`, found \"\(line)\"", field: "source")
+            }
+            out.append((String(line[..<space]).trimmingCharacters(in: .whitespaces), label))
+        }
+        guard !out.isEmpty else { throw node.error("the image list \(source) is empty", field: "source") }
+        return out
+    }
+
+    private func load(_ path: String) throws -> Image {
+        var img = try Image.load(root + path, color: color)
+        if newSize.h > 0 { img = img.resized(height: newSize.h, width: newSize.w) }
+        return img
+    }
+
+    override func loadBatch(data: Blob, label: Blob?) throws {
+        let itemSize = data.count / batchSize
+        for i in 0..<batchSize {
+            let line = lines[order[position]]
+            let img = try load(line.path)
+            guard (img.channels, img.height, img.width) == inputShape else {
+                throw error("\(root + line.path) is \(img.channels)×\(img.height)×\(img.width), but the first image is \(inputShape.c)×\(inputShape.h)×\(inputShape.w); set new_height/new_width so a batch has one size")
+            }
+            let px = img.pixels
+            transformer.transform({ Float(px[$0]) }, channels: img.channels, height: img.height, width: img.width, into: data.data + i * itemSize)
+            label?.data[i] = Float(line.label)
+            position += 1
+            if position == lines.count {
+                position = 0
+                if shuffle { shuffleRNG.shuffle(&order) }
+            }
+        }
+    }
+
+    // State: [position, shuffle rng ×4, transformer rng ×4, order…]
+    override func readerState() -> [Int64] {
+        [Int64(position)] + shuffleRNG.words.map { Int64(bitPattern: $0) } + transformer.rng.words.map { Int64(bitPattern: $0) } + order.map(Int64.init)
+    }
+
+    override func restoreReader(_ state: [Int64]) throws {
+        guard state.count == 9 + lines.count, Set(state[9...].map { Int($0) }) == Set(lines.indices), state[0] >= 0, Int(state[0]) < lines.count else {
+            throw error("saved data position does not fit this layer's image list")
+        }
+        position = Int(state[0])
+        shuffleRNG.words = state[1..<5].map { UInt64(bitPattern: $0) }
+        transformer.rng.words = state[5..<9].map { UInt64(bitPattern: $0) }
+        order = state[9...].map { Int($0) }
+    }
+}
