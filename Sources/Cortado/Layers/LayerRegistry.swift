@@ -9,6 +9,7 @@ public enum LayerRegistry {
         "ImageData": ImageDataLayer.self,
         "Convolution": ConvolutionLayer.self,
         "Pooling": PoolingLayer.self,
+        "LRN": LRNLayer.self,
         "InnerProduct": InnerProductLayer.self,
         "ReLU": ReLULayer.self,
         "Sigmoid": SigmoidLayer.self,

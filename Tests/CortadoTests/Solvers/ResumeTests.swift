@@ -71,4 +71,19 @@ import Testing
         }
         #expect(try train() == train())
     }
+
+    @Test func binaryProtoSnapshotsResumeBitIdentically() throws {
+        Log.enabled = false
+        setBLASThreads(1)
+        let dir = temporaryDirectory()
+        let solverPath = try Self.setUp(dir, rule: "type: \"Adam\" momentum: 0.9")
+        try write(try String(contentsOfFile: solverPath, encoding: .utf8) + "\nsnapshot_format: BINARYPROTO\n", to: solverPath)
+        let full = try Solver(try SolverParameter.load(file: solverPath), verbose: false)
+        try full.solve()
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/snap_iter_6.caffemodel"))
+        let resumed = try Solver(try SolverParameter.load(file: solverPath), verbose: false)
+        try resumed.restore(from: "\(dir)/snap_iter_6.solverstate")
+        try resumed.solve()
+        #expect(resumed.net.learnableParams.map(\.dataArray) == full.net.learnableParams.map(\.dataArray))
+    }
 }

@@ -1,0 +1,104 @@
+import Foundation
+
+/// LRN (local response normalisation). ACROSS_CHANNELS: y = x · (k + α/n · Σ x²)^(−β), the sum
+/// over n neighbouring channels. WITHIN_CHANNEL: y = x · (1 + α/n² · Σ x²)^(−β), the sum over
+/// an n×n spatial window (zero padded), as Caffe builds it from pooling; k is not used there.
+final class LRNLayer: Layer {
+    private var size = 5
+    private var alpha: Float = 1, beta: Float = 0.75, k: Float = 1
+    private var across = true
+    private let scale = Blob()
+    private let ratios = Blob()
+    private var num = 0, channels = 0, height = 0, width = 0
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("lrn_param")
+        size = p.int("local_size") ?? 5
+        alpha = p.float("alpha") ?? 1
+        beta = p.float("beta") ?? 0.75
+        k = p.float("k") ?? 1
+        across = (p.enumValue("norm_region") ?? "ACROSS_CHANNELS") == "ACROSS_CHANNELS"
+        guard size > 0, size % 2 == 1 else { throw p.error("local_size must be odd and positive, found \(size)", field: "local_size") }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        guard bottom[0].numAxes == 4 else { throw error("LRN needs a 4-axis bottom (N×C×H×W); found shape \(bottom[0].shape)") }
+        (num, channels, height, width) = (bottom[0].shape[0], bottom[0].shape[1], bottom[0].shape[2], bottom[0].shape[3])
+        top[0].reshape(bottom[0].shape)
+        scale.reshape(bottom[0].shape)
+        ratios.reshape([bottom[0].count(1)])
+    }
+
+    /// Σ x² over each position's window, for one image.
+    private func windowSums(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let plane = height * width, half = (size - 1) / 2
+        out.update(repeating: 0, count: channels * plane)
+        if across {
+            for c in 0..<channels {
+                for c2 in max(0, c - half)...min(channels - 1, c + half) {
+                    let src = x + c2 * plane, dst = out + c * plane
+                    for i in 0..<plane { dst[i] += src[i] * src[i] }
+                }
+            }
+        } else {
+            for c in 0..<channels {
+                let src = x + c * plane, dst = out + c * plane
+                for h in 0..<height {
+                    for w in 0..<width {
+                        var s: Float = 0
+                        for h2 in max(0, h - half)...min(height - 1, h + half) {
+                            for w2 in max(0, w - half)...min(width - 1, w + half) { s += src[h2 * width + w2] * src[h2 * width + w2] }
+                        }
+                        dst[h * width + w] = s
+                    }
+                }
+            }
+        }
+    }
+
+    private var base: Float { across ? k : 1 }
+    private var ratio: Float { across ? alpha / Float(size) : alpha / Float(size * size) }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let item = channels * height * width
+        for n in 0..<num {
+            let x = bottom[0].data + n * item, y = top[0].data + n * item, s = scale.data + n * item
+            windowSums(x, s)
+            for i in 0..<item {
+                s[i] = base + ratio * s[i]
+                y[i] = x[i] * powf(s[i], -beta)
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let item = channels * height * width, plane = height * width, half = (size - 1) / 2
+        let factor = 2 * ratio * beta
+        let ratios = self.ratios.data
+        for n in 0..<num {
+            let x = bottom[0].data + n * item, y = top[0].data + n * item, dy = top[0].diff + n * item
+            let s = scale.data + n * item, dx = bottom[0].diff + n * item
+            for i in 0..<item { ratios[i] = dy[i] * y[i] / s[i] }
+            for c in 0..<channels {
+                for h in 0..<height {
+                    for w in 0..<width {
+                        let i = c * plane + h * width + w
+                        var acc: Float = 0
+                        if across {
+                            for c2 in max(0, c - half)...min(channels - 1, c + half) { acc += ratios[c2 * plane + h * width + w] }
+                        } else {
+                            for h2 in max(0, h - half)...min(height - 1, h + half) {
+                                for w2 in max(0, w - half)...min(width - 1, w + half) { acc += ratios[c * plane + h2 * width + w2] }
+                            }
+                        }
+                        dx[i] = dy[i] * powf(s[i], -beta) - factor * x[i] * acc
+                    }
+                }
+            }
+        }
+    }
+}
