@@ -280,4 +280,59 @@ import Testing
         #expect(resume.status == 0, "\(resume.stderr)")
         #expect(try !FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.contains(".tmp-") }, "no temporary files left")
     }
+
+    @Test func caffeFilesThroughTheTools() throws {
+        let dir = temporaryDirectory()
+        // Images → LMDB → mean, with Caffe's tool names and flag spellings.
+        let list = try ImageDataTests.makeFolder(dir)
+        let convert = try Self.run(["convert-imageset", dir + "/", list, "\(dir)/lmdb", "-resize_height", "8", "--resize_width=8", "--shuffle"])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        let mean = try Self.run(["compute-image-mean", "\(dir)/lmdb", "\(dir)/mean.binaryproto"])
+        #expect(mean.status == 0, "\(mean.stderr)")
+        #expect(try CaffeBinary.readBlob("\(dir)/mean.binaryproto").shape == [1, 3, 8, 8])
+        #expect(try Self.run(["convert-imageset", dir + "/", list, "\(dir)/lmdb"]).stderr.contains("already exists"))
+
+        // An old V1 net with a Data layer whose transform fields sit in data_param; binary snapshots.
+        try write("""
+            name: "oldnet"
+            layers { name: "d" type: DATA top: "data" top: "label"
+                     data_param { source: "\(dir)/lmdb" backend: LMDB batch_size: 4 mean_file: "\(dir)/mean.binaryproto" scale: 0.0078125 } }
+            layers { name: "ip" type: INNER_PRODUCT bottom: "data" top: "ip" blobs_lr: 1 blobs_lr: 2
+                     inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+            layers { name: "loss" type: SOFTMAX_LOSS bottom: "ip" bottom: "label" top: "loss" }
+            """, to: "\(dir)/old.prototxt")
+        try write("""
+            net: "old.prototxt" solver_type: NESTEROV base_lr: 0.01 momentum: 0.9 lr_policy: "fixed" max_iter: 6 snapshot: 3
+            snapshot_prefix: "\(dir)/snap" snapshot_format: BINARYPROTO random_seed: 2
+            """, to: "\(dir)/solver.prototxt")
+        let train = try Self.run(["train", "--solver", "\(dir)/solver.prototxt"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.components(separatedBy: "old V1 syntax").count - 1 == 1, "says so once")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/snap_iter_6.caffemodel"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/snap_iter_3.solverstate"))
+        let resume = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", "\(dir)/snap_iter_3.solverstate"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+
+        // upgrade prints today's syntax, which loads again.
+        let upgrade = try Self.run(["upgrade", "\(dir)/old.prototxt"])
+        #expect(upgrade.status == 0, "\(upgrade.stderr)")
+        #expect(upgrade.stdout.contains("layer {\n  name: \"ip\"\n  type: \"InnerProduct\"\n  bottom: \"data\"\n  top: \"ip\"\n  param {\n    lr_mult: 1\n  }"))
+        #expect(upgrade.stdout.contains("transform_param {\n    mean_file: "))
+        try write(upgrade.stdout, to: "\(dir)/new.prototxt")
+        let solverUp = try Self.run(["upgrade", "\(dir)/solver.prototxt"])
+        #expect(solverUp.stdout.contains("type: \"Nesterov\""))
+
+        // convert-weights both ways, then score each with `test`.
+        let toH5 = try Self.run(["convert-weights", "\(dir)/snap_iter_6.caffemodel", "\(dir)/w.caffemodel.h5"])
+        #expect(toH5.status == 0, "\(toH5.stderr)")
+        let back = try Self.run(["convert-weights", "\(dir)/w.caffemodel.h5", "\(dir)/w2.caffemodel"])
+        #expect(back.status == 0, "\(back.stderr)")
+        var scores: [String] = []
+        for (model, weights) in [("old.prototxt", "snap_iter_6.caffemodel"), ("new.prototxt", "w.caffemodel.h5"), ("new.prototxt", "w2.caffemodel")] {
+            let t = try Self.run(["test", "--model", "\(dir)/\(model)", "--weights", "\(dir)/\(weights)", "--iterations", "2"])
+            #expect(t.status == 0, "\(t.stderr)")
+            scores.append(String(t.stderr.split(separator: "\n").last { $0.contains("] loss = ") } ?? "").split(separator: "]").last.map(String.init) ?? "")
+        }
+        #expect(Set(scores).count == 1 && !scores[0].isEmpty, "\(scores)")
+    }
 }
