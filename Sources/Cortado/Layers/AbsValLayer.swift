@@ -1,0 +1,18 @@
+/// AbsVal: y = |x|.
+final class AbsValLayer: NeuronLayer {
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data
+        for i in 0..<bottom[0].count { y[i] = abs(x[i]) }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff
+        for i in 0..<bottom[0].count { dx[i] = x[i] > 0 ? dy[i] : (x[i] < 0 ? -dy[i] : 0) }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        guard top[0] !== bottom[0] else { throw error("AbsVal cannot work in place (its gradient needs the input)") }
+        try super.reshape(bottom: bottom, top: top)
+    }
+}

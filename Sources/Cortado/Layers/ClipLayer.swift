@@ -1,0 +1,27 @@
+/// Clip: y = min(max(x, min), max); the gradient passes where min ≤ x ≤ max.
+final class ClipLayer: NeuronLayer {
+    private var lo: Float = 0, hi: Float = 0
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("clip_param")
+        guard let lo = p.float("min"), let hi = p.float("max") else { throw p.error("clip_param needs both min and max") }
+        guard lo <= hi else { throw p.error("min (\(lo)) must not exceed max (\(hi))", field: "min") }
+        (self.lo, self.hi) = (lo, hi)
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data, lo = lo, hi = hi
+        for i in 0..<bottom[0].count { y[i] = min(max(x[i], lo), hi) }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff, lo = lo, hi = hi
+        for i in 0..<bottom[0].count { dx[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0 }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        guard top[0] !== bottom[0] else { throw error("Clip cannot work in place (its gradient needs the input)") }
+        try super.reshape(bottom: bottom, top: top)
+    }
+}

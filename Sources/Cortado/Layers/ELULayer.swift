@@ -1,0 +1,22 @@
+import Foundation
+
+/// ELU: y = x for x > 0, α(eˣ − 1) otherwise.
+final class ELULayer: NeuronLayer {
+    private var alpha: Float = 1
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        alpha = param.sub("elu_param").float("alpha") ?? 1
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data, a = alpha
+        for i in 0..<bottom[0].count { let v = x[i]; y[i] = v > 0 ? v : a * (expf(v) - 1) }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        // In place the bottom holds y; y > 0 exactly where x > 0, and y + α = α·eˣ below.
+        let x = bottom[0].data, y = top[0].data, dy = top[0].diff, dx = bottom[0].diff, a = alpha
+        for i in 0..<bottom[0].count { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + a) }
+    }
+}
