@@ -30,6 +30,14 @@ public enum LayerRegistry {
         "Accuracy": AccuracyLayer.self,
         "EuclideanLoss": EuclideanLossLayer.self,
         "Split": SplitLayer.self,
+        "Concat": ConcatLayer.self,
+        "Slice": SliceLayer.self,
+        "Flatten": FlattenLayer.self,
+        "Reshape": ReshapeLayer.self,
+        "Eltwise": EltwiseLayer.self,
+        "Silence": SilenceLayer.self,
+        "Tile": TileLayer.self,
+        "Reduction": ReductionLayer.self,
     ]
 
     public static var types: [String] { creators.keys.sorted() }

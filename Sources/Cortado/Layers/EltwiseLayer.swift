@@ -1,0 +1,71 @@
+/// Eltwise: element-wise PROD, SUM (with one coeff per bottom) or MAX of bottoms of one shape.
+final class EltwiseLayer: Layer {
+    enum Operation: String { case prod = "PROD", sum = "SUM", max = "MAX" }
+
+    private var op = Operation.sum
+    private var coeffs: [Float] = []
+    private var stableProdGrad = true
+    private var argmax: [Int32] = []
+
+    override var minBottoms: Int? { 2 }
+    override var exactNumTops: Int? { 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("eltwise_param")
+        op = Operation(rawValue: p.enumValue("operation") ?? "SUM") ?? .sum
+        coeffs = p.floats("coeff")
+        stableProdGrad = p.bool("stable_prod_grad") ?? true
+        guard coeffs.isEmpty || (op == .sum && coeffs.count == bottom.count) else {
+            throw p.error(op == .sum ? "give one coeff per bottom (\(bottom.count)), or none" : "coeff is only for operation SUM", field: "coeff")
+        }
+        if coeffs.isEmpty { coeffs = Array(repeating: 1, count: bottom.count) }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        for b in bottom.dropFirst() where b.shape != bottom[0].shape {
+            throw error("Eltwise needs bottoms of one shape; found \(bottom[0].shape) and \(b.shape)")
+        }
+        top[0].reshape(bottom[0].shape)
+        if op == .max && argmax.count < bottom[0].count { argmax = [Int32](repeating: 0, count: bottom[0].count) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let n = top[0].count, y = top[0].data
+        switch op {
+        case .prod:
+            y.update(from: bottom[0].data, count: n)
+            for b in bottom.dropFirst() { for i in 0..<n { y[i] *= b.data[i] } }
+        case .sum:
+            for i in 0..<n { y[i] = coeffs[0] * bottom[0].data[i] }
+            for (k, b) in bottom.enumerated().dropFirst() { axpy(n, coeffs[k], b.data, y) }
+        case .max:
+            for i in 0..<n {
+                var best = bottom[0].data[i], arg: Int32 = 0
+                for (k, b) in bottom.enumerated().dropFirst() where b.data[i] > best { best = b.data[i]; arg = Int32(k) }
+                y[i] = best
+                argmax[i] = arg
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let n = top[0].count, dy = top[0].diff
+        for (k, b) in bottom.enumerated() where propagateDown[k] {
+            let dx = b.diff
+            switch op {
+            case .prod:
+                if stableProdGrad {
+                    // Product of the other bottoms, without dividing by this one.
+                    dx.update(from: dy, count: n)
+                    for (j, o) in bottom.enumerated() where j != k { for i in 0..<n { dx[i] *= o.data[i] } }
+                } else {
+                    for i in 0..<n { dx[i] = dy[i] * top[0].data[i] / b.data[i] }
+                }
+            case .sum:
+                for i in 0..<n { dx[i] = coeffs[k] * dy[i] }
+            case .max:
+                for i in 0..<n { dx[i] = argmax[i] == Int32(k) ? dy[i] : 0 }
+            }
+        }
+    }
+}
