@@ -48,6 +48,10 @@ open class Layer {
     /// Whether `force_backward` may ask for a gradient to this bottom (labels: no).
     open func allowForceBackward(_ bottomIndex: Int) -> Bool { true }
 
+    /// Blobs that hold statistics, not learnable weights (BatchNorm): the net forces their
+    /// lr_mult to 0 and refuses a non-zero one.
+    open var fixedParams: Bool { false }
+
     /// Layers without a gradient (Accuracy, data layers) return false so the net never asks.
     open var hasBackward: Bool { true }
 

@@ -252,7 +252,13 @@ public final class Net {
         }
         var propagate: [Bool] = []
         for j in layer.blobs.indices {
-            let spec = j < specs.count ? specs[j] : ParamSpec()
+            var spec = j < specs.count ? specs[j] : ParamSpec()
+            if layer.fixedParams {
+                if j < specs.count && specs[j].lrMult != 0 && layer.param.node.children("param")[j].has("lr_mult") {
+                    throw layer.error("\(layer.type) keeps statistics, not weights, in its blobs; their lr_mult must be 0 (found \(specs[j].lrMult))")
+                }
+                spec.lrMult = 0
+            }
             let netID = params.count
             if !spec.name.isEmpty, let ownerID = paramNames[spec.name] {
                 let owner = params[ownerID]

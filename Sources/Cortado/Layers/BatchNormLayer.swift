@@ -1,0 +1,96 @@
+/// BatchNorm as Caffe has it: y = (x − μ) / √(σ² + eps) per channel, with no scale or shift of
+/// its own (a Scale layer follows). Blobs: running sum of means, of variances, and the scale
+/// factor s; the statistics are μ = blob0 / s and σ² = blob1 / s. Training uses the batch's
+/// statistics and updates the running ones; TEST (or use_global_stats) uses the stored ones.
+/// The solver never touches these blobs (their lr_mult is forced to 0).
+final class BatchNormLayer: Layer {
+    private var useGlobal = false
+    private var fraction: Float = 0.999
+    private var eps: Float = 1e-5
+    private var num = 0, channels = 0, spatial = 0
+    private let mean = Blob(), variance = Blob()
+    /// The normalised output, kept for backward (the top may be the bottom, in place).
+    private let normalized = Blob()
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+    override var fixedParams: Bool { true }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("batch_norm_param")
+        useGlobal = p.bool("use_global_stats") ?? (phase == .test)
+        fraction = p.float("moving_average_fraction") ?? 0.999
+        eps = p.float("eps") ?? 1e-5
+        guard bottom[0].numAxes >= 2 else { throw error("BatchNorm needs a channel axis; found bottom shape \(bottom[0].shape)") }
+        channels = bottom[0].shape[1]
+        blobs = [Blob([channels]), Blob([channels]), Blob([1])]
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        guard bottom[0].numAxes >= 2, bottom[0].shape[1] == channels else {
+            throw error("BatchNorm was set up for \(channels) channels; the bottom is now \(bottom[0].shape)")
+        }
+        num = bottom[0].shape[0]
+        spatial = bottom[0].count(2)
+        if top[0] !== bottom[0] { top[0].reshape(bottom[0].shape) }
+        mean.reshape([channels])
+        variance.reshape([channels])
+        normalized.reshape(bottom[0].shape)
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data, m = mean.data, v = variance.data
+        let count = Float(num * spatial)
+        if useGlobal {
+            let s = blobs[2].data[0]
+            let factor: Float = s == 0 ? 0 : 1 / s
+            for c in 0..<channels { m[c] = blobs[0].data[c] * factor; v[c] = blobs[1].data[c] * factor }
+        } else {
+            for c in 0..<channels {
+                var sum: Float = 0
+                for n in 0..<num { let p = x + (n * channels + c) * spatial; for i in 0..<spatial { sum += p[i] } }
+                m[c] = sum / count
+                var sq: Float = 0
+                for n in 0..<num { let p = x + (n * channels + c) * spatial; for i in 0..<spatial { let d = p[i] - m[c]; sq += d * d } }
+                v[c] = sq / count
+            }
+            let correction: Float = count > 1 ? count / (count - 1) : 1
+            blobs[2].data[0] = blobs[2].data[0] * fraction + 1
+            for c in 0..<channels {
+                blobs[0].data[c] = fraction * blobs[0].data[c] + m[c]
+                blobs[1].data[c] = fraction * blobs[1].data[c] + correction * v[c]
+            }
+        }
+        for c in 0..<channels { v[c] = (v[c] + eps).squareRoot() }   // v now holds the std
+        let z = normalized.data
+        for n in 0..<num {
+            for c in 0..<channels {
+                let o = (n * channels + c) * spatial
+                for i in 0..<spatial { z[o + i] = (x[o + i] - m[c]) / v[c]; y[o + i] = z[o + i] }
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let dy = top[0].diff, dx = bottom[0].diff, z = normalized.data, std = variance.data
+        let count = Float(num * spatial)
+        for c in 0..<channels {
+            var meanDy: Float = 0, meanDyZ: Float = 0
+            if !useGlobal {
+                for n in 0..<num {
+                    let o = (n * channels + c) * spatial
+                    for i in 0..<spatial { meanDy += dy[o + i]; meanDyZ += dy[o + i] * z[o + i] }
+                }
+                meanDy /= count
+                meanDyZ /= count
+            }
+            for n in 0..<num {
+                let o = (n * channels + c) * spatial
+                for i in 0..<spatial {
+                    dx[o + i] = useGlobal ? dy[o + i] / std[c] : (dy[o + i] - meanDy - meanDyZ * z[o + i]) / std[c]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import Cortado
+
+@Suite struct NormalizationLayerTests {
+    @Test func batchNormTrainingNormalisesAndUpdatesStatistics() throws {
+        // Channel 0: 1, 3 (mean 2, variance 1); channel 1: 2, 4 (mean 3, variance 1).
+        let x = Blob([2, 2, 1, 1], values: [1, 2, 3, 4])
+        let (layer, tops) = try makeLayer(#"name: "bn" type: "BatchNorm" bottom: "x" top: "y" batch_norm_param { eps: 0 moving_average_fraction: 0.5 }"#, bottoms: [x])
+        #expect(layer.blobs.map(\.shape) == [[2], [2], [1]])
+        try layer.forward(bottom: [x], top: tops)
+        expectClose(tops[0].dataArray, [-1, -1, 1, 1])
+        #expect(layer.blobs[2].dataArray == [1])
+        #expect(layer.blobs[0].dataArray == [2, 3])
+        #expect(layer.blobs[1].dataArray == [2, 2])   // unbiased: m/(m−1) · 1 with m = 2
+        try layer.forward(bottom: [x], top: tops)
+        #expect(layer.blobs[2].dataArray == [1.5])     // s ← 0.5·s + 1
+        #expect(layer.blobs[0].dataArray == [3, 4.5])
+    }
+
+    @Test func batchNormGlobalStatsUseStoredSums() throws {
+        let x = Blob([1, 1, 1, 2], values: [3, 5])
+        let (layer, tops) = try makeLayer(#"name: "bn" type: "BatchNorm" bottom: "x" top: "y" batch_norm_param { eps: 0 }"#, bottoms: [x], phase: .test)
+        layer.blobs[0].setData([8]); layer.blobs[1].setData([4]); layer.blobs[2].setData([2])   // μ = 4, σ² = 2
+        try layer.forward(bottom: [x], top: tops)
+        expectClose(tops[0].dataArray, [-1 / 2.0.squareRoot(), 1 / 2.0.squareRoot()].map(Float.init))
+    }
+
+    @Test(arguments: [false, true]) func batchNormGradientCheck(global: Bool) throws {
+        let x = randomBlob([3, 2, 2, 2], seed: 81)
+        let (layer, tops) = try makeLayer(#"name: "bn" type: "BatchNorm" bottom: "x" top: "y" batch_norm_param { use_global_stats: \#(global) }"#, bottoms: [x])
+        if global { layer.blobs[0].setData([0.5, -1]); layer.blobs[1].setData([2, 3]); layer.blobs[2].setData([1]) }
+        try GradientChecker().check(layer, bottoms: [x], tops: tops, checkParams: false)
+    }
+
+    @Test func batchNormStatisticsAreNotLearnable() throws {
+        var rng = RNG(seed: 1)
+        Log.enabled = false
+        let net = try Net(try netParam("""
+            layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 dim: 2 dim: 2 } } }
+            layer { name: "bn" type: "BatchNorm" bottom: "x" top: "x" }
+            """), state: NetState(phase: .train), rng: &rng, verbose: false)
+        #expect(net.lrMults == [0, 0, 0])
+        #expect(throws: ConfigError.self) {
+            _ = try Net(try netParam("""
+                layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 } } }
+                layer { name: "bn" type: "BatchNorm" bottom: "x" top: "x" param { lr_mult: 1 } }
+                """), state: NetState(phase: .train), rng: &rng, verbose: false)
+        }
+    }
+
+    @Test func scaleAndBiasHandComputed() throws {
+        let x = Blob([1, 2, 2], values: [1, 2, 3, 4])
+        let (layer, tops) = try makeLayer(#"name: "s" type: "Scale" bottom: "x" top: "y" scale_param { bias_term: true }"#, bottoms: [x])
+        #expect(layer.blobs.map(\.shape) == [[2], [2]])
+        layer.blobs[0].setData([2, -1]); layer.blobs[1].setData([0.5, 1])
+        try layer.forward(bottom: [x], top: tops)
+        #expect(tops[0].dataArray == [2.5, 4.5, -2, -3])
+        let s = Blob([2], values: [3, 4])
+        let (two, t2) = try makeLayer(#"name: "s" type: "Scale" bottom: "x" bottom: "s" top: "y""#, bottoms: [x, s])
+        try two.forward(bottom: [x, s], top: t2)
+        #expect(t2[0].dataArray == [3, 6, 12, 16])
+        let (bias, tb) = try makeLayer(#"name: "b" type: "Bias" bottom: "x" top: "y" bias_param { axis: 1 num_axes: 2 filler { type: "constant" value: 1 } }"#, bottoms: [x])
+        #expect(bias.blobs[0].shape == [2, 2])
+        try bias.forward(bottom: [x], top: tb)
+        #expect(tb[0].dataArray == [2, 3, 4, 5])
+    }
+
+    @Test func scaleGradientChecks() throws {
+        let x = randomBlob([2, 3, 2, 2], seed: 82)
+        let (layer, tops) = try makeLayer(#"name: "s" type: "Scale" bottom: "x" top: "y" scale_param { bias_term: true filler { type: "gaussian" } bias_filler { type: "gaussian" } }"#, bottoms: [x])
+        try GradientChecker().check(layer, bottoms: [x], tops: tops)
+        let y = randomBlob([2, 3, 2, 2], seed: 83), s = randomBlob([3, 2], seed: 84)
+        let (two, t2) = try makeLayer(#"name: "s" type: "Scale" bottom: "x" bottom: "s" top: "y""#, bottoms: [y, s])
+        try GradientChecker().check(two, bottoms: [y, s], tops: t2)
+        let z = randomBlob([2, 3, 2], seed: 85), b = randomBlob([2, 3], seed: 86)
+        let (bias, tb) = try makeLayer(#"name: "b" type: "Bias" bottom: "x" bottom: "b" top: "y" bias_param { axis: 0 }"#, bottoms: [z, b])
+        try GradientChecker().check(bias, bottoms: [z, b], tops: tb)
+        let (own, to) = try makeLayer(#"name: "b" type: "Bias" bottom: "x" top: "y" bias_param { filler { type: "gaussian" } }"#, bottoms: [z])
+        try GradientChecker().check(own, bottoms: [z], tops: to)
+    }
+}
