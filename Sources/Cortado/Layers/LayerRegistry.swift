@@ -8,6 +8,8 @@ public enum LayerRegistry {
         "Data": DataLayer.self,
         "ImageData": ImageDataLayer.self,
         "Convolution": ConvolutionLayer.self,
+        "Deconvolution": DeconvolutionLayer.self,
+        "Crop": CropLayer.self,
         "Pooling": PoolingLayer.self,
         "LRN": LRNLayer.self,
         "BatchNorm": BatchNormLayer.self,

@@ -1,0 +1,84 @@
+/// Deconvolution (transposed convolution): the backward pass of a convolution used forward.
+/// Output size stride·(in − 1) + dilation·(k − 1) + 1 − 2·pad; weights [channels, num_output/group, kh, kw].
+final class DeconvolutionLayer: Layer {
+    private var s = ConvolutionLayer.Settings()
+    private var channels = 0, num = 0
+    /// The geometry of the convolution this one transposes: its input is our output.
+    private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
+    private let col = Blob()
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("convolution_param")
+        s = try ConvolutionLayer.settings(p, bottom: bottom[0])
+        channels = bottom[0].shape[s.axis]
+        guard channels % s.group == 0 else { throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group") }
+        try checkShape([channels, s.numOutput / s.group, s.kernel.h, s.kernel.w], "the weight blob")
+        let weight = Blob([channels, s.numOutput / s.group, s.kernel.h, s.kernel.w])
+        try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
+        blobs = [weight]
+        if s.biasTerm {
+            let bias = Blob([s.numOutput])
+            try FillerParameter(p.child("bias_filler")).fill(bias, &context.rng)
+            blobs.append(bias)
+        }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        let b = bottom[0]
+        guard b.numAxes == s.axis + 3, b.shape[s.axis] == channels else {
+            throw error("bottom shape \(b.shape) does not match the \(channels) input channels this layer was set up with")
+        }
+        num = b.count(0, s.axis)
+        let inH = b.shape[s.axis + 1], inW = b.shape[s.axis + 2]
+        let outH = s.stride.h * (inH - 1) + s.dilation.h * (s.kernel.h - 1) + 1 - 2 * s.pad.h
+        let outW = s.stride.w * (inW - 1) + s.dilation.w * (s.kernel.w - 1) + 1 - 2 * s.pad.w
+        guard outH > 0, outW > 0 else { throw error("the output would be empty (\(outH)×\(outW)); reduce pad") }
+        geometry = ConvGeometry(channels: s.numOutput, height: outH, width: outW, kernelH: s.kernel.h, kernelW: s.kernel.w,
+                                padH: s.pad.h, padW: s.pad.w, strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
+        let shape = Array(b.shape[0..<s.axis]) + [s.numOutput, outH, outW]
+        try checkShape(shape, "the output")
+        top[0].reshape(shape)
+        col.reshape([s.numOutput * s.kernel.h * s.kernel.w, inH * inW])
+    }
+
+    private var inSpatial: Int { geometry.outHeight * geometry.outWidth }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let g = s.group, cin = channels / g, kOut = s.numOutput / g * s.kernel.h * s.kernel.w
+        let spatial = inSpatial, outSize = s.numOutput * geometry.height * geometry.width, plane = geometry.height * geometry.width
+        for n in 0..<num {
+            let x = bottom[0].data + n * channels * spatial, y = top[0].data + n * outSize
+            for gi in 0..<g {
+                gemm(true, false, kOut, spatial, cin, 1, blobs[0].data + gi * cin * kOut, x + gi * cin * spatial, 0, col.data + gi * kOut * spatial)
+            }
+            col2im(col.data, geometry, y, ldc: spatial)
+            if s.biasTerm {
+                for c in 0..<s.numOutput { let b = blobs[1].data[c]; for i in 0..<plane { y[c * plane + i] += b } }
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let g = s.group, cin = channels / g, kOut = s.numOutput / g * s.kernel.h * s.kernel.w
+        let spatial = inSpatial, outSize = s.numOutput * geometry.height * geometry.width, plane = geometry.height * geometry.width
+        for n in 0..<num {
+            let dy = top[0].diff + n * outSize, x = bottom[0].data + n * channels * spatial
+            if s.biasTerm && needsParamGradient(1) {
+                for c in 0..<s.numOutput { var acc: Float = 0; for i in 0..<plane { acc += dy[c * plane + i] }; blobs[1].diff[c] += acc }
+            }
+            im2col(dy, geometry, col.data, ldc: spatial)
+            for gi in 0..<g {
+                if needsParamGradient(0) {
+                    gemm(false, true, cin, kOut, spatial, 1, x + gi * cin * spatial, col.data + gi * kOut * spatial, 1, blobs[0].diff + gi * cin * kOut)
+                }
+                if propagateDown[0] {
+                    gemm(false, false, cin, spatial, kOut, 1, blobs[0].data + gi * cin * kOut, col.data + gi * kOut * spatial, 0,
+                         bottom[0].diff + n * channels * spatial + gi * cin * spatial)
+                }
+            }
+        }
+    }
+}
