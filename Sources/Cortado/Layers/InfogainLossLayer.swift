@@ -1,0 +1,76 @@
+import Foundation
+
+/// InfogainLoss (today's Caffe): softmax of the scores along `axis`, then
+/// −Σ_k H[label, k] · log p_k, normalised as loss_param says (VALID by default). H is a
+/// third bottom or a BlobProto file (`infogain_loss_param { source }`).
+final class InfogainLossLayer: Layer {
+    private var loss = LossParameter(LayerParameter(name: "", type: ""))
+    private var split = AxisSplit()
+    private let prob = Blob()
+    private var infogain: StoredBlob?
+    private var valid = 0
+
+    override var minBottoms: Int? { 2 }
+    override var maxBottoms: Int? { 3 }
+    override var exactNumTops: Int? { 1 }
+    override var isLoss: Bool { true }
+    override func allowForceBackward(_ i: Int) -> Bool { i == 0 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        loss = LossParameter(param)
+        let p = param.sub("infogain_loss_param")
+        if bottom.count < 3 {
+            guard let source = p.string("source") else { throw p.error("give the infogain matrix H as a third bottom or as infogain_loss_param { source: \"H.binaryproto\" }") }
+            do { infogain = try CaffeBinary.readBlob(source) } catch let e as CortadoError { throw p.error(e.description, field: "source") }
+        }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        split = try AxisSplit(bottom[0], axis: param.sub("infogain_loss_param").int("axis") ?? 1, for: self)
+        try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
+        let hCount = bottom.count == 3 ? bottom[2].count : infogain!.values.count
+        guard hCount == split.channels * split.channels else {
+            throw error("the infogain matrix H must be \(split.channels)×\(split.channels) for \(split.channels) classes; it has \(hCount) values")
+        }
+        prob.reshape(bottom[0].shape)
+        top[0].reshape([])
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        let (outer, channels, inner) = (split.outer, split.channels, split.inner)
+        softmax(bottom[0].data, prob.data, outer: outer, channels: channels, inner: inner)
+        let p = prob.data, labels = bottom[1].data
+        var total: Float = 0
+        valid = 0
+        let h = bottom.count == 3 ? bottom[2].dataArray : infogain!.values
+        for o in 0..<outer { for i in 0..<inner {
+            let label = Int(labels[o * inner + i])
+            if label == loss.ignoreLabel { continue }
+            guard label >= 0 && label < channels else { throw error("label \(labels[o * inner + i]) is out of range for \(channels) classes") }
+            for k in 0..<channels { total -= h[label * channels + k] * logf(max(p[(o * channels + k) * inner + i], .leastNormalMagnitude)) }
+            valid += 1
+        } }
+        top[0].data[0] = total / loss.normalizer(outer: outer, inner: inner, valid: valid)
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let (outer, channels, inner) = (split.outer, split.channels, split.inner)
+        let p = prob.data, labels = bottom[1].data, dx = bottom[0].diff
+        let h = bottom.count == 3 ? bottom[2].dataArray : infogain!.values
+        let scale = top[0].diff[0] / loss.normalizer(outer: outer, inner: inner, valid: valid)
+        for o in 0..<outer { for i in 0..<inner {
+            let label = Int(labels[o * inner + i])
+            if label == loss.ignoreLabel {
+                for k in 0..<channels { dx[(o * channels + k) * inner + i] = 0 }
+                continue
+            }
+            var rowSum: Float = 0
+            for k in 0..<channels { rowSum += h[label * channels + k] }
+            for k in 0..<channels {
+                let idx = (o * channels + k) * inner + i
+                dx[idx] = scale * (p[idx] * rowSum - h[label * channels + k])
+            }
+        } }
+    }
+}
