@@ -48,6 +48,12 @@ public enum LayerRegistry {
         "Silence": SilenceLayer.self,
         "Tile": TileLayer.self,
         "Reduction": ReductionLayer.self,
+        "ArgMax": ArgMaxLayer.self,
+        "Embed": EmbedLayer.self,
+        "Parameter": ParameterLayer.self,
+        "BatchReindex": BatchReindexLayer.self,
+        "Filter": FilterLayer.self,
+        "MVN": MVNLayer.self,
     ]
 
     public static var types: [String] { creators.keys.sorted() }

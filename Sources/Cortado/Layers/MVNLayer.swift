@@ -1,0 +1,55 @@
+/// MVN: subtracts the mean and, with normalize_variance, divides by (std + eps), per example
+/// and channel, or per example across channels.
+final class MVNLayer: Layer {
+    private var normalizeVariance = true, acrossChannels = false
+    private var eps: Float = 1e-9
+    private var groups = 0, size = 0
+    private var stds: [Float] = []
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = param.sub("mvn_param")
+        normalizeVariance = p.bool("normalize_variance") ?? true
+        acrossChannels = p.bool("across_channels") ?? false
+        eps = p.float("eps") ?? 1e-9
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        let b = bottom[0]
+        groups = acrossChannels ? (b.shape.first ?? 1) : b.count(0, min(2, b.numAxes))
+        size = b.count / max(groups, 1)
+        if top[0] !== b { top[0].reshape(b.shape) }
+        if stds.count != groups { stds = [Float](repeating: 1, count: groups) }
+    }
+
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        for g in 0..<groups {
+            let x = bottom[0].data + g * size, y = top[0].data + g * size
+            var mean: Float = 0
+            for i in 0..<size { mean += x[i] }
+            mean /= Float(size)
+            var sq: Float = 0
+            for i in 0..<size { let d = x[i] - mean; y[i] = d; sq += d * d }
+            if normalizeVariance {
+                stds[g] = (sq / Float(size)).squareRoot() + eps
+                for i in 0..<size { y[i] /= stds[g] }
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        for g in 0..<groups {
+            let y = top[0].data + g * size, dy = top[0].diff + g * size, dx = bottom[0].diff + g * size
+            var meanDy: Float = 0, meanDyY: Float = 0
+            for i in 0..<size { meanDy += dy[i]; meanDyY += dy[i] * y[i] }
+            meanDy /= Float(size)
+            meanDyY /= Float(size)
+            for i in 0..<size {
+                dx[i] = normalizeVariance ? (dy[i] - meanDy - meanDyY * y[i]) / stds[g] : dy[i] - meanDy
+            }
+        }
+    }
+}
