@@ -59,7 +59,7 @@ import Testing
         let (layer, tops) = try makeLayer(#"name: "m" type: "MVN" bottom: "x" top: "y" mvn_param { normalize_variance: \#(normalize) across_channels: \#(across) eps: 0 }"#, bottoms: [x])
         try layer.forward(bottom: [x], top: tops)
         // Per channel: (1, 3) and (2, 6); across channels: mean 3, variance 3.5.
-        let std: Float = 3.5.squareRoot()
+        let std = Float(3.5).squareRoot()
         let expected: [Float] = !normalize ? [-1, 1, -2, 2] : across ? [-2 / std, 0, -1 / std, 3 / std] : [-1, 1, -1, 1]
         expectClose(tops[0].dataArray, expected)
         let r = randomBlob([2, 3, 2, 2], seed: 113)
