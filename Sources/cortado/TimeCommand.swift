@@ -9,6 +9,7 @@ struct TimeCommand: ParsableCommand {
         discussion: """
         Example:
           cortado time --model models/lenet/lenet_train_test.prototxt --iterations 50
+          cortado time --model train_val.prototxt --synthetic-data --iterations 5
         """
     )
 
@@ -21,6 +22,9 @@ struct TimeCommand: ParsableCommand {
     @Option(name: [.long, .customLong("phase", withSingleDash: true)], help: "TRAIN or TEST.")
     var phase: String = "TRAIN"
 
+    @Flag(name: [.customLong("synthetic-data"), .customLong("synthetic_data")], help: "Replace data layers whose sources are absent by synthetic data of the declared shapes.")
+    var syntheticData = false
+
     @OptionGroup var state: NetStateOptions
 
     func run() throws {
@@ -29,7 +33,12 @@ struct TimeCommand: ParsableCommand {
             guard let p = Phase(rawValue: phase) else { throw CortadoError("--phase must be TRAIN or TEST, found \(phase)") }
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
-            let param = try NetParameter.load(file: model)
+            var param = try NetParameter.load(file: model)
+            if syntheticData {
+                let (replaced, notes) = try SyntheticData.replace(in: param)
+                for n in notes { Log.info(n, "time") }
+                param = replaced
+            }
             var rng = RNG(seed: 1701)
             let net = try Net(param, state: NetState(phase: p, level: state.level, stages: state.stages), rng: &rng)
             let report = try Benchmark.run(net, iterations: iterations)

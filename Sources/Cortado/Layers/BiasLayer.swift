@@ -13,7 +13,7 @@ final class BiasLayer: Layer {
         fromBottom = bottom.count == 2
         if !fromBottom {
             let b = Blob(try Self.paramShape(bottom[0], second: nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self))
-            try FillerParameter(p.child("filler")).fill(b, &context.rng)
+            try context.fill(b, with: FillerParameter(p.child("filler")))
             blobs = [b]
         }
     }

@@ -38,11 +38,11 @@ final class ConvolutionLayer: Layer {
         }
         try checkShape([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w], "the weight blob")
         let weight = Blob([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w])
-        try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
+        try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
         blobs = [weight]
         if s.biasTerm {
             let bias = Blob([s.numOutput])
-            try FillerParameter(p.child("bias_filler")).fill(bias, &context.rng)
+            try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
             blobs.append(bias)
         }
     }

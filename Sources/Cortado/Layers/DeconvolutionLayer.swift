@@ -17,11 +17,11 @@ final class DeconvolutionLayer: Layer {
         guard channels % s.group == 0 else { throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group") }
         try checkShape([channels, s.numOutput / s.group, s.kernel.h, s.kernel.w], "the weight blob")
         let weight = Blob([channels, s.numOutput / s.group, s.kernel.h, s.kernel.w])
-        try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
+        try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
         blobs = [weight]
         if s.biasTerm {
             let bias = Blob([s.numOutput])
-            try FillerParameter(p.child("bias_filler")).fill(bias, &context.rng)
+            try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
             blobs.append(bias)
         }
     }

@@ -34,7 +34,7 @@ final class DummyDataLayer: Layer {
             refill.append(f.type != "constant")
             try checkShape(shapes.count == 1 ? shapes[0] : shapes[i], "top \(i)")
             top[i].reshape(shapes.count == 1 ? shapes[0] : shapes[i])
-            f.fill(top[i], &rng)
+            if context.fillParameters { f.fill(top[i], &rng) }
         }
     }
 

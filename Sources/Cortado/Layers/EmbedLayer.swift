@@ -16,11 +16,11 @@ final class EmbedLayer: Layer {
         biasTerm = p.bool("bias_term") ?? true
         try checkShape([d, n], "the weight blob")
         let w = Blob([d, n])
-        try FillerParameter(p.child("weight_filler")).fill(w, &context.rng)
+        try context.fill(w, with: FillerParameter(p.child("weight_filler")))
         blobs = [w]
         if biasTerm {
             let b = Blob([n])
-            try FillerParameter(p.child("bias_filler")).fill(b, &context.rng)
+            try context.fill(b, with: FillerParameter(p.child("bias_filler")))
             blobs.append(b)
         }
     }

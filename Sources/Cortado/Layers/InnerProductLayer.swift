@@ -27,11 +27,11 @@ final class InnerProductLayer: Layer {
         k = bottom[0].count(a)
         try checkShape([n, k], "the weight blob")
         let weight = Blob(transpose ? [k, n] : [n, k])
-        try FillerParameter(p.child("weight_filler")).fill(weight, &context.rng)
+        try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
         blobs = [weight]
         if biasTerm {
             let bias = Blob([n])
-            try FillerParameter(p.child("bias_filler")).fill(bias, &context.rng)
+            try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
             blobs.append(bias)
         }
     }

@@ -5,10 +5,17 @@ import Foundation
 public final class LayerContext {
     public var rng: RNG
     public let phase: Phase
+    /// False for a net built only to know its shapes (summary, validate): fillers are skipped.
+    public var fillParameters = true
 
     public init(rng: RNG, phase: Phase) {
         self.rng = rng
         self.phase = phase
+    }
+
+    /// Fills a parameter blob with its filler (unless only shapes are wanted).
+    public func fill(_ blob: Blob, with filler: FillerParameter) {
+        if fillParameters { filler.fill(blob, &rng) }
     }
 
     /// A new independent stream, seeded from the filler stream in creation order.

@@ -13,7 +13,7 @@ final class PReLULayer: NeuronLayer {
         let slopes = Blob(shared ? [] : [bottom[0].shape[1]])
         var filler = FillerParameter(type: "constant", value: 0.25)
         if let f = p.child("filler") { filler = try FillerParameter(f) }
-        filler.fill(slopes, &context.rng)
+        context.fill(slopes, with: filler)
         blobs = [slopes]
     }
 

@@ -18,12 +18,13 @@ final class ScaleLayer: Layer {
         let shape = try BiasLayer.paramShape(bottom[0], second: fromBottom ? bottom[1] : nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self)
         if !fromBottom {
             let s = Blob(shape)
-            try (p.child("filler").map { try FillerParameter($0) } ?? FillerParameter(type: "constant", value: 1)).fill(s, &context.rng)
+            let filler = try p.child("filler").map { try FillerParameter($0) } ?? FillerParameter(type: "constant", value: 1)
+            context.fill(s, with: filler)
             blobs.append(s)
         }
         if biasTerm {
             let b = Blob(shape)
-            try FillerParameter(p.child("bias_filler")).fill(b, &context.rng)
+            try context.fill(b, with: FillerParameter(p.child("bias_filler")))
             blobs.append(b)
         }
     }

@@ -46,16 +46,24 @@ public final class Net {
         try self.init(param, state: state, rng: &rng, verbose: verbose, collecting: false)
     }
 
+    /// A net built only to know its shapes and parameter counts: fillers are skipped, so even
+    /// large nets build quickly; it must not be run.
+    public static func shapesOnly(_ param: NetParameter, state: NetState) throws -> Net {
+        var rng = RNG(seed: 1)
+        return try Net(param, state: state, rng: &rng, verbose: false, collecting: false, fill: false)
+    }
+
     /// Builds the net; with `collecting`, a failing layer is recorded in `problems` and the
     /// build goes on without it (layers that depend on it are skipped), so `validate` can
     /// report every mistake at once. A collecting net is for checking only, never for running.
-    init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool, collecting: Bool) throws {
+    init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool, collecting: Bool, fill: Bool = true) throws {
         name = param.name
         self.state = state
         self.verbose = verbose
         let context = LayerContext(rng: rng, phase: state.phase)
+        context.fillParameters = fill
         let filtered = param.layers.filter { $0.isIncluded(in: state) }
-        do { try Self.checkNames(filtered) } catch let e as ConfigError where collecting { problems += e.problems }
+        if verbose { checkNames(filtered) }
         let layerParams = insertSplits(filtered)
         note("Initializing net \"\(name)\" for phase \(state.phase.rawValue)")
 
@@ -100,7 +108,7 @@ public final class Net {
     public static func check(_ param: NetParameter, state: NetState) -> (problems: [ConfigError.Problem], warnings: [String]) {
         var rng = RNG(seed: 1)
         do {
-            let net = try Net(param, state: state, rng: &rng, verbose: false, collecting: true)
+            let net = try Net(param, state: state, rng: &rng, verbose: false, collecting: true, fill: false)
             return (net.problems, net.warnings)
         } catch let e as ConfigError {
             return (e.problems, [])
@@ -161,13 +169,13 @@ public final class Net {
         decayMults.removeLast(decayMults.count - m.learnable)
     }
 
-    /// Layer names must be unique: weights are saved and matched by name.
-    private static func checkNames(_ layers: [LayerParameter]) throws {
+    /// Caffe accepts two layers of one name (the later one wins when weights are matched),
+    /// but it is almost always a mistake, so say so.
+    private func checkNames(_ layers: [LayerParameter]) {
         var seen: [String: LayerParameter] = [:]
         for l in layers {
             if let first = seen[l.name] {
-                throw ConfigError(location: l.location, path: "layer \"\(l.name)\"",
-                                  message: "two layers are named \"\(l.name)\" (the first at \(first.location)); weights are matched by layer name, so names must be unique")
+                Log.warning("\(l.location): two layers are named \"\(l.name)\" (the first at \(first.location)); weights are matched by layer name, so the later one receives them", "net")
             }
             seen[l.name] = l
         }

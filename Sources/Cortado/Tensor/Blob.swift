@@ -1,3 +1,5 @@
+import Foundation
+
 /// Caffe's Blob: an N-D array of `Float` data with a gradient (`diff`) of the same shape.
 /// Memory grows on reshape and is never given back, so a net that reshapes to the same or a
 /// smaller size inside the training loop allocates nothing.
@@ -12,10 +14,17 @@ public final class Blob {
         self.shape = shape
         count = shape.reduce(1, *)
         capacity = max(count, 1)
-        data = .allocate(capacity: capacity)
-        data.initialize(repeating: 0, count: capacity)
-        diff = .allocate(capacity: capacity)
-        diff.initialize(repeating: 0, count: capacity)
+        data = Self.zeroed(capacity)
+        diff = Self.zeroed(capacity)
+    }
+
+    /// Zeroed memory from calloc: large blocks come as untouched pages, so a blob costs
+    /// nothing until it is used (shape-only nets, diffs never written).
+    private static func zeroed(_ n: Int) -> UnsafeMutablePointer<Float> {
+        guard let raw = calloc(n, MemoryLayout<Float>.stride) else {
+            fatalError("out of memory allocating \(n) floats")   // sizes are checked against memory before this
+        }
+        return raw.bindMemory(to: Float.self, capacity: n)
     }
 
     public convenience init(_ shape: [Int], values: [Float]) {
@@ -25,20 +34,18 @@ public final class Blob {
     }
 
     deinit {
-        data.deallocate()
-        diff.deallocate()
+        free(data)
+        free(diff)
     }
 
     public func reshape(_ newShape: [Int]) {
         let newCount = newShape.reduce(1, *)
         if newCount > capacity {
-            data.deallocate()
-            diff.deallocate()
+            free(data)
+            free(diff)
             capacity = newCount
-            data = .allocate(capacity: capacity)
-            data.initialize(repeating: 0, count: capacity)
-            diff = .allocate(capacity: capacity)
-            diff.initialize(repeating: 0, count: capacity)
+            data = Self.zeroed(capacity)
+            diff = Self.zeroed(capacity)
         }
         shape = newShape
         count = newCount

@@ -126,7 +126,7 @@ import Testing
         let m4 = message(input + "\n" + #"layer { name: "l" type: "SoftmaxWithLoss" bottom: "data" top: "loss" }"#)
         #expect(m4.contains("exactly 2 bottom"))
         let m5 = message(input + "\n" + input)
-        #expect(m5.contains("two layers are named \"in\""))
+        #expect(m5.contains("more than one layer"), "a repeated name is allowed, as in Caffe; the repeated top is not")
     }
 
     @Test func oldInputFieldsBecomeAnInputLayer() throws {
