@@ -120,8 +120,10 @@ final class ConvolutionLayer: Layer {
         let spatial = geometry.outHeight * geometry.outWidth
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = max(1, min(num, Self.maxColumnFloats / max(kDim * spatial, 1)))
-        col.reshape([kDim, chunk * spatial])
-        tmp.reshape([s.numOutput, chunk * spatial])
+        if !isPointwise {
+            col.reshape([kDim, chunk * spatial])
+            tmp.reshape([s.numOutput, chunk * spatial])
+        }
         if ones.count < chunk * spatial { ones = [Float](repeating: 1, count: chunk * spatial) }
     }
 
@@ -134,7 +136,48 @@ final class ConvolutionLayer: Layer {
         for i in 0..<n { im2col(x + (start + i) * inputSize, geometry, col.data + i * spatial, ldc: ldc) }
     }
 
+    /// A 1×1 convolution with stride 1 and no padding is a plain matrix product per image:
+    /// the input already is its own column matrix, so im2col and the scatter are skipped.
+    private var isPointwise: Bool {
+        s.kernel == (1, 1) && s.stride == (1, 1) && s.pad == (0, 0) && s.dilation == (1, 1)
+    }
+
+    private func forwardPointwise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let g = s.group, outPerGroup = s.numOutput / g, inPerGroup = channels / g, sp = spatial
+        for n in 0..<num {
+            let xn = x + n * inputSize, yn = y + n * s.numOutput * sp
+            for gi in 0..<g {
+                gemm(false, false, outPerGroup, sp, inPerGroup, 1, blobs[0].data + gi * outPerGroup * inPerGroup,
+                     xn + gi * inPerGroup * sp, 0, yn + gi * outPerGroup * sp)
+            }
+            if s.biasTerm {
+                for c in 0..<s.numOutput { let b = blobs[1].data[c], row = yn + c * sp; for j in 0..<sp { row[j] += b } }
+            }
+        }
+    }
+
+    private func backwardPointwise(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, propagate: Bool, dx: UnsafeMutablePointer<Float>) {
+        let g = s.group, outPerGroup = s.numOutput / g, inPerGroup = channels / g, sp = spatial
+        let weightGrad = needsParamGradient(0), biasGrad = s.biasTerm && needsParamGradient(1)
+        for n in 0..<num {
+            let xn = x + n * inputSize, dyn = dy + n * s.numOutput * sp
+            if biasGrad {
+                ones.withUnsafeBufferPointer { o in gemv(false, s.numOutput, sp, 1, dyn, o.baseAddress!, 1, blobs[1].diff) }
+            }
+            for gi in 0..<g {
+                let w = gi * outPerGroup * inPerGroup
+                if weightGrad {
+                    gemm(false, true, outPerGroup, inPerGroup, sp, 1, dyn + gi * outPerGroup * sp, xn + gi * inPerGroup * sp, 1, blobs[0].diff + w)
+                }
+                if propagate {
+                    gemm(true, false, inPerGroup, sp, outPerGroup, 1, blobs[0].data + w, dyn + gi * outPerGroup * sp, 0, dx + n * inputSize + gi * inPerGroup * sp)
+                }
+            }
+        }
+    }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
+        if isPointwise { return forwardPointwise(bottom[0].data, top[0].data) }
         let x = bottom[0].data, y = top[0].data
         let g = s.group, outPerGroup = s.numOutput / g
         let kPerGroup = channels / g * s.kernel.h * s.kernel.w
@@ -179,6 +222,7 @@ final class ConvolutionLayer: Layer {
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        if isPointwise { return backwardPointwise(bottom[0].data, top[0].diff, propagate: propagateDown[0], dx: bottom[0].diff) }
         let x = bottom[0].data, dy = top[0].diff
         let g = s.group, outPerGroup = s.numOutput / g
         let kPerGroup = channels / g * s.kernel.h * s.kernel.w

@@ -67,9 +67,20 @@ final class LRNLayer: Layer {
         for n in 0..<num {
             let x = bottom[0].data + n * item, y = top[0].data + n * item, s = scale.data + n * item
             windowSums(x, s)
-            for i in 0..<item {
-                s[i] = base + ratio * s[i]
-                y[i] = x[i] * powf(s[i], -beta)
+            let b = base, r = ratio
+            if beta == 0.75 {
+                // s^(−3/4) = 1 / (√s · ⁴√s): square roots vectorise, powf does not (AlexNet, GoogLeNet use 0.75).
+                for i in 0..<item {
+                    let v = b + r * s[i]
+                    s[i] = v
+                    let root = v.squareRoot()
+                    y[i] = x[i] / (root * root.squareRoot())
+                }
+            } else {
+                for i in 0..<item {
+                    s[i] = b + r * s[i]
+                    y[i] = x[i] * powf(s[i], -beta)
+                }
             }
         }
     }

@@ -87,4 +87,19 @@ import Testing
                 """, bottoms: [x])
         }
     }
+
+    @Test func pointwiseFastPathMatchesTheGeneralPath() throws {
+        // A 1×1 kernel goes straight to sgemm; with pad 1 the same weights take the im2col path,
+        // and the centre of that output must match.
+        let x = randomBlob([2, 4, 3, 3], seed: 13)
+        let (fast, tf) = try makeLayer(#"name: "c" type: "Convolution" bottom: "x" top: "y" convolution_param { num_output: 6 kernel_size: 1 group: 2 weight_filler { type: "gaussian" } bias_filler { type: "gaussian" } }"#, bottoms: [x])
+        let (slow, ts) = try makeLayer(#"name: "c" type: "Convolution" bottom: "x" top: "y" convolution_param { num_output: 6 kernel_size: 1 pad: 1 group: 2 }"#, bottoms: [x])
+        slow.blobs[0].copyData(from: fast.blobs[0]); slow.blobs[1].copyData(from: fast.blobs[1])
+        try fast.forward(bottom: [x], top: tf)
+        try slow.forward(bottom: [x], top: ts)
+        var centre: [Float] = []
+        for nc in 0..<12 { for h in 1...3 { for w in 1...3 { centre.append(ts[0].data[nc * 25 + h * 5 + w]) } } }
+        expectClose(tf[0].dataArray, centre)
+        try GradientChecker().check(fast, bottoms: [x], tops: tf)
+    }
 }
