@@ -12,6 +12,7 @@ public enum LayerRegistry {
         "Crop": CropLayer.self,
         "Pooling": PoolingLayer.self,
         "LRN": LRNLayer.self,
+        "SPP": SPPLayer.self,
         "BatchNorm": BatchNormLayer.self,
         "Scale": ScaleLayer.self,
         "Bias": BiasLayer.self,

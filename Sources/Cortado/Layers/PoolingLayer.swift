@@ -1,8 +1,10 @@
 import Foundation
 
-/// Pooling (MAX or AVE) over H×W of an N×C×H×W blob, with Caffe's output size rule: ceil by
-/// default, minus one when the last window would start inside the padding. MAX windows are
-/// clipped to the image; AVE divides by the window clipped to the padded extent.
+/// Pooling (MAX, AVE or STOCHASTIC) over H×W of an N×C×H×W blob, with Caffe's output size rule:
+/// ceil by default, minus one when the last window would start inside the padding. MAX windows
+/// are clipped to the image; AVE divides by the window clipped to the padded extent.
+/// STOCHASTIC (Zeiler & Fergus; GPU-only in Caffe) picks one input per window with probability
+/// proportional to its value in TRAIN, and takes the value-weighted mean Σx²/Σx in TEST.
 final class PoolingLayer: Layer {
     enum Method: String { case max = "MAX", ave = "AVE", stochastic = "STOCHASTIC" }
 
@@ -14,6 +16,7 @@ final class PoolingLayer: Layer {
     private var pooledH = 0, pooledW = 0
     /// Index of the winning input per output for MAX (kept as Int32 to stay small).
     private var mask: [Int32] = []
+    private var rng = RNG(seed: 0)
 
     override var exactNumBottoms: Int? { 1 }
     override var minTops: Int? { 1 }
@@ -22,9 +25,7 @@ final class PoolingLayer: Layer {
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let p = param.sub("pooling_param")
         method = Method(rawValue: p.enumValue("pool") ?? "MAX") ?? .max
-        guard method != .stochastic else {
-            throw p.error("STOCHASTIC pooling is not available in Cortado yet; use MAX or AVE", field: "pool")
-        }
+        rng = context.spawnRNG()
         global = p.bool("global_pooling") ?? false
         ceilMode = (p.enumValue("round_mode") ?? "CEIL") == "CEIL"
         if global {
@@ -61,7 +62,7 @@ final class PoolingLayer: Layer {
         }
         top[0].reshape([num, channels, pooledH, pooledW])
         if top.count > 1 { top[1].reshape(top[0].shape) }
-        if method == .max && mask.count < top[0].count { mask = [Int32](repeating: 0, count: top[0].count) }
+        if method != .ave && mask.count < top[0].count { mask = [Int32](repeating: 0, count: top[0].count) }
     }
 
     private func outputSize(_ input: Int, _ k: Int, _ p: Int, _ s: Int) -> Int {
@@ -104,6 +105,33 @@ final class PoolingLayer: Layer {
                     Self.maxPlane(xp, yp, mp, w)
                     if let maskTop {
                         for o in 0..<outPlane { maskTop[plane * outPlane + o] = Float(mp[o]) }
+                    }
+                }
+            }
+        } else if method == .stochastic {
+            let train = phase == .train
+            for plane in 0..<planes {
+                let xp = x + plane * inPlane, yp = y + plane * outPlane
+                for ph in 0..<w.pooledH {
+                    for pw in 0..<w.pooledW {
+                        let b = w.bounds(ph, pw), o = plane * outPlane + ph * w.pooledW + pw
+                        var sum: Float = 0, sumSq: Float = 0
+                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { let v = xp[h * w.width + c]; sum += v; sumSq += v * v } }
+                        if train {
+                            let threshold = rng.uniform() * sum
+                            var acc: Float = 0, pick = b.hs * w.width + b.ws
+                            search: for h in b.hs..<max(b.he, b.hs) {
+                                for c in b.ws..<max(b.we, b.ws) {
+                                    acc += xp[h * w.width + c]
+                                    pick = h * w.width + c
+                                    if acc >= threshold && xp[pick] > 0 { break search }
+                                }
+                            }
+                            mask[o] = Int32(pick)
+                            yp[ph * w.pooledW + pw] = xp[pick]
+                        } else {
+                            yp[ph * w.pooledW + pw] = sum > 0 ? sumSq / sum : 0
+                        }
                     }
                 }
             }
@@ -157,6 +185,15 @@ final class PoolingLayer: Layer {
         }
     }
 
+    /// STOCHASTIC pooling's random stream, kept in solverstates.
+    override func saveState() -> [Int64] { method == .stochastic ? rng.words.map { Int64(bitPattern: $0) } : [] }
+
+    override func restoreState(_ state: [Int64]) throws {
+        guard method == .stochastic else { return }
+        guard state.count == 4 else { throw error("saved state has the wrong length") }
+        rng.words = state.map { UInt64(bitPattern: $0) }
+    }
+
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
         let w = window, planes = num * channels
@@ -169,6 +206,28 @@ final class PoolingLayer: Layer {
                 for plane in 0..<planes {
                     let dxp = dx + plane * inPlane, dyp = dy + plane * outPlane, mp = m + plane * outPlane
                     for o in 0..<outPlane where mp[o] >= 0 { dxp[Int(mp[o])] += dyp[o] }
+                }
+            }
+        } else if method == .stochastic {
+            let x = bottom[0].data
+            for plane in 0..<planes {
+                let xp = x + plane * inPlane, dxp = dx + plane * inPlane, dyp = dy + plane * outPlane
+                for ph in 0..<w.pooledH {
+                    for pw in 0..<w.pooledW {
+                        let o = ph * w.pooledW + pw
+                        if phase == .train {
+                            dxp[Int(mask[plane * outPlane + o])] += dyp[o]
+                            continue
+                        }
+                        // d(Σx²/Σx)/dx_i = (2 x_i Σx − Σx²) / (Σx)²
+                        let b = w.bounds(ph, pw)
+                        var sum: Float = 0, sumSq: Float = 0
+                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { let v = xp[h * w.width + c]; sum += v; sumSq += v * v } }
+                        guard sum > 0 else { continue }
+                        for h in b.hs..<max(b.he, b.hs) {
+                            for c in b.ws..<max(b.we, b.ws) { dxp[h * w.width + c] += dyp[o] * (2 * xp[h * w.width + c] * sum - sumSq) / (sum * sum) }
+                        }
+                    }
                 }
             }
         } else {

@@ -17,6 +17,8 @@ import Testing
         layer { name: "prelu" type: "PReLU" bottom: "conv" top: "conv" }
         layer { name: "lrn" type: "LRN" bottom: "conv" top: "lrn" lrn_param { local_size: 3 } }
         layer { name: "pool" type: "Pooling" bottom: "lrn" top: "pool" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+        layer { name: "stochastic" type: "Pooling" bottom: "conv" top: "stoch" pooling_param { pool: STOCHASTIC kernel_size: 2 stride: 2 } }
+        layer { name: "spp" type: "SPP" bottom: "stoch" top: "spp" spp_param { pyramid_height: 2 } }
         layer { name: "deconv" type: "Deconvolution" bottom: "pool" top: "deconv" convolution_param { num_output: 4 kernel_size: 2 stride: 2 weight_filler { type: "bilinear" } } }
         layer { name: "crop" type: "Crop" bottom: "deconv" bottom: "conv" top: "crop" }
         layer { name: "concat" type: "Concat" bottom: "crop" bottom: "conv" top: "concat" }
@@ -48,7 +50,7 @@ import Testing
         layer { name: "reduce" type: "Reduction" bottom: "tiled" top: "reduced" reduction_param { operation: SUMSQ axis: 1 } }
         layer { name: "argmax" type: "ArgMax" bottom: "logits" top: "argmax" }
         layer { name: "threshold" type: "Threshold" bottom: "reduced" top: "above" }
-        layer { name: "silence" type: "Silence" bottom: "argmax" bottom: "above" }
+        layer { name: "silence" type: "Silence" bottom: "argmax" bottom: "above" bottom: "spp" }
         layer { name: "split_logits" type: "Split" bottom: "logits" top: "l1" top: "l2" top: "l3" top: "l4" top: "l5" top: "l6" }
         layer { name: "softmax_loss" type: "SoftmaxWithLoss" bottom: "l1" bottom: "label" top: "softmax_loss" }
         layer { name: "sigmoid_loss" type: "SigmoidCrossEntropyLoss" bottom: "l2" bottom: "h_target" top: "sigmoid_loss" }
