@@ -25,7 +25,7 @@ final class PoolingLayer: Layer {
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let p = param.sub("pooling_param")
         method = Method(rawValue: p.enumValue("pool") ?? "MAX") ?? .max
-        rng = context.spawnRNG()
+        if method == .stochastic { rng = context.spawnRNG() }
         global = p.bool("global_pooling") ?? false
         ceilMode = (p.enumValue("round_mode") ?? "CEIL") == "CEIL"
         if global {
