@@ -120,7 +120,7 @@ final class ConvolutionLayer: Layer {
         let spatial = geometry.outHeight * geometry.outWidth
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = max(1, min(num, Self.maxColumnFloats / max(kDim * spatial, 1)))
-        if !isPointwise {
+        if !isPointwise && !(s.group == channels && s.group > 1) {
             col.reshape([kDim, chunk * spatial])
             tmp.reshape([s.numOutput, chunk * spatial])
         }
@@ -176,8 +176,15 @@ final class ConvolutionLayer: Layer {
         }
     }
 
+    /// Depthwise (group = channels): a direct kernel instead of one tiny GEMM per channel.
+    private var depthwise: DepthwiseConvolution? {
+        guard s.group == channels, s.group > 1, !isPointwise else { return nil }
+        return DepthwiseConvolution(geometry: geometry, multiplier: s.numOutput / s.group)
+    }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
         if isPointwise { return forwardPointwise(bottom[0].data, top[0].data) }
+        if let d = depthwise { return d.forward(bottom[0].data, blobs[0].data, s.biasTerm ? UnsafePointer(blobs[1].data) : nil, top[0].data, num: num) }
         let x = bottom[0].data, y = top[0].data
         let g = s.group, outPerGroup = s.numOutput / g
         let kPerGroup = channels / g * s.kernel.h * s.kernel.w
@@ -223,6 +230,12 @@ final class ConvolutionLayer: Layer {
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         if isPointwise { return backwardPointwise(bottom[0].data, top[0].diff, propagate: propagateDown[0], dx: bottom[0].diff) }
+        if let d = depthwise {
+            return d.backward(bottom[0].data, blobs[0].data, top[0].diff,
+                              dw: needsParamGradient(0) ? blobs[0].diff : nil,
+                              db: s.biasTerm && needsParamGradient(1) ? blobs[1].diff : nil,
+                              dx: propagateDown[0] ? bottom[0].diff : nil, num: num)
+        }
         let x = bottom[0].data, dy = top[0].diff
         let g = s.group, outPerGroup = s.numOutput / g
         let kPerGroup = channels / g * s.kernel.h * s.kernel.w

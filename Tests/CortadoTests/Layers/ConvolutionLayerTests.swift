@@ -102,4 +102,31 @@ import Testing
         expectClose(tf[0].dataArray, centre)
         try GradientChecker().check(fast, bottoms: [x], tops: tf)
     }
+
+    @Test func depthwiseDirectKernelMatchesGroupedGEMM() throws {
+        // group = channels takes the direct kernel; the same weights as two half-size groups
+        // per channel pair give the reference through the GEMM path.
+        let x = randomBlob([2, 4, 5, 6], seed: 14)
+        let settings = "num_output: 8 kernel_size: 3 stride: 2 pad: 1 dilation: 2 weight_filler { type: \"gaussian\" } bias_filler { type: \"gaussian\" }"
+        let (dw, td) = try makeLayer("name: \"c\" type: \"Convolution\" bottom: \"x\" top: \"y\" convolution_param { \(settings) group: 4 }", bottoms: [x])
+        #expect(dw.blobs[0].shape == [8, 1, 3, 3])
+        try dw.forward(bottom: [x], top: td)
+        var expected: [Float] = []
+        for c in 0..<4 {
+            let xc = Blob([2, 1, 5, 6])
+            for n in 0..<2 { (xc.data + n * 30).update(from: x.data + (n * 4 + c) * 30, count: 30) }
+            let (one, to) = try makeLayer("name: \"c\" type: \"Convolution\" bottom: \"x\" top: \"y\" convolution_param { \(settings) num_output: 2 }"
+                .replacingOccurrences(of: "num_output: 8 ", with: ""), bottoms: [xc])
+            (one.blobs[0].data).update(from: dw.blobs[0].data + c * 18, count: 18)
+            (one.blobs[1].data).update(from: dw.blobs[1].data + c * 2, count: 2)
+            try one.forward(bottom: [xc], top: to)
+            expected.append(contentsOf: to[0].dataArray)
+        }
+        // Reorder [channel][n][2 outputs] into [n][8 outputs].
+        let per = td[0].count / 16
+        var reordered = [Float](repeating: 0, count: td[0].count)
+        for c in 0..<4 { for n in 0..<2 { for j in 0..<(2 * per) { reordered[(n * 8 + c * 2) * per + j] = expected[(c * 2 + n) * 2 * per + j] } } }
+        expectClose(td[0].dataArray, reordered)
+        try GradientChecker().check(dw, bottoms: [x], tops: td)
+    }
 }
