@@ -55,6 +55,8 @@ public enum LayerRegistry {
         "BatchReindex": BatchReindexLayer.self,
         "Filter": FilterLayer.self,
         "MVN": MVNLayer.self,
+        "RNN": RNNLayer.self,
+        "LSTM": LSTMLayer.self,
     ]
 
     public static var types: [String] { creators.keys.sorted() }

@@ -64,6 +64,10 @@ import Testing
         layer { name: "euclidean" type: "EuclideanLoss" bottom: "reduced" bottom: "zero" top: "euclidean_loss" loss_weight: 0.01 }
         layer { name: "zero" type: "DummyData" top: "zero" dummy_data_param { shape { dim: 4 } } }
         layer { name: "accuracy" type: "Accuracy" bottom: "prob" bottom: "label" top: "accuracy" }
+        layer { name: "sequence" type: "DummyData" top: "seq" top: "seqcont" dummy_data_param { shape { dim: 3 dim: 4 dim: 5 } shape { dim: 3 dim: 4 }
+                data_filler { type: "gaussian" } data_filler { type: "constant" value: 1 } } }
+        layer { name: "lstm" type: "LSTM" bottom: "seq" bottom: "seqcont" top: "lstm_out" recurrent_param { num_output: 3 weight_filler { type: "uniform" min: -0.3 max: 0.3 } } }
+        layer { name: "rnn" type: "RNN" bottom: "lstm_out" bottom: "seqcont" top: "rnn_out" loss_weight: 0.01 recurrent_param { num_output: 2 weight_filler { type: "uniform" min: -0.3 max: 0.3 } } }
         """
 
     @Test func trainsWithoutNaN() throws {
