@@ -59,10 +59,14 @@ public enum LayerRegistry {
         "LSTM": LSTMLayer.self,
     ]
 
+    /// Type names that popular Caffe forks use for layers Cortado has (MobileNet's depthwise
+    /// convolution is an ordinary Convolution with group = channels here).
+    static let aliases: [String: String] = ["DepthwiseConvolution": "Convolution", "ConvolutionDepthwise": "Convolution"]
+
     public static var types: [String] { creators.keys.sorted() }
 
     public static func create(_ param: LayerParameter, phase: Phase) throws -> Layer {
-        guard let type = creators[param.type] else {
+        guard let type = creators[param.type] ?? aliases[param.type].flatMap({ creators[$0] }) else {
             let hint = nearestName(to: param.type, in: types).map { "did you mean \"\($0)\"? " } ?? ""
             throw ConfigError(location: param.location, path: "layer \"\(param.name)\"",
                               message: "unknown layer type \"\(param.type)\"; \(hint)known types: \(types.joined(separator: ", "))")
