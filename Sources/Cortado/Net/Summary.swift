@@ -30,7 +30,7 @@ public struct NetSummary: Sendable {
 
     /// Multiply-adds of one forward pass: the products of convolutions and inner products.
     static func macs(_ layer: Layer, bottoms: [Blob], tops: [Blob]) -> Int {
-        switch layer.type {
+        switch LayerRegistry.aliases[layer.type] ?? layer.type {
         case "Convolution":
             guard let w = layer.blobs.first, let t = tops.first else { return 0 }
             return t.count * w.count(1)              // each output: (C/g)·kh·kw products
