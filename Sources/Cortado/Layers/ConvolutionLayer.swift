@@ -30,21 +30,29 @@ final class ConvolutionLayer: Layer {
     override var exactNumTops: Int? { 1 }
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("convolution_param")
-        s = try Self.settings(p, bottom: bottom[0])
-        channels = bottom[0].shape[s.axis]
+        (s, channels, blobs) = try Self.setUpParameters(self, bottom: bottom[0], context: context, transposed: false)
+    }
+
+    /// Settings, input channels and filled parameter blobs, shared with Deconvolution, whose
+    /// weights are [channels, num_output/group, kh, kw] instead of [num_output, channels/group, kh, kw].
+    static func setUpParameters(_ layer: Layer, bottom: Blob, context: LayerContext, transposed: Bool) throws -> (Settings, Int, [Blob]) {
+        let p = layer.param.sub("convolution_param")
+        let s = try settings(p, bottom: bottom)
+        let channels = bottom.shape[s.axis]
         guard channels % s.group == 0 else {
             throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group")
         }
-        try checkShape([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w], "the weight blob")
-        let weight = Blob([s.numOutput, channels / s.group, s.kernel.h, s.kernel.w])
+        let shape = transposed ? [channels, s.numOutput / s.group, s.kernel.h, s.kernel.w] : [s.numOutput, channels / s.group, s.kernel.h, s.kernel.w]
+        try layer.checkShape(shape, "the weight blob")
+        let weight = Blob(shape)
         try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
-        blobs = [weight]
+        var blobs = [weight]
         if s.biasTerm {
             let bias = Blob([s.numOutput])
             try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
             blobs.append(bias)
         }
+        return (s, channels, blobs)
     }
 
     /// Reads kernel/pad/stride/dilation in either the repeated form or the _h/_w form.

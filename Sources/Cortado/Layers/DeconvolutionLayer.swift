@@ -11,19 +11,7 @@ final class DeconvolutionLayer: Layer {
     override var exactNumTops: Int? { 1 }
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("convolution_param")
-        s = try ConvolutionLayer.settings(p, bottom: bottom[0])
-        channels = bottom[0].shape[s.axis]
-        guard channels % s.group == 0 else { throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group") }
-        try checkShape([channels, s.numOutput / s.group, s.kernel.h, s.kernel.w], "the weight blob")
-        let weight = Blob([channels, s.numOutput / s.group, s.kernel.h, s.kernel.w])
-        try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
-        blobs = [weight]
-        if s.biasTerm {
-            let bias = Blob([s.numOutput])
-            try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
-            blobs.append(bias)
-        }
+        (s, channels, blobs) = try ConvolutionLayer.setUpParameters(self, bottom: bottom[0], context: context, transposed: true)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

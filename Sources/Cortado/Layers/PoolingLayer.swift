@@ -115,8 +115,7 @@ final class PoolingLayer: Layer {
                 for ph in 0..<w.pooledH {
                     for pw in 0..<w.pooledW {
                         let b = w.bounds(ph, pw), o = plane * outPlane + ph * w.pooledW + pw
-                        var sum: Float = 0, sumSq: Float = 0
-                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { let v = xp[h * w.width + c]; sum += v; sumSq += v * v } }
+                        let (sum, sumSq) = Self.sums(xp, b, width: w.width)
                         if train {
                             let threshold = rng.uniform() * sum
                             var acc: Float = 0, pick = b.hs * w.width + b.ws
@@ -185,6 +184,13 @@ final class PoolingLayer: Layer {
         }
     }
 
+    /// Σx and Σx² over one window (STOCHASTIC pooling).
+    private static func sums(_ xp: UnsafePointer<Float>, _ b: (hs: Int, he: Int, ws: Int, we: Int, size: Float), width: Int) -> (Float, Float) {
+        var sum: Float = 0, sumSq: Float = 0
+        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { let v = xp[h * width + c]; sum += v; sumSq += v * v } }
+        return (sum, sumSq)
+    }
+
     /// STOCHASTIC pooling's random stream, kept in solverstates.
     override func saveState() -> [Int64] { method == .stochastic ? rng.words.map { Int64(bitPattern: $0) } : [] }
 
@@ -221,8 +227,7 @@ final class PoolingLayer: Layer {
                         }
                         // d(Σx²/Σx)/dx_i = (2 x_i Σx − Σx²) / (Σx)²
                         let b = w.bounds(ph, pw)
-                        var sum: Float = 0, sumSq: Float = 0
-                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { let v = xp[h * w.width + c]; sum += v; sumSq += v * v } }
+                        let (sum, sumSq) = Self.sums(xp, b, width: w.width)
                         guard sum > 0 else { continue }
                         for h in b.hs..<max(b.he, b.hs) {
                             for c in b.ws..<max(b.we, b.ws) { dxp[h * w.width + c] += dyp[o] * (2 * xp[h * w.width + c] * sum - sumSq) / (sum * sum) }
