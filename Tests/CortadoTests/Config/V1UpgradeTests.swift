@@ -3,10 +3,10 @@ import Testing
 @testable import Cortado
 
 /// Old V1 files, written here as users have them, must upgrade to today's form and build with
-/// the same shapes as Caffe's modern definitions under shared/reference/prototxt/bvlc.
+/// the same shapes as Caffe's modern definitions (copies in Tests/CortadoTests/Fixtures/bvlc).
 @Suite struct V1UpgradeTests {
     static let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../../../shared/reference/prototxt/bvlc").standardized.path
+        .appendingPathComponent("../Fixtures/bvlc").standardized.path
 
     static let v1LeNet = """
         name: "LeNet"
