@@ -96,8 +96,7 @@ public enum CaffeBinary {
             shape = [Int(b.num), Int(b.channels), Int(b.height), Int(b.width)]
             legacy = true
         }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw CortadoError("\(path) has a blob with a negative dimension \(shape)") }
-        let count = shape.reduce(1, *)
+        guard let count = checkedCount(shape) else { throw CortadoError("\(path) has a blob with an impossible shape \(shape): the file is damaged") }
         var values: [Float]
         if b.n_data > 0 {
             values = Array(UnsafeBufferPointer(start: b.data, count: b.n_data))

@@ -101,10 +101,15 @@ public final class HDF5File {
         let space = H5Dget_space(ds)
         defer { H5Sclose(space) }
         let nd = H5Sget_simple_extent_ndims(space)
-        guard nd >= 0 else { throw CortadoError("cannot read the shape of \"\(name)\" in \(path)") }
+        guard nd >= 0, nd <= 32 else { throw CortadoError("cannot read the shape of \"\(name)\" in \(path)") }
         var dims = [hsize_t](repeating: 0, count: Int(nd))
         H5Sget_simple_extent_dims(space, &dims, nil)
-        return dims.map { Int($0) }
+        let shape = dims.map { Int(truncatingIfNeeded: $0) }
+        guard let count = checkedCount(shape), count <= Int(Int32.max) * 4 else {
+            throw CortadoError("dataset \"\(name)\" in \(path) declares an impossible shape \(dims); the file is damaged")
+        }
+        _ = count
+        return shape
     }
 
     /// Reads a numeric dataset as Float (ints and doubles are converted by HDF5).

@@ -22,7 +22,7 @@ public struct IDXFile {
             let o = 4 + 4 * i
             dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
         }
-        let count = dims.reduce(1, *)
+        guard let count = checkedCount(dims) else { throw CortadoError("\(path) declares impossible dimensions \(dims): the file is damaged") }
         let start = 4 + 4 * n
         guard b.count - start == count else {
             throw CortadoError("\(path) should hold \(count) values after its header but holds \(b.count - start): the file is truncated or damaged")

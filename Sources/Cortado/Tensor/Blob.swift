@@ -97,3 +97,16 @@ public final class Blob {
     public var asumData: Float { (0..<count).reduce(0) { $0 + abs(data[$1]) } }
     public var asumDiff: Float { (0..<count).reduce(0) { $0 + abs(diff[$1]) } }
 }
+
+/// The number of values of a shape read from a file, or nil when a dimension is negative or
+/// the product overflows (a damaged or hostile header must not trap).
+func checkedCount(_ shape: [Int]) -> Int? {
+    var n = 1
+    for d in shape {
+        guard d >= 0 else { return nil }
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        n = p
+    }
+    return n
+}
