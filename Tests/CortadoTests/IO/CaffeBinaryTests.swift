@@ -116,4 +116,16 @@ enum Wire {
         #expect(throws: CortadoError.self) { _ = try CaffeBinary.readSolverState("\(dir)/junk.caffemodel") }
         #expect(throws: CortadoError.self) { _ = try CaffeBinary.readBlob("\(dir)/cut.caffemodel") }
     }
+
+    @Test func impossibleShapesInHeadersAreErrorsNotTraps() throws {
+        let dir = temporaryDirectory()
+        // A BlobProto whose shape overflows: dims 2^40 × 2^40.
+        let huge = Wire.bytes(7, Wire.bytes(1, Wire.varint(1 << 40) + Wire.varint(1 << 40)))
+        try Data(huge).write(to: URL(fileURLWithPath: "\(dir)/huge.binaryproto"))
+        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readBlob("\(dir)/huge.binaryproto") }
+        // An IDX header of four dimensions of 2^31 − 1.
+        let idx: [UInt8] = [0, 0, 8, 4] + Array(repeating: [0x7F, 0xFF, 0xFF, 0xFF], count: 4).flatMap { $0 }
+        try Data(idx).write(to: URL(fileURLWithPath: "\(dir)/huge.idx"))
+        #expect(throws: CortadoError.self) { _ = try IDXFile.read("\(dir)/huge.idx") }
+    }
 }
