@@ -95,6 +95,8 @@ public struct LayerParameter: Sendable {
     public var node: ConfigNode
     /// Shapes from the old net-level `input_shape`/`input_dim` fields; an Input layer uses them when set.
     public var inputShapes: [[Int]]? = nil
+    /// For a data layer replaced by synthetic data: the type the file gave it.
+    public var declaredType: String? = nil
 
     public init(name: String, type: String, bottom: [String] = [], top: [String] = [], node: ConfigNode? = nil) {
         self.name = name

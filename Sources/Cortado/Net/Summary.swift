@@ -23,7 +23,7 @@ public struct NetSummary: Sendable {
             let layer = net.layers[i]
             let tops = net.topIDs[i].map { (net.blobNames[$0], net.blobs[$0].shape) }
             let params = layer.blobs.filter { owned.insert(ObjectIdentifier($0)).inserted }.reduce(0) { $0 + $1.count }
-            return Row(name: layer.name, type: layer.type, tops: tops, params: params,
+            return Row(name: layer.name, type: layer.param.declaredType ?? layer.type, tops: tops, params: params,
                        macs: Self.macs(layer, bottoms: net.bottomVecs[i], tops: net.topVecs[i]))
         }
     }

@@ -21,6 +21,7 @@ public enum SyntheticData {
             replacement.include = layer.include
             replacement.exclude = layer.exclude
             replacement.phase = layer.phase
+            replacement.declaredType = layer.type
             out.layers[i] = replacement
             notes.append("layer \"\(layer.name)\" (\(layer.type)): source absent, synthetic tops \(shapes.map { $0.map(String.init).joined(separator: "×") }.joined(separator: ", "))")
         }

@@ -74,6 +74,7 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         let layers = object["layers"] as! [[String: Any]]
         #expect(layers.map { $0["name"] as! String }.contains("label_mnist_1_split"))
+        #expect(layers[0]["type"] as? String == "Data", "a synthetic stand-in keeps the declared type")
         let conv1 = layers.first { $0["name"] as? String == "conv1" }!
         #expect((conv1["tops"] as! [[String: Any]])[0]["shape"] as! [Int] == [100, 20, 24, 24])
         #expect(conv1["params"] as? Int == 520)
