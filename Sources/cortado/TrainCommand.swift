@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.long, .customLong("weights", withSingleDash: true)], help: "Weights to fine-tune from (comma-separated, applied in order).")
     var weights: String?
 
-    @Option(name: [.long, .customLong("snapshot", withSingleDash: true)], help: "A .solverstate.h5 to resume from.")
+    @Option(name: [.long, .customLong("snapshot", withSingleDash: true)], help: "A .solverstate or .solverstate.h5 to resume from.")
     var snapshot: String?
 
     @Option(name: [.long, .customLong("sigint_effect"), .customLong("sigint_effect", withSingleDash: true)], help: "On SIGINT: stop (snapshot if snapshot_after_train), snapshot, or none.")
