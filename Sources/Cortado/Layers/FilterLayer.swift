@@ -13,7 +13,8 @@ final class FilterLayer: Layer {
         let n = bottom[0].shape.first ?? 0
         guard selector.count == n else { throw error("the selector has \(selector.count) values for \(n) examples") }
         for b in bottom.dropLast() where b.shape.first != n { throw error("every filtered bottom needs \(n) examples; found \(b.shape)") }
-        kept = (0..<n).filter { selector.data[$0] != 0 }
+        kept.removeAll(keepingCapacity: true)
+        for i in 0..<n where selector.data[i] != 0 { kept.append(i) }
         for (t, b) in zip(top, bottom) { t.reshape([kept.count] + b.shape.dropFirst()) }
     }
 

@@ -7,7 +7,9 @@ final class InfogainLossLayer: Layer {
     private var loss = LossParameter(LayerParameter(name: "", type: ""))
     private var split = AxisSplit()
     private let prob = Blob()
-    private var infogain: StoredBlob?
+    /// H read from `source` (when it is not a bottom).
+    private let infogain = Blob()
+    private var fromBottom = false
     private var valid = 0
 
     override var minBottoms: Int? { 2 }
@@ -19,16 +21,21 @@ final class InfogainLossLayer: Layer {
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         loss = LossParameter(param)
         let p = param.sub("infogain_loss_param")
-        if bottom.count < 3 {
+        fromBottom = bottom.count == 3
+        if !fromBottom {
             guard let source = p.string("source") else { throw p.error("give the infogain matrix H as a third bottom or as infogain_loss_param { source: \"H.binaryproto\" }") }
-            do { infogain = try CaffeBinary.readBlob(source) } catch let e as CortadoError { throw p.error(e.description, field: "source") }
+            do {
+                let stored = try CaffeBinary.readBlob(source)
+                infogain.reshape([stored.values.count])
+                infogain.setData(stored.values)
+            } catch let e as CortadoError { throw p.error(e.description, field: "source") }
         }
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         split = try AxisSplit(bottom[0], axis: param.sub("infogain_loss_param").int("axis") ?? 1, for: self)
         try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
-        let hCount = bottom.count == 3 ? bottom[2].count : infogain!.values.count
+        let hCount = fromBottom ? bottom[2].count : infogain.count
         guard hCount == split.channels * split.channels else {
             throw error("the infogain matrix H must be \(split.channels)×\(split.channels) for \(split.channels) classes; it has \(hCount) values")
         }
@@ -42,7 +49,7 @@ final class InfogainLossLayer: Layer {
         let p = prob.data, labels = bottom[1].data
         var total: Float = 0
         valid = 0
-        let h = bottom.count == 3 ? bottom[2].dataArray : infogain!.values
+        let h = (fromBottom ? bottom[2] : infogain).data
         for o in 0..<outer { for i in 0..<inner {
             let label = Int(labels[o * inner + i])
             if label == loss.ignoreLabel { continue }
@@ -57,7 +64,7 @@ final class InfogainLossLayer: Layer {
         guard propagateDown[0] else { return }
         let (outer, channels, inner) = (split.outer, split.channels, split.inner)
         let p = prob.data, labels = bottom[1].data, dx = bottom[0].diff
-        let h = bottom.count == 3 ? bottom[2].dataArray : infogain!.values
+        let h = (fromBottom ? bottom[2] : infogain).data
         let scale = top[0].diff[0] / loss.normalizer(outer: outer, inner: inner, valid: valid)
         for o in 0..<outer { for i in 0..<inner {
             let label = Int(labels[o * inner + i])
