@@ -32,7 +32,9 @@ public final class HDF5File {
             throw CortadoError("\(path) is not an HDF5 file (or it is truncated or corrupt)")
         }
         let id = H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default())
-        guard id >= 0 else { throw CortadoError("cannot open \(path) as HDF5: the file is damaged or unreadable") }
+        guard id >= 0 else {
+            throw CortadoError("cannot open \(path) as HDF5: the file is damaged or unreadable (on NFS or other network file systems, HDF5's file locking can fail: try HDF5_USE_FILE_LOCKING=FALSE)")
+        }
         return HDF5File(path: path, id: id)
     }
 

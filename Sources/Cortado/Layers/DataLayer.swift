@@ -12,6 +12,9 @@ final class DataLayer: PrefetchingDataLayer {
     private var color: Bool?
     private var inputShape = (c: 0, h: 0, w: 0)
 
+    /// data_param's `prefetch` (default 4, as in Caffe), at least 1.
+    override var prefetchCount: Int { max(1, param.sub("data_param").int("prefetch") ?? 4) }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let p = param.sub("data_param")
         guard let s = p.string("source") else { throw p.error("data_param needs a source (an LMDB folder)") }
