@@ -127,11 +127,12 @@ public struct SolverParameter: Sendable {
 
     /// Resolves a path from the solver file: next to the solver first, then the working
     /// directory (Caffe only tries the working directory).
-    public func resolve(_ path: String) -> String {
+    public func resolve(_ path: String) -> String { Self.resolve(path, besides: file) }
+
+    static func resolve(_ path: String, besides file: String) -> String {
         if path.hasPrefix("/") { return path }
         let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
-        if FileManager.default.fileExists(atPath: beside) { return beside }
-        return path
+        return FileManager.default.fileExists(atPath: beside) ? beside : path
     }
 
     private mutating func loadNets(_ node: ConfigNode) throws {

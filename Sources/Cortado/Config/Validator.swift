@@ -58,7 +58,7 @@ public enum Validator {
         collect(&report) { _ = try LRPolicy(node) }
         for name in ["net", "train_net"] {
             guard let path = node.string(name) else { continue }
-            let resolved = resolve(path, besides: file)
+            let resolved = SolverParameter.resolve(path, besides: file)
             if FileManager.default.fileExists(atPath: resolved) {
                 validate(file: resolved, into: &report, seen: &seen)
             } else {
@@ -67,7 +67,7 @@ public enum Validator {
             }
         }
         for path in node.strings("test_net") {
-            let resolved = resolve(path, besides: file)
+            let resolved = SolverParameter.resolve(path, besides: file)
             if FileManager.default.fileExists(atPath: resolved) { validate(file: resolved, into: &report, seen: &seen) }
         }
         // The solver's own settings (type, ranges, test nets), once its nets are known to load.
@@ -121,9 +121,4 @@ public enum Validator {
         return String(rest[..<end])
     }
 
-    static func resolve(_ path: String, besides file: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
-        return FileManager.default.fileExists(atPath: beside) ? beside : path
-    }
 }
