@@ -13,19 +13,26 @@ public enum ImageSet {
         public init() {}
     }
 
-    /// Writes the database; returns the number of records.
-    @discardableResult
-    public static func convert(root: String, list: String, db path: String, options: Options) throws -> Int {
-        guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw CortadoError("cannot read the list \(list): no such file") }
-        var lines: [(String, Int)] = []
-        for (n, raw) in text.split(separator: "\n").enumerated() {
+    /// Reads a list of `path label` lines (split at the last space, as Caffe does).
+    public static func readList(_ list: String) throws -> [(path: String, label: Int)] {
+        guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw CortadoError("cannot read the image list \(list): no such file") }
+        var lines: [(path: String, label: Int)] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             guard let space = line.lastIndex(of: " "), let label = Int(line[line.index(after: space)...]) else {
                 throw CortadoError("\(list):\(n + 1): expected `path label`, found \"\(line)\"")
             }
-            lines.append((String(line[..<space]), label))
+            lines.append((String(line[..<space]).trimmingCharacters(in: .whitespaces), label))
         }
+        guard !lines.isEmpty else { throw CortadoError("the image list \(list) is empty") }
+        return lines
+    }
+
+    /// Writes the database; returns the number of records.
+    @discardableResult
+    public static func convert(root: String, list: String, db path: String, options: Options) throws -> Int {
+        var lines = try readList(list)
         if options.shuffle {
             var order = Array(lines.indices)
             var rng = RNG(seed: options.seed)

@@ -45,21 +45,8 @@ final class ImageDataLayer: PrefetchingDataLayer {
         finishSetUp(top: top)
     }
 
-    static func readList(_ source: String, node: ConfigNode) throws -> [(String, Int)] {
-        guard let text = try? String(contentsOfFile: source, encoding: .utf8) else {
-            throw node.error("cannot read the image list \(source): no such file", field: "source")
-        }
-        var out: [(String, Int)] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            guard let space = line.lastIndex(of: " "), let label = Int(line[line.index(after: space)...]) else {
-                throw node.error("\(source):\(n + 1): expected `path label`, found \"\(line)\"", field: "source")
-            }
-            out.append((String(line[..<space]).trimmingCharacters(in: .whitespaces), label))
-        }
-        guard !out.isEmpty else { throw node.error("the image list \(source) is empty", field: "source") }
-        return out
+    static func readList(_ source: String, node: ConfigNode) throws -> [(path: String, label: Int)] {
+        do { return try ImageSet.readList(source) } catch let e as CortadoError { throw node.error(e.description, field: "source") }
     }
 
     private func load(_ path: String) throws -> Image {
