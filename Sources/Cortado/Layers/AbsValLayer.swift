@@ -1,5 +1,6 @@
 /// AbsVal: y = |x|.
 final class AbsValLayer: NeuronLayer {
+    override var needsInputForGradient: Bool { true }
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data
         for i in 0..<bottom[0].count { y[i] = abs(x[i]) }
@@ -11,8 +12,4 @@ final class AbsValLayer: NeuronLayer {
         for i in 0..<bottom[0].count { dx[i] = x[i] > 0 ? dy[i] : (x[i] < 0 ? -dy[i] : 0) }
     }
 
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard top[0] !== bottom[0] else { throw error("AbsVal cannot work in place (its gradient needs the input)") }
-        try super.reshape(bottom: bottom, top: top)
-    }
 }

@@ -1,5 +1,6 @@
 /// Clip: y = min(max(x, min), max); the gradient passes where min ≤ x ≤ max.
 final class ClipLayer: NeuronLayer {
+    override var needsInputForGradient: Bool { true }
     private var lo: Float = 0, hi: Float = 0
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
@@ -20,8 +21,4 @@ final class ClipLayer: NeuronLayer {
         for i in 0..<bottom[0].count { dx[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0 }
     }
 
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard top[0] !== bottom[0] else { throw error("Clip cannot work in place (its gradient needs the input)") }
-        try super.reshape(bottom: bottom, top: top)
-    }
 }

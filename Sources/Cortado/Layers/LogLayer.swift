@@ -2,6 +2,7 @@ import Foundation
 
 /// Log: y = log_base(shift + scale · x); base −1 (the default) means e.
 final class LogLayer: NeuronLayer {
+    override var needsInputForGradient: Bool { true }
     private var scale: Float = 1, shift: Float = 0, inverseLnBase: Float = 1
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
@@ -24,8 +25,4 @@ final class LogLayer: NeuronLayer {
         for i in 0..<bottom[0].count { dx[i] = dy[i] * scale * inverseLnBase / (shift + scale * x[i]) }
     }
 
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard top[0] !== bottom[0] else { throw error("Log cannot work in place (its gradient needs the input)") }
-        try super.reshape(bottom: bottom, top: top)
-    }
 }

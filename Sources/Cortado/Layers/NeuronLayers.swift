@@ -5,7 +5,14 @@ class NeuronLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    /// True for layers whose gradient needs the input x, which working in place overwrites.
+    var needsInputForGradient: Bool { false }
+
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        if top[0] !== bottom[0] { top[0].reshape(bottom[0].shape) }
+        if top[0] === bottom[0] {
+            if needsInputForGradient { throw error("\(type) cannot work in place (its gradient needs the input); give its top another name") }
+        } else {
+            top[0].reshape(bottom[0].shape)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 
 /// Power: y = (shift + scale · x)^power.
 final class PowerLayer: NeuronLayer {
+    override var needsInputForGradient: Bool { true }
     private var power: Float = 1, scale: Float = 1, shift: Float = 0
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
@@ -25,8 +26,4 @@ final class PowerLayer: NeuronLayer {
         }
     }
 
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard top[0] !== bottom[0] else { throw error("Power cannot work in place (its gradient needs the input)") }
-        try super.reshape(bottom: bottom, top: top)
-    }
 }

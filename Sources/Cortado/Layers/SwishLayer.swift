@@ -2,6 +2,7 @@ import Foundation
 
 /// Swish: y = x · sigmoid(β x).
 final class SwishLayer: NeuronLayer {
+    override var needsInputForGradient: Bool { true }
     private var beta: Float = 1
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
@@ -22,8 +23,4 @@ final class SwishLayer: NeuronLayer {
         }
     }
 
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard top[0] !== bottom[0] else { throw error("Swish cannot work in place (its gradient needs the input)") }
-        try super.reshape(bottom: bottom, top: top)
-    }
 }
