@@ -1,6 +1,7 @@
 /// AbsVal: y = |x|.
 final class AbsValLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data
         for i in 0..<bottom[0].count { y[i] = abs(x[i]) }
@@ -11,5 +12,4 @@ final class AbsValLayer: NeuronLayer {
         let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff
         for i in 0..<bottom[0].count { dx[i] = x[i] > 0 ? dy[i] : (x[i] < 0 ? -dy[i] : 0) }
     }
-
 }

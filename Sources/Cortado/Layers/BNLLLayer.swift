@@ -3,6 +3,7 @@ import Foundation
 /// BNLL (binomial normal log likelihood): y = log(1 + eˣ), computed stably.
 final class BNLLLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data
         for i in 0..<bottom[0].count { let v = x[i]; y[i] = v > 0 ? v + log1pf(expf(-v)) : log1pf(expf(v)) }
@@ -16,5 +17,4 @@ final class BNLLLayer: NeuronLayer {
             dx[i] = dy[i] * e / (e + 1)
         }
     }
-
 }

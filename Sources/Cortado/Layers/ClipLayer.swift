@@ -20,5 +20,4 @@ final class ClipLayer: NeuronLayer {
         let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff, lo = lo, hi = hi
         for i in 0..<bottom[0].count { dx[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0 }
     }
-
 }

@@ -24,5 +24,4 @@ final class LogLayer: NeuronLayer {
         let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff
         for i in 0..<bottom[0].count { dx[i] = dy[i] * scale * inverseLnBase / (shift + scale * x[i]) }
     }
-
 }

@@ -25,5 +25,4 @@ final class PowerLayer: NeuronLayer {
             dx[i] = (power == 0 || scale == 0) ? 0 : dy[i] * k * (power == 1 ? 1 : powf(shift + scale * x[i], power - 1))
         }
     }
-
 }

@@ -22,5 +22,4 @@ final class SwishLayer: NeuronLayer {
             dx[i] = dy[i] * (b * y[i] + s * (1 - b * y[i]))
         }
     }
-
 }
