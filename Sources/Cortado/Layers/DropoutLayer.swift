@@ -1,8 +1,10 @@
 /// Dropout: in TRAIN each element is kept with probability 1 − ratio and scaled by 1/(1 − ratio)
-/// (inverted dropout, so TEST is the identity).
+/// (inverted dropout, so TEST is the identity). With `scale_train: false`, kept elements are not
+/// scaled in TRAIN and TEST multiplies by 1 − ratio instead, as Caffe does.
 final class DropoutLayer: NeuronLayer {
     private var ratio: Float = 0.5
     private var scale: Float = 2
+    private var scaleTrain = true
     private var mask: [UInt8] = []
     private var rng = RNG(seed: 0)
 
@@ -12,7 +14,8 @@ final class DropoutLayer: NeuronLayer {
         guard ratio >= 0 && ratio < 1 else {
             throw p.error("dropout_ratio must be in [0, 1), found \(ratio)", field: "dropout_ratio")
         }
-        scale = 1 / (1 - ratio)
+        scaleTrain = p.bool("scale_train") ?? true
+        scale = scaleTrain ? 1 / (1 - ratio) : 1
         rng = context.spawnRNG()
     }
 
@@ -24,7 +27,11 @@ final class DropoutLayer: NeuronLayer {
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, n = bottom[0].count
         guard phase == .train else {
-            if x != y { y.update(from: x, count: n) }
+            if !scaleTrain {
+                for i in 0..<n { y[i] = x[i] * (1 - ratio) }
+            } else if x != y {
+                y.update(from: x, count: n)
+            }
             return
         }
         let keep = 1 - ratio, s = scale
@@ -40,7 +47,11 @@ final class DropoutLayer: NeuronLayer {
         guard propagateDown[0] else { return }
         let dy = top[0].diff, dx = bottom[0].diff, n = bottom[0].count
         guard phase == .train else {
-            if dx != dy { dx.update(from: dy, count: n) }
+            if !scaleTrain {
+                for i in 0..<n { dx[i] = dy[i] * (1 - ratio) }
+            } else if dx != dy {
+                dx.update(from: dy, count: n)
+            }
             return
         }
         let s = scale

@@ -63,6 +63,18 @@ import Testing
         #expect(t2[0].dataArray == x.dataArray)
     }
 
+    @Test func dropoutWithoutScaleTrainScalesAtTestTime() throws {
+        let x = Blob([4], values: [1, 1, 1, 1])
+        let text = #"name: "d" type: "Dropout" bottom: "x" top: "y" dropout_param { dropout_ratio: 0.25 scale_train: false }"#
+        let (train, t1) = try makeLayer(text, bottoms: [x], phase: .train)
+        try train.forward(bottom: [x], top: t1)
+        #expect(Set(t1[0].dataArray).isSubset(of: [0, 1]))
+        let (test, t2) = try makeLayer(text, bottoms: [x], phase: .test)
+        try test.forward(bottom: [x], top: t2)
+        #expect(t2[0].dataArray == [0.75, 0.75, 0.75, 0.75])
+        try GradientChecker().check(test, bottoms: [x], tops: t2)
+    }
+
     @Test func dropoutGradientCheck() throws {
         let x = randomBlob([3, 4], seed: 34)
         let (layer, tops) = try makeLayer(#"name: "d" type: "Dropout" bottom: "x" top: "y" dropout_param { dropout_ratio: 0.5 }"#, bottoms: [x])
