@@ -54,7 +54,7 @@ final class InfogainLossLayer: Layer {
             let label = Int(labels[o * inner + i])
             if label == loss.ignoreLabel { continue }
             guard label >= 0 && label < channels else { throw error("label \(labels[o * inner + i]) is out of range for \(channels) classes") }
-            for k in 0..<channels { total -= h[label * channels + k] * logf(max(p[(o * channels + k) * inner + i], .leastNormalMagnitude)) }
+            for k in 0..<channels { total -= h[label * channels + k] * logf(max(p[(o * channels + k) * inner + i], 1e-20)) }   // Caffe's kLOG_THRESHOLD
             valid += 1
         } }
         top[0].data[0] = total / loss.normalizer(outer: outer, inner: inner, valid: valid)
