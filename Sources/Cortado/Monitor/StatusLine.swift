@@ -26,18 +26,23 @@ public final class StatusLine {
         self.write = write
     }
 
+    private var previousSink: ((String) -> Void)?
+
     /// Routes log lines through this status line, so each one is printed above it.
     public func install() {
         let out = write
-        Log.sink = { [unowned self] line in
-            out("\r\u{1B}[K" + line + "\n" + self.text)
+        previousSink = Log.sink
+        Log.sink = { [weak self] line in
+            out("\r\u{1B}[K" + line + "\n" + (self?.text ?? ""))
         }
     }
 
-    /// Erases the line at the end of training.
+    /// Erases the line at the end of training and gives log lines back to plain stderr.
     public func finish() {
         write("\r\u{1B}[K")
         text = ""
+        if let previousSink { Log.sink = previousSink }
+        previousSink = nil
     }
 
     public func record(_ event: Solver.Event) {
