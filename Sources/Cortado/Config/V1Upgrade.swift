@@ -19,8 +19,6 @@ public enum V1Upgrade {
         ("WINDOW_DATA", 24, "WindowData"), ("THRESHOLD", 31, "Threshold"),
     ]
 
-    static var enumNames: [String] { types.map(\.0) }
-
     public static func typeName(forEnum n: Int) -> String {
         types.first { $0.1 == n }?.2 ?? "V1 type \(n)"
     }

@@ -231,8 +231,14 @@ public enum CaffeBinary {
     }
 
     /// Encodes stored layers (e.g. read from HDF5) as a binary NetParameter.
-    public static func encodeNet(name: String, stored: [StoredLayer]) -> [UInt8] {
-        let blobs = stored.map { l in l.blobs.map { Blob($0.shape, values: $0.values) } }
+    public static func encodeNet(name: String, stored: [StoredLayer]) throws -> [UInt8] {
+        let blobs = try stored.map { l in
+            try l.blobs.map { b in
+                let blob = try Blob(checked: b.shape)
+                blob.setData(b.values)
+                return blob
+            }
+        }
         return encodeNet(name: name, layers: stored.enumerated().map { i, l in (l.name, l.type, l.bottom, l.top, blobs[i]) })
     }
 

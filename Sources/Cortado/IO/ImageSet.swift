@@ -110,7 +110,8 @@ public enum ImageSet {
             for k in sum.indices { sum[k] += Double(img.values[k]) }
             count += 1
         } while try db.next()
-        let mean = Blob([1, shape.c, shape.h, shape.w], values: sum.map { Float($0 / Double(count)) })
+        let mean = try Blob(checked: [1, shape.c, shape.h, shape.w])
+        mean.setData(sum.map { Float($0 / Double(count)) })
         let plane = shape.h * shape.w
         let channelMeans = (0..<shape.c).map { c in Float(sum[(c * plane)..<((c + 1) * plane)].reduce(0, +) / Double(plane * count)) }
         return (mean, channelMeans, count)

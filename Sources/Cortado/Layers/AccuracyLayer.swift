@@ -28,8 +28,8 @@ final class AccuracyLayer: Layer {
         guard topK <= channels else {
             throw error("top_k (\(topK)) must not exceed the number of classes (\(channels))")
         }
-        top[0].reshape([])
-        if top.count > 1 { top[1].reshape([channels]) }
+        try top[0].reshape([])
+        if top.count > 1 { try top[1].reshape([channels]) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

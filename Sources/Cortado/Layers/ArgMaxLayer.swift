@@ -22,11 +22,11 @@ final class ArgMaxLayer: Layer {
             (outer, dim, inner) = (b.count(0, a), b.shape[a], b.count(a + 1))
             var shape = b.shape
             shape[a] = topK
-            top[0].reshape(shape)
+            try top[0].reshape(shape)
         } else {
             axis = nil
             (outer, dim, inner) = (b.shape.first ?? 1, b.count(1), 1)
-            top[0].reshape([outer, outMaxVal ? 2 : 1, topK])
+            try top[0].reshape([outer, outMaxVal ? 2 : 1, topK])
         }
         guard topK >= 1, topK <= dim else { throw error("top_k \(topK) must be between 1 and the \(dim) values it chooses from") }
         if order.count != dim { order = Array(0..<dim) }

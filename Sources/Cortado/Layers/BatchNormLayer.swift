@@ -23,7 +23,7 @@ final class BatchNormLayer: Layer {
         eps = p.float("eps") ?? 1e-5
         guard bottom[0].numAxes >= 2 else { throw error("BatchNorm needs a channel axis; found bottom shape \(bottom[0].shape)") }
         channels = bottom[0].shape[1]
-        blobs = [Blob([channels]), Blob([channels]), Blob([1])]
+        blobs = [try Blob(checked: [channels]), try Blob(checked: [channels]), try Blob(checked: [1])]
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
@@ -32,10 +32,10 @@ final class BatchNormLayer: Layer {
         }
         num = bottom[0].shape[0]
         spatial = bottom[0].count(2)
-        if top[0] !== bottom[0] { top[0].reshape(bottom[0].shape) }
-        mean.reshape([channels])
-        variance.reshape([channels])
-        normalized.reshape(bottom[0].shape)
+        if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) }
+        try mean.reshape([channels])
+        try variance.reshape([channels])
+        try normalized.reshape(bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

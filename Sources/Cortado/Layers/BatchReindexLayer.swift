@@ -10,7 +10,7 @@ final class BatchReindexLayer: Layer {
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         guard bottom[1].numAxes == 1 else { throw error("the index bottom must be 1-D; found \(bottom[1].shape)") }
         item = bottom[0].count(1)
-        top[0].reshape([bottom[1].count] + bottom[0].shape.dropFirst())
+        try top[0].reshape([bottom[1].count] + bottom[0].shape.dropFirst())
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

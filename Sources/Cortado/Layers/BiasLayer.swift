@@ -12,7 +12,7 @@ final class BiasLayer: Layer {
         let p = param.sub("bias_param")
         fromBottom = bottom.count == 2
         if !fromBottom {
-            let b = Blob(try Self.paramShape(bottom[0], second: nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self))
+            let b = try Blob(checked: Self.paramShape(bottom[0], second: nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self))
             try context.fill(b, with: FillerParameter(p.child("filler")))
             blobs = [b]
         }
@@ -42,7 +42,7 @@ final class BiasLayer: Layer {
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = fromBottom ? bottom[1] : blobs[0]
         (_, outer, dim, inner) = try Self.split(bottom[0], by: b, axis: param.sub("bias_param").int("axis") ?? 1, layer: self)
-        if top[0] !== bottom[0] { top[0].reshape(bottom[0].shape) }
+        if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

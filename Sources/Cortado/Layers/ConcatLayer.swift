@@ -22,7 +22,7 @@ final class ConcatLayer: Layer {
         }
         outer = bottom[0].count(0, a)
         inner = bottom[0].count(a + 1)
-        top[0].reshape(shape)
+        try top[0].reshape(shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

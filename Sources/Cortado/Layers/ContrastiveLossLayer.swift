@@ -24,9 +24,9 @@ final class ContrastiveLossLayer: Layer {
         guard bottom[1].shape == bottom[0].shape, bottom[2].count == num else {
             throw error("ContrastiveLoss needs two feature bottoms of one shape and one similarity per pair; found \(bottom[0].shape), \(bottom[1].shape), \(bottom[2].shape)")
         }
-        difference.reshape(bottom[0].shape)
+        try difference.reshape(bottom[0].shape)
         if distances.count != num { distances = [Float](repeating: 0, count: num) }
-        top[0].reshape([])
+        try top[0].reshape([])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -43,12 +43,11 @@ final class ConvolutionLayer: Layer {
             throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group")
         }
         let shape = transposed ? [channels, s.numOutput / s.group, s.kernel.h, s.kernel.w] : [s.numOutput, channels / s.group, s.kernel.h, s.kernel.w]
-        try layer.checkShape(shape, "the weight blob")
-        let weight = Blob(shape)
+        let weight = try Blob(checked: shape)
         try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
         var blobs = [weight]
         if s.biasTerm {
-            let bias = Blob([s.numOutput])
+            let bias = try Blob(checked: [s.numOutput])
             try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
             blobs.append(bias)
         }
@@ -89,6 +88,7 @@ final class ConvolutionLayer: Layer {
         return s
     }
 
+    /// kernel/pad/stride as one or two repeated values or the _h/_w pair (Pooling's too).
     static func pair(_ p: ConfigNode, _ repeated: String, _ hName: String, _ wName: String, default value: Int?) throws -> (h: Int, w: Int) {
         let list = p.ints(repeated)
         if p.has(hName) || p.has(wName) {
@@ -123,14 +123,13 @@ final class ConvolutionLayer: Layer {
             throw error("the kernel (\(s.kernel.h)×\(s.kernel.w), dilation \(s.dilation.h)) does not fit the \(geometry.height)×\(geometry.width) input with pad \(s.pad.h)")
         }
         let topShape = Array(b.shape[0..<s.axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
-        try checkShape(topShape, "the output")
-        top[0].reshape(topShape)
+        try top[0].reshape(topShape)
         let spatial = geometry.outHeight * geometry.outWidth
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = max(1, min(num, Self.maxColumnFloats / max(kDim * spatial, 1)))
         if !isPointwise && !(s.group == channels && s.group > 1) {
-            col.reshape([kDim, chunk * spatial])
-            tmp.reshape([s.numOutput, chunk * spatial])
+            try col.reshape([kDim, chunk * spatial])
+            try tmp.reshape([s.numOutput, chunk * spatial])
         }
         if ones.count < chunk * spatial { ones = [Float](repeating: 1, count: chunk * spatial) }
     }

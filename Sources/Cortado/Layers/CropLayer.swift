@@ -28,7 +28,7 @@ final class CropLayer: Layer {
             offsets[i] = o
             shape[i] = b.shape[i]
         }
-        top[0].reshape(shape)
+        try top[0].reshape(shape)
     }
 
     /// Calls `body(srcIndex, dstIndex, count)` for each contiguous run along the last axis.

@@ -38,9 +38,9 @@ final class DataLayer: PrefetchingDataLayer {
             var rng = context.spawnRNG()
             try seek(rng.below(skip))
         }
-        top[0].reshape([batchSize] + transformer.outputShape(channels: first.c, height: first.h, width: first.w))
-        if top.count > 1 { top[1].reshape([batchSize]) }
-        finishSetUp(top: top)
+        try top[0].reshape([batchSize] + transformer.outputShape(channels: first.c, height: first.h, width: first.w))
+        if top.count > 1 { try top[1].reshape([batchSize]) }
+        try finishSetUp(top: top)
     }
 
     /// The record's pixels as a (c, h, w, value-at-index) reader.

@@ -27,9 +27,8 @@ final class DeconvolutionLayer: Layer {
         geometry = ConvGeometry(channels: s.numOutput, height: outH, width: outW, kernelH: s.kernel.h, kernelW: s.kernel.w,
                                 padH: s.pad.h, padW: s.pad.w, strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
         let shape = Array(b.shape[0..<s.axis]) + [s.numOutput, outH, outW]
-        try checkShape(shape, "the output")
-        top[0].reshape(shape)
-        col.reshape([s.numOutput * s.kernel.h * s.kernel.w, inH * inW])
+        try top[0].reshape(shape)
+        try col.reshape([s.numOutput * s.kernel.h * s.kernel.w, inH * inW])
     }
 
     private var inSpatial: Int { geometry.outHeight * geometry.outWidth }

@@ -32,8 +32,7 @@ final class DummyDataLayer: Layer {
             let f = fillerNodes.isEmpty ? FillerParameter() : try FillerParameter(fillerNodes.count == 1 ? fillerNodes[0] : fillerNodes[i])
             fillers.append(f)
             refill.append(f.type != "constant")
-            try checkShape(shapes.count == 1 ? shapes[0] : shapes[i], "top \(i)")
-            top[i].reshape(shapes.count == 1 ? shapes[0] : shapes[i])
+            try top[i].reshape(shapes.count == 1 ? shapes[0] : shapes[i])
             if context.fillParameters { f.fill(top[i], &rng) }
         }
     }

@@ -25,7 +25,7 @@ final class EltwiseLayer: Layer {
         for b in bottom.dropFirst() where b.shape != bottom[0].shape {
             throw error("Eltwise needs bottoms of one shape; found \(bottom[0].shape) and \(b.shape)")
         }
-        top[0].reshape(bottom[0].shape)
+        try top[0].reshape(bottom[0].shape)
         if op == .max && argmax.count < bottom[0].count { argmax = [Int32](repeating: 0, count: bottom[0].count) }
     }
 

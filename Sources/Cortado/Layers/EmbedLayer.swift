@@ -14,19 +14,18 @@ final class EmbedLayer: Layer {
         }
         (numOutput, inputDim) = (n, d)
         biasTerm = p.bool("bias_term") ?? true
-        try checkShape([d, n], "the weight blob")
-        let w = Blob([d, n])
+        let w = try Blob(checked: [d, n])
         try context.fill(w, with: FillerParameter(p.child("weight_filler")))
         blobs = [w]
         if biasTerm {
-            let b = Blob([n])
+            let b = try Blob(checked: [n])
             try context.fill(b, with: FillerParameter(p.child("bias_filler")))
             blobs.append(b)
         }
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        top[0].reshape(bottom[0].shape + [numOutput])
+        try top[0].reshape(bottom[0].shape + [numOutput])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -11,8 +11,8 @@ final class EuclideanLossLayer: Layer {
         guard bottom[0].count(1) == bottom[1].count(1) else {
             throw error("EuclideanLoss needs bottoms with the same number of values per example; found shapes \(bottom[0].shape) and \(bottom[1].shape)")
         }
-        difference.reshape(bottom[0].shape)
-        top[0].reshape([])
+        try difference.reshape(bottom[0].shape)
+        try top[0].reshape([])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -15,7 +15,7 @@ final class FilterLayer: Layer {
         for b in bottom.dropLast() where b.shape.first != n { throw error("every filtered bottom needs \(n) examples; found \(b.shape)") }
         kept.removeAll(keepingCapacity: true)
         for i in 0..<n where selector.data[i] != 0 { kept.append(i) }
-        for (t, b) in zip(top, bottom) { t.reshape([kept.count] + b.shape.dropFirst()) }
+        for (t, b) in zip(top, bottom) { try t.reshape([kept.count] + b.shape.dropFirst()) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

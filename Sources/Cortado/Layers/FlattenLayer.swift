@@ -10,7 +10,7 @@ final class FlattenLayer: Layer {
         guard let start = b.canonicalAxis(p.int("axis") ?? 1), let end = b.canonicalAxis(p.int("end_axis") ?? -1), start <= end else {
             throw error("flatten axes \(p.int("axis") ?? 1)…\(p.int("end_axis") ?? -1) do not fit bottom shape \(b.shape)")
         }
-        top[0].reshape(Array(b.shape[..<start]) + [b.count(start, end + 1)] + Array(b.shape[(end + 1)...]))
+        try top[0].reshape(Array(b.shape[..<start]) + [b.count(start, end + 1)] + Array(b.shape[(end + 1)...]))
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws { top[0].copyData(from: bottom[0]) }

@@ -38,8 +38,7 @@ final class HDF5DataLayer: Layer {
         try load(filePermutation[0])
         currentRow = 0
         for (i, t) in top.enumerated() {
-            try checkShape([batchSize] + datasets[i].shape.dropFirst(), "top \"\(param.top[i])\"")
-            t.reshape([batchSize] + datasets[i].shape.dropFirst())
+            try t.reshape([batchSize] + datasets[i].shape.dropFirst())
         }
     }
 
@@ -72,7 +71,7 @@ final class HDF5DataLayer: Layer {
             if loadedFile >= 0, Array(shape.dropFirst()) != Array(datasets[i].shape.dropFirst()) {
                 throw error("dataset \"\(name)\" in \(path) has example shape \(Array(shape.dropFirst())), but earlier files had \(Array(datasets[i].shape.dropFirst()))")
             }
-            datasets[i].reshape(shape)
+            try datasets[i].reshape(shape)
             do { try file.readFloats(name, into: datasets[i].data, count: datasets[i].count) } catch let e as CortadoError {
                 throw error(e.description)
             }

@@ -18,8 +18,8 @@ final class HingeLossLayer: Layer {
         num = bottom[0].shape.first ?? 1
         dim = bottom[0].count / max(num, 1)
         guard bottom[1].count == num else { throw error("HingeLoss needs one label per example: \(num) examples, \(bottom[1].count) labels") }
-        margins.reshape(bottom[0].shape)
-        top[0].reshape([])
+        try margins.reshape(bottom[0].shape)
+        try top[0].reshape([])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -40,9 +40,9 @@ final class ImageDataLayer: PrefetchingDataLayer {
         let first = try load(lines[order[position]].path)
         inputShape = (first.channels, first.height, first.width)
         try transformer.check(channels: first.channels, height: first.height, width: first.width, layer: self)
-        top[0].reshape([batchSize] + transformer.outputShape(channels: first.channels, height: first.height, width: first.width))
-        if top.count > 1 { top[1].reshape([batchSize]) }
-        finishSetUp(top: top)
+        try top[0].reshape([batchSize] + transformer.outputShape(channels: first.channels, height: first.height, width: first.width))
+        if top.count > 1 { try top[1].reshape([batchSize]) }
+        try finishSetUp(top: top)
     }
 
     static func readList(_ source: String, node: ConfigNode) throws -> [(path: String, label: Int)] {

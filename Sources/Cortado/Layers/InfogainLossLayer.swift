@@ -26,7 +26,7 @@ final class InfogainLossLayer: Layer {
             guard let source = p.string("source") else { throw p.error("give the infogain matrix H as a third bottom or as infogain_loss_param { source: \"H.binaryproto\" }") }
             do {
                 let stored = try CaffeBinary.readBlob(source)
-                infogain.reshape([stored.values.count])
+                try infogain.reshape([stored.values.count])
                 infogain.setData(stored.values)
             } catch let e as CortadoError { throw p.error(e.description, field: "source") }
         }
@@ -39,8 +39,8 @@ final class InfogainLossLayer: Layer {
         guard hCount == split.channels * split.channels else {
             throw error("the infogain matrix H must be \(split.channels)×\(split.channels) for \(split.channels) classes; it has \(hCount) values")
         }
-        prob.reshape(bottom[0].shape)
-        top[0].reshape([])
+        try prob.reshape(bottom[0].shape)
+        try top[0].reshape([])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

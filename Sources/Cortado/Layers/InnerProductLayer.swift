@@ -25,12 +25,11 @@ final class InnerProductLayer: Layer {
         }
         axis = a
         k = bottom[0].count(a)
-        try checkShape([n, k], "the weight blob")
-        let weight = Blob(transpose ? [k, n] : [n, k])
+        let weight = try Blob(checked: transpose ? [k, n] : [n, k])
         try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
         blobs = [weight]
         if biasTerm {
-            let bias = Blob([n])
+            let bias = try Blob(checked: [n])
             try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
             blobs.append(bias)
         }
@@ -42,7 +41,7 @@ final class InnerProductLayer: Layer {
             throw error("the input size changed from \(k) to \(newK) (bottom shape \(bottom[0].shape)); an InnerProduct's input size is fixed by its weights")
         }
         m = bottom[0].count(0, axis)
-        top[0].reshape(Array(bottom[0].shape[0..<axis]) + [numOutput])
+        try top[0].reshape(Array(bottom[0].shape[0..<axis]) + [numOutput])
         if biasTerm && ones.count < m { ones = [Float](repeating: 1, count: m) }
     }
 

@@ -12,8 +12,7 @@ final class InputLayer: Layer {
         }
         for (i, t) in top.enumerated() {
             let s = shapes.count == 1 ? shapes[0] : shapes[i]
-            try checkShape(s, "Input shape")
-            t.reshape(s)
+            try t.reshape(s)
         }
     }
 }

@@ -27,9 +27,9 @@ final class LRNLayer: Layer {
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         guard bottom[0].numAxes == 4 else { throw error("LRN needs a 4-axis bottom (N×C×H×W); found shape \(bottom[0].shape)") }
         (num, channels, height, width) = (bottom[0].shape[0], bottom[0].shape[1], bottom[0].shape[2], bottom[0].shape[3])
-        top[0].reshape(bottom[0].shape)
-        scale.reshape(bottom[0].shape)
-        ratios.reshape([bottom[0].count(1)])
+        try top[0].reshape(bottom[0].shape)
+        try scale.reshape(bottom[0].shape)
+        try ratios.reshape([bottom[0].count(1)])
     }
 
     /// Σ x² over each position's window, for one image.

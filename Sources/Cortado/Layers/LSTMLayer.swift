@@ -18,14 +18,14 @@ final class LSTMLayer: RecurrentLayer {
         [([4 * hidden, inputSize], false), ([4 * hidden], true), ([4 * hidden, hidden], false)]
     }
 
-    override func reshapeBuffers() {
-        gates.reshape([steps, batch, 4 * hidden])
-        cells.reshape([steps + 1, batch, hidden])
-        hiddens.reshape([steps + 1, batch, hidden])
-        conted.reshape([steps, batch, hidden])
-        tanhC.reshape([steps, batch, hidden])
-        scratch.reshape([batch, 4 * hidden])
-        for b in [carryH, carryC, hGrad] { b.reshape([batch, hidden]) }
+    override func reshapeBuffers() throws {
+        try gates.reshape([steps, batch, 4 * hidden])
+        try cells.reshape([steps + 1, batch, hidden])
+        try hiddens.reshape([steps + 1, batch, hidden])
+        try conted.reshape([steps, batch, hidden])
+        try tanhC.reshape([steps, batch, hidden])
+        try scratch.reshape([batch, 4 * hidden])
+        for b in [carryH, carryC, hGrad] { try b.reshape([batch, hidden]) }
         if ones.count < batch { ones = [Float](repeating: 1, count: batch) }
     }
 

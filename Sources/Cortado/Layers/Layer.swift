@@ -1,5 +1,3 @@
-import Foundation
-
 /// What a layer needs while it is set up: the random stream its fillers draw from, and a
 /// way to give stochastic layers (Dropout, shuffling data) a stream of their own.
 public final class LayerContext {
@@ -76,30 +74,4 @@ open class Layer {
     }
 
     public func error(_ text: String) -> ConfigError { param.error(text) }
-}
-
-extension Layer {
-    /// Refuses a blob shape that is negative, overflows, or would not fit in memory, before
-    /// anything is allocated: a typo like `num_output: 2000000000` becomes an error, not a crash.
-    func checkShape(_ shape: [Int], _ what: String) throws {
-        var count = 1
-        for d in shape {
-            guard d >= 0 else { throw error("\(what) has a negative dimension: \(shape)") }
-            let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw error("\(what) of shape \(shape) is too large to count") }
-            count = product
-        }
-        let bytes = Double(count) * 4
-        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
-        guard bytes <= limit else {
-            throw error("\(what) of shape \(shape) needs \(formatBytes(bytes)), more than half of this machine's \(formatBytes(Double(ProcessInfo.processInfo.physicalMemory))) of memory")
-        }
-    }
-}
-
-func formatBytes(_ b: Double) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    var v = b, i = 0
-    while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-    return String(format: "%.1f %@", v, units[i])
 }

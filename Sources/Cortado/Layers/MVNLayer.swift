@@ -20,7 +20,7 @@ final class MVNLayer: Layer {
         let b = bottom[0]
         groups = acrossChannels ? (b.shape.first ?? 1) : b.count(0, min(2, b.numAxes))
         size = b.count / max(groups, 1)
-        if top[0] !== b { top[0].reshape(b.shape) }
+        if top[0] !== b { try top[0].reshape(b.shape) }
         if stds.count != groups { stds = [Float](repeating: 1, count: groups) }
     }
 

@@ -14,7 +14,7 @@ final class MultinomialLogisticLossLayer: Layer {
         num = bottom[0].shape.first ?? 1
         dim = bottom[0].count / max(num, 1)
         guard bottom[1].count == num else { throw error("one label per example is needed: \(num) examples, \(bottom[1].count) labels") }
-        top[0].reshape([])
+        try top[0].reshape([])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

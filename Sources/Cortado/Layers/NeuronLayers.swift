@@ -12,7 +12,7 @@ class NeuronLayer: Layer {
         if top[0] === bottom[0] {
             if needsInputForGradient { throw error("\(type) cannot work in place (its gradient needs the input); give its top another name") }
         } else {
-            top[0].reshape(bottom[0].shape)
+            try top[0].reshape(bottom[0].shape)
         }
     }
 }

@@ -10,7 +10,7 @@ final class PReLULayer: NeuronLayer {
         let p = param.sub("prelu_param")
         guard bottom[0].numAxes >= 2 else { throw error("PReLU needs a bottom with a channel axis; found shape \(bottom[0].shape)") }
         shared = p.bool("channel_shared") ?? false
-        let slopes = Blob(shared ? [] : [bottom[0].shape[1]])
+        let slopes = try Blob(checked: shared ? [] : [bottom[0].shape[1]])
         var filler = FillerParameter(type: "constant", value: 0.25)
         if let f = p.child("filler") { filler = try FillerParameter(f) }
         context.fill(slopes, with: filler)
@@ -24,7 +24,7 @@ final class PReLULayer: NeuronLayer {
         if !shared && blobs[0].count != channels {
             throw error("PReLU was set up for \(blobs[0].count) channels but the bottom has \(channels)")
         }
-        if top[0] === bottom[0] { input.reshape(bottom[0].shape) }
+        if top[0] === bottom[0] { try input.reshape(bottom[0].shape) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

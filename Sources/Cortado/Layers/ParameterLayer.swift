@@ -6,9 +6,8 @@ final class ParameterLayer: Layer {
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let p = param.sub("parameter_param")
         guard let shape = p.child("shape")?.ints("dim") else { throw p.error("parameter_param needs a shape") }
-        try checkShape(shape, "the parameter")
-        blobs = [Blob(shape)]
-        top[0].reshape(shape)
+        blobs = [try Blob(checked: shape)]
+        try top[0].reshape(shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws { top[0].copyData(from: blobs[0]) }

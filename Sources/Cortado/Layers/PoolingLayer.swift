@@ -33,11 +33,11 @@ final class PoolingLayer: Layer {
                 throw p.error("global_pooling takes the whole image as its kernel; remove kernel_size", field: "global_pooling")
             }
         } else {
-            kernel = try ConvolutionLayer.pairSingle(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
+            kernel = try ConvolutionLayer.pair(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
             guard kernel.h > 0, kernel.w > 0 else { throw p.error("kernel size must be positive", field: "kernel_size") }
         }
-        pad = try ConvolutionLayer.pairSingle(p, "pad", "pad_h", "pad_w", default: 0)
-        stride = try ConvolutionLayer.pairSingle(p, "stride", "stride_h", "stride_w", default: 1)
+        pad = try ConvolutionLayer.pair(p, "pad", "pad_h", "pad_w", default: 0)
+        stride = try ConvolutionLayer.pair(p, "stride", "stride_h", "stride_w", default: 1)
         guard stride.h > 0, stride.w > 0 else { throw p.error("stride must be positive", field: "stride") }
         if global {
             guard pad == (0, 0), stride == (1, 1) else {
@@ -60,8 +60,8 @@ final class PoolingLayer: Layer {
         guard pooledH > 0, pooledW > 0 else {
             throw error("the \(kernel.h)×\(kernel.w) pooling window does not fit the \(height)×\(width) input")
         }
-        top[0].reshape([num, channels, pooledH, pooledW])
-        if top.count > 1 { top[1].reshape(top[0].shape) }
+        try top[0].reshape([num, channels, pooledH, pooledW])
+        if top.count > 1 { try top[1].reshape(top[0].shape) }
         if method != .ave && mask.count < top[0].count { mask = [Int32](repeating: 0, count: top[0].count) }
     }
 
@@ -247,12 +247,5 @@ final class PoolingLayer: Layer {
                 }
             }
         }
-    }
-}
-
-extension ConvolutionLayer {
-    /// Pooling's kernel/pad/stride: a single value or the _h/_w pair.
-    static func pairSingle(_ p: ConfigNode, _ name: String, _ hName: String, _ wName: String, default value: Int?) throws -> (h: Int, w: Int) {
-        try pair(p, name, hName, wName, default: value)
     }
 }

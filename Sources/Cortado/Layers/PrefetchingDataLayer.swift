@@ -28,9 +28,9 @@ class PrefetchingDataLayer: Layer {
     func restoreReader(_ state: [Int64]) throws {}
 
     /// Called by subclasses at the end of setUp, once the top shapes are known.
-    func finishSetUp(top: [Blob]) {
+    func finishSetUp(top: [Blob]) throws {
         let hasLabel = top.count > 1
-        let p = Prefetcher(count: prefetchCount, dataShape: top[0].shape, labelShape: hasLabel ? top[1].shape : nil, name: name)
+        let p = try Prefetcher(count: prefetchCount, dataShape: top[0].shape, labelShape: hasLabel ? top[1].shape : nil, name: name)
         p.load = { [weak self] batch in
             guard let self else { throw CortadoError("data layer is gone") }
             try self.loadBatch(data: batch.data, label: hasLabel ? batch.label : nil)
@@ -80,11 +80,11 @@ final class Prefetcher: @unchecked Sendable {
     private let name: String
     var load: (Batch) throws -> Void = { _ in }
 
-    init(count: Int, dataShape: [Int], labelShape: [Int]?, name: String) {
-        batches = (0..<count).map { _ in
+    init(count: Int, dataShape: [Int], labelShape: [Int]?, name: String) throws {
+        batches = try (0..<count).map { _ in
             let b = Batch()
-            b.data.reshape(dataShape)
-            if let labelShape { b.label.reshape(labelShape) }
+            try b.data.reshape(dataShape)
+            if let labelShape { try b.label.reshape(labelShape) }
             return b
         }
         self.name = name

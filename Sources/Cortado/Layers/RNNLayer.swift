@@ -12,10 +12,10 @@ final class RNNLayer: RecurrentLayer {
         [([hidden, inputSize], false), ([hidden], true), ([hidden, hidden], false), ([hidden, hidden], false), ([hidden], true)]
     }
 
-    override func reshapeBuffers() {
-        hiddens.reshape([steps + 1, batch, hidden])
-        conted.reshape([steps, batch, hidden])
-        for b in [daBuffer, doBuffer, dhNext, hGrad] { b.reshape([batch, hidden]) }
+    override func reshapeBuffers() throws {
+        try hiddens.reshape([steps + 1, batch, hidden])
+        try conted.reshape([steps, batch, hidden])
+        for b in [daBuffer, doBuffer, dhNext, hGrad] { try b.reshape([batch, hidden]) }
         if ones.count < batch { ones = [Float](repeating: 1, count: batch) }
     }
 

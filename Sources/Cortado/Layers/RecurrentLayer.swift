@@ -28,8 +28,8 @@ class RecurrentLayer: Layer {
         guard bottom[0].numAxes >= 2 else { throw error("x must be T×N×…; found \(bottom[0].shape)") }
         inputSize = bottom[0].count(2)
         let weights = try FillerParameter(p.child("weight_filler")), biases = try FillerParameter(p.child("bias_filler"))
-        blobs = parameterShapes().map { shape, isBias in
-            let b = Blob(shape)
+        blobs = try parameterShapes().map { shape, isBias in
+            let b = try Blob(checked: shape)
             context.fill(b, with: isBias ? biases : weights)
             return b
         }
@@ -47,13 +47,13 @@ class RecurrentLayer: Layer {
             for k in 0..<recurrentCount where bottom[2 + k].shape != [1, batch, hidden] {
                 throw error("initial state \(k) must be 1×\(batch)×\(hidden); found \(bottom[2 + k].shape)")
             }
-            for k in 0..<recurrentCount { top[1 + k].reshape([1, batch, hidden]) }
+            for k in 0..<recurrentCount { try top[1 + k].reshape([1, batch, hidden]) }
         }
-        top[0].reshape([steps, batch, hidden])
-        reshapeBuffers()
+        try top[0].reshape([steps, batch, hidden])
+        try reshapeBuffers()
     }
 
-    func reshapeBuffers() {}
+    func reshapeBuffers() throws {}
 
     /// dst[n, :] = src[n, :] · cont[n], the recurrence cut where a sequence starts.
     func gate(_ src: UnsafePointer<Float>, cont: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, width: Int) {

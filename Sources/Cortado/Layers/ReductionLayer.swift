@@ -21,7 +21,7 @@ final class ReductionLayer: Layer {
         guard let a = bottom[0].canonicalAxis(requested) else { throw error("reduction axis \(requested) is out of range for bottom shape \(bottom[0].shape)") }
         outer = bottom[0].count(0, a)
         inner = bottom[0].count(a)
-        top[0].reshape(Array(bottom[0].shape[..<a]))
+        try top[0].reshape(Array(bottom[0].shape[..<a]))
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

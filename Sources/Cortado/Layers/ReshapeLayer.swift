@@ -34,7 +34,7 @@ final class ReshapeLayer: Layer {
         guard shape.reduce(1, *) == bottom[0].count else {
             throw error("shape \(shape) has \(shape.reduce(1, *)) values but the bottom \(b) has \(bottom[0].count)")
         }
-        top[0].reshape(shape)
+        try top[0].reshape(shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws { top[0].copyData(from: bottom[0]) }

@@ -50,8 +50,8 @@ final class SPPLayer: Layer {
         } else {
             for l in levels { try l.layer.reshape(bottom: [b], top: [l.top]) }
         }
-        top[0].reshape([b.shape[0], levels.reduce(0) { $0 + $1.top.count(1) }])
-        gradientSum.reshape(b.shape)
+        try top[0].reshape([b.shape[0], levels.reduce(0) { $0 + $1.top.count(1) }])
+        try gradientSum.reshape(b.shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -17,13 +17,13 @@ final class ScaleLayer: Layer {
         biasTerm = p.bool("bias_term") ?? false
         let shape = try BiasLayer.paramShape(bottom[0], second: fromBottom ? bottom[1] : nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self)
         if !fromBottom {
-            let s = Blob(shape)
+            let s = try Blob(checked: shape)
             let filler = try p.child("filler").map { try FillerParameter($0) } ?? FillerParameter(type: "constant", value: 1)
             context.fill(s, with: filler)
             blobs.append(s)
         }
         if biasTerm {
-            let b = Blob(shape)
+            let b = try Blob(checked: shape)
             try context.fill(b, with: FillerParameter(p.child("bias_filler")))
             blobs.append(b)
         }
@@ -33,7 +33,7 @@ final class ScaleLayer: Layer {
         let p = param.sub("scale_param")
         let scale = fromBottom ? bottom[1] : blobs[0]
         (axis, outer, dim, inner) = try BiasLayer.split(bottom[0], by: scale, axis: p.int("axis") ?? 1, layer: self)
-        if top[0] !== bottom[0] { top[0].reshape(bottom[0].shape) } else { input.reshape(bottom[0].shape) }
+        if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) } else { try input.reshape(bottom[0].shape) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -19,7 +19,7 @@ final class SigmoidCrossEntropyLossLayer: Layer {
         guard bottom[0].count == bottom[1].count else {
             throw error("logits (\(bottom[0].shape)) and targets (\(bottom[1].shape)) must have the same count")
         }
-        top[0].reshape([])
+        try top[0].reshape([])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -32,7 +32,7 @@ final class SliceLayer: Layer {
         for (t, s) in zip(top, sizes) {
             var shape = bottom[0].shape
             shape[a] = s
-            t.reshape(shape)
+            try t.reshape(shape)
         }
     }
 

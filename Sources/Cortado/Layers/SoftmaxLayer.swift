@@ -9,7 +9,7 @@ final class SoftmaxLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         split = try AxisSplit(bottom[0], axis: param.sub("softmax_param").int("axis") ?? 1, for: self)
-        top[0].reshape(bottom[0].shape)
+        try top[0].reshape(bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

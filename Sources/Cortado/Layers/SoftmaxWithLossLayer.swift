@@ -23,9 +23,9 @@ final class SoftmaxWithLossLayer: Layer {
         let split = try AxisSplit(bottom[0], axis: param.sub("softmax_param").int("axis") ?? 1, for: self)
         try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
         (outer, channels, inner) = (split.outer, split.channels, split.inner)
-        prob.reshape(bottom[0].shape)
-        top[0].reshape([])
-        if top.count > 1 { top[1].reshape(bottom[0].shape) }
+        try prob.reshape(bottom[0].shape)
+        try top[0].reshape([])
+        if top.count > 1 { try top[1].reshape(bottom[0].shape) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -5,7 +5,7 @@ final class SplitLayer: Layer {
     override var minTops: Int? { 1 }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        for t in top where t !== bottom[0] { t.reshape(bottom[0].shape) }
+        for t in top where t !== bottom[0] { try t.reshape(bottom[0].shape) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -30,15 +30,14 @@ public struct NetSummary: Sendable {
 
     /// Multiply-adds of one forward pass: the products of convolutions and inner products.
     static func macs(_ layer: Layer, bottoms: [Blob], tops: [Blob]) -> Int {
-        switch LayerRegistry.aliases[layer.type] ?? layer.type {
-        case "Convolution":
-            guard let w = layer.blobs.first, let t = tops.first else { return 0 }
-            return t.count * w.count(1)              // each output: (C/g)·kh·kw products
-        case "Deconvolution":
-            guard let w = layer.blobs.first, let b = bottoms.first else { return 0 }
-            return b.count * w.count(1)
-        case "InnerProduct":
-            guard let w = layer.blobs.first, let t = tops.first else { return 0 }
+        guard let w = layer.blobs.first else { return 0 }
+        switch layer {
+        case is ConvolutionLayer:
+            return (tops.first?.count ?? 0) * w.count(1)        // each output: (C/g)·kh·kw products
+        case is DeconvolutionLayer:
+            return (bottoms.first?.count ?? 0) * w.count(1)     // each input spreads over (out/g)·kh·kw
+        case is InnerProductLayer:
+            guard let t = tops.first else { return 0 }
             return t.count * (w.count / max(t.shape.last ?? 1, 1))
         default:
             return 0

@@ -52,7 +52,7 @@ public final class Solver {
         }
         testNets = tests
         for _ in 0..<rule.historyPerParam {
-            history += net.learnableParams.map { Blob($0.shape) }
+            history += try net.learnableParams.map { try Blob(checked: $0.shape) }
         }
         if param.testInterval > 0 && testNets.isEmpty {
             Log.warning("test_interval is set but there is no test net (no test_iter), so no test will run", "solver")

@@ -2,7 +2,9 @@ import Foundation
 
 /// Caffe's Blob: an N-D array of `Float` data with a gradient (`diff`) of the same shape.
 /// Memory grows on reshape and is never given back, so a net that reshapes to the same or a
-/// smaller size inside the training loop allocates nothing.
+/// smaller size inside the training loop allocates nothing. Every size that comes from a file
+/// or a flag goes through `reshape` or `init(checked:)`, which refuse a shape that overflows or
+/// would not fit in memory with an error instead of a crash.
 public final class Blob {
     public private(set) var shape: [Int]
     public private(set) var count: Int
@@ -10,22 +12,31 @@ public final class Blob {
     public private(set) var data: UnsafeMutablePointer<Float>
     public private(set) var diff: UnsafeMutablePointer<Float>
 
-    public init(_ shape: [Int] = []) {
-        self.shape = shape
-        count = shape.reduce(1, *)
-        capacity = max(count, 1)
-        data = Self.zeroed(capacity)
-        diff = Self.zeroed(capacity)
+    /// An empty blob (one float of storage) that a layer sizes later with `reshape`.
+    public init() {
+        shape = []
+        count = 1
+        capacity = 1
+        data = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        data.initialize(to: 0)
+        diff = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        diff.initialize(to: 0)
     }
 
-    /// Zeroed memory from calloc: large blocks come as untouched pages, so a blob costs
-    /// nothing until it is used (shape-only nets, diffs never written).
-    private static func zeroed(_ n: Int) -> UnsafeMutablePointer<Float> {
-        guard let raw = calloc(n, MemoryLayout<Float>.stride) else {
-            fatalError("out of memory allocating \(n) floats")   // sizes are checked against memory before this
-        }
-        return raw.bindMemory(to: Float.self, capacity: n)
+    /// A blob of a shape that a file, a flag or a dataset decided: checked like `reshape`.
+    public convenience init(checked shape: [Int]) throws {
+        self.init()
+        try reshape(shape)
     }
+
+    /// A blob of a shape the code itself decides (small fixed buffers, tests).
+    public convenience init(_ shape: [Int]) {
+        self.init()
+        do { try reshape(shape) } catch { preconditionFailure("internal blob shape \(shape): \(error)") }
+    }
+
+    /// Blobs larger than this (data and gradient together) are refused: half the machine's memory.
+    static let byteLimit = Double(ProcessInfo.processInfo.physicalMemory) / 2
 
     public convenience init(_ shape: [Int], values: [Float]) {
         self.init(shape)
@@ -34,24 +45,41 @@ public final class Blob {
     }
 
     deinit {
-        free(data)
-        free(diff)
-    }
-
-    public func reshape(_ newShape: [Int]) {
-        let newCount = newShape.reduce(1, *)
-        if newCount > capacity {
+        if capacity == 1 {
+            data.deallocate()
+            diff.deallocate()
+        } else {
             free(data)
             free(diff)
+        }
+    }
+
+    /// Sets the shape, growing the storage when needed. Zeroed memory comes from calloc, so
+    /// large blocks are untouched pages until used (shape-only nets, diffs never written).
+    public func reshape(_ newShape: [Int]) throws {
+        guard let newCount = checkedCount(newShape) else {
+            throw CortadoError("blob shape \(newShape) is impossible: a dimension is negative or the size overflows")
+        }
+        if newCount > capacity {
+            let bytes = Double(newCount) * Double(2 * MemoryLayout<Float>.stride)
+            guard bytes <= Self.byteLimit else {
+                throw CortadoError("a blob of shape \(newShape) needs \(formatBytes(bytes)) for its data and gradient, more than half of this machine's \(formatBytes(Double(ProcessInfo.processInfo.physicalMemory))) of memory")
+            }
+            guard let d = calloc(newCount, MemoryLayout<Float>.stride) else {
+                throw CortadoError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
+            }
+            guard let g = calloc(newCount, MemoryLayout<Float>.stride) else {
+                free(d)
+                throw CortadoError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
+            }
+            if capacity == 1 { data.deallocate(); diff.deallocate() } else { free(data); free(diff) }
             capacity = newCount
-            data = Self.zeroed(capacity)
-            diff = Self.zeroed(capacity)
+            data = d.bindMemory(to: Float.self, capacity: newCount)
+            diff = g.bindMemory(to: Float.self, capacity: newCount)
         }
         shape = newShape
         count = newCount
     }
-
-    public func reshapeLike(_ other: Blob) { reshape(other.shape) }
 
     public var numAxes: Int { shape.count }
 
@@ -109,4 +137,12 @@ func checkedCount(_ shape: [Int]) -> Int? {
         n = p
     }
     return n
+}
+
+/// 1536 → "1.5 KiB", for messages about memory.
+func formatBytes(_ b: Double) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var v = b, i = 0
+    while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+    return String(format: "%.1f %@", v, units[i])
 }

@@ -35,10 +35,6 @@ func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Floa
     cblas_sdot(Int32(n), x, 1, y, 1)
 }
 
-@inline(__always)
-func asum(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
-    cblas_sasum(Int32(n), x, 1)
-}
 
 /// Sets the number of OpenBLAS threads (1 makes results independent of thread timing).
 public func setBLASThreads(_ n: Int) {
