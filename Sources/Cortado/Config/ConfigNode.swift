@@ -24,7 +24,10 @@ public struct ConfigNode: Sendable {
 
     public var location: TextLocation { message.location }
 
-    public func has(_ name: String) -> Bool { message.fields.contains { $0.name == name } }
+    public func has(_ name: String) -> Bool {
+        FieldReads.check(name, in: spec)
+        return message.fields.contains { $0.name == name }
+    }
 
     public func location(of name: String) -> TextLocation {
         message.fields.last { $0.name == name }?.location ?? message.location
@@ -38,7 +41,8 @@ public struct ConfigNode: Sendable {
     }
 
     private func scalars(_ name: String) -> [TextScalar] {
-        message.fields.compactMap { f in
+        FieldReads.check(name, in: spec)
+        return message.fields.compactMap { f in
             guard f.name == name, case .scalar(let s) = f.value else { return nil }
             return s
         }
@@ -68,6 +72,7 @@ public struct ConfigNode: Sendable {
     }
 
     public func children(_ name: String) -> [ConfigNode] {
+        FieldReads.check(name, in: spec)
         guard let field = spec.fields[name], case .message(let type) = field.kind, let childSpec = Schema.messages[type] else { return [] }
         var out: [ConfigNode] = []
         for f in message.fields where f.name == name {
@@ -78,6 +83,21 @@ public struct ConfigNode: Sendable {
     }
 
     public func child(_ name: String) -> ConfigNode? { children(name).last }
+
+    /// An enum-like field as a Swift enum whose raw values are Caffe's names.
+    public func enumeration<E: RawRepresentable>(_ name: String, default value: E) -> E where E.RawValue == String {
+        enumValue(name).flatMap(E.init(rawValue:)) ?? value
+    }
+
+    /// A nested message field, or an empty one of its type so that the reader's defaults apply.
+    public func childOrEmpty(_ name: String) -> ConfigNode {
+        if let c = child(name) { return c }
+        guard case .message(let type)? = spec.fields[name]?.kind, let childSpec = Schema.messages[type] else {
+            FieldReads.check(name, in: spec)
+            return ConfigNode(message: TextMessage(location: location), spec: MessageSpec(name: "", fields: [:], order: []), path: path)
+        }
+        return ConfigNode(message: TextMessage(location: location), spec: childSpec, path: path.isEmpty ? name : "\(path) › \(name)")
+    }
 
     func childPath(_ name: String, _ m: TextMessage) -> String {
         Self.segment(parent: path, field: name, message: m)
@@ -204,5 +224,25 @@ public struct ConfigNode: Sendable {
         case .message, .opaque: ok = false
         }
         return ok ? nil : "expected \(describe(kind)), found \(show(s))"
+    }
+}
+
+/// Records reads of field names that the schema does not list for the message read, so a
+/// test can prove that every setting the code asks for exists (a misspelt key in the code
+/// would otherwise silently give the default).
+public enum FieldReads {
+    nonisolated(unsafe) private static var unknown: Set<String> = []
+    private static let lock = NSLock()
+
+    static func check(_ name: String, in spec: MessageSpec) {
+        guard spec.fields[name] == nil else { return }
+        lock.lock(); defer { lock.unlock() }
+        unknown.insert("\(spec.name.isEmpty ? "?" : spec.name).\(name)")
+    }
+
+    /// `Message.field` for every read of a field its message does not have, since the start.
+    public static var unknownReads: Set<String> {
+        lock.lock(); defer { lock.unlock() }
+        return unknown
     }
 }

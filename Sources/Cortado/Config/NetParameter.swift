@@ -64,6 +64,8 @@ public struct ParamSpec: Sendable {
     public var permissive = false
     public var lrMult: Float = 1
     public var decayMult: Float = 1
+    /// Whether the file gave lr_mult (BatchNorm refuses a non-zero one only when given).
+    public var lrMultGiven = false
 
     public init(name: String = "", lrMult: Float = 1, decayMult: Float = 1) {
         self.name = name
@@ -75,6 +77,7 @@ public struct ParamSpec: Sendable {
         name = node.string("name") ?? ""
         permissive = node.enumValue("share_mode") == "PERMISSIVE"
         lrMult = node.float("lr_mult") ?? 1
+        lrMultGiven = node.has("lr_mult")
         decayMult = node.float("decay_mult") ?? 1
     }
 }

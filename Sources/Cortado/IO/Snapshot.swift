@@ -89,9 +89,9 @@ public enum Snapshot {
     }
 
     static func isShared(_ net: Net, _ layer: Layer, _ j: Int) -> Bool {
-        guard let layerID = net.layers.firstIndex(where: { $0 === layer }),
-              let k = net.paramLayerIndices.firstIndex(where: { $0.layer == layerID && $0.index == j }) else { return false }
-        return net.paramOwners[k] != nil
+        guard let layerID = net.entries.firstIndex(where: { $0.layer === layer }),
+              let p = net.params.first(where: { $0.layer == layerID && $0.index == j }) else { return false }
+        return p.owner != nil
     }
 
     static func shapeText(_ s: [Int]) -> String {

@@ -1,9 +1,24 @@
+/// Caffe's AccuracyParameter.
+struct AccuracyParameter: LayerSettings {
+    static let field = "accuracy_param"
+    var topK = 1
+    var axis = 1
+    /// Positions with this label are not counted (none by default).
+    var ignoreLabel: Int? = nil
+
+    init(_ p: ConfigNode) throws {
+        topK = p.int("top_k") ?? topK
+        axis = p.int("axis") ?? axis
+        ignoreLabel = p.int("ignore_label")
+        guard topK >= 1 else { throw p.error("top_k must be at least 1", field: "top_k") }
+    }
+}
+
 /// Accuracy: the fraction of positions whose label is among the `top_k` highest scores along
 /// `axis`. A tie with the true class counts against it, as in Caffe. An optional second top
 /// gives the accuracy per class. It has no gradient.
 final class AccuracyLayer: Layer {
-    private var topK = 1
-    private var ignoreLabel: Int?
+    private let settings: AccuracyParameter
     private var outer = 1, channels = 1, inner = 1
     private var perClassCorrect: [Int] = []
     private var perClassCount: [Int] = []
@@ -14,15 +29,16 @@ final class AccuracyLayer: Layer {
     override var hasBackward: Bool { false }
     override func allowForceBackward(_ i: Int) -> Bool { false }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("accuracy_param")
-        topK = p.int("top_k") ?? 1
-        ignoreLabel = p.int("ignore_label")
-        guard topK >= 1 else { throw p.error("top_k must be at least 1", field: "top_k") }
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
     }
 
+    private var topK: Int { settings.topK }
+    private var ignoreLabel: Int? { settings.ignoreLabel }
+
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let split = try AxisSplit(bottom[0], axis: param.sub("accuracy_param").int("axis") ?? 1, for: self)
+        let split = try AxisSplit(bottom[0], axis: settings.axis, for: self)
         try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
         (outer, channels, inner) = (split.outer, split.channels, split.inner)
         guard topK <= channels else {

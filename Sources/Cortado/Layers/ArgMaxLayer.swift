@@ -1,8 +1,25 @@
+/// Caffe's ArgMaxParameter.
+struct ArgMaxParameter: LayerSettings {
+    static let field = "argmax_param"
+    var outMaxVal = false
+    var topK = 1
+    /// nil: over all values of each example, Caffe's default.
+    var axis: Int? = nil
+
+    init(_ p: ConfigNode) throws {
+        outMaxVal = p.bool("out_max_val") ?? outMaxVal
+        topK = p.int("top_k") ?? topK
+        axis = p.int("axis")
+        guard topK >= 1 else { throw p.error("top_k must be at least 1", field: "top_k") }
+    }
+}
+
 /// ArgMax: the indices (and with out_max_val the values) of the top_k largest entries, per
 /// example over all its values, or along `axis`. It has no gradient.
 final class ArgMaxLayer: Layer {
-    private var topK = 1
-    private var outMaxVal = false
+    private let settings: ArgMaxParameter
+    private var topK: Int { settings.topK }
+    private var outMaxVal: Bool { settings.outMaxVal }
     private var axis: Int?
     private var outer = 1, dim = 1, inner = 1
     private var order: [Int] = []
@@ -11,12 +28,14 @@ final class ArgMaxLayer: Layer {
     override var exactNumTops: Int? { 1 }
     override var hasBackward: Bool { false }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let p = param.sub("argmax_param")
-        topK = p.int("top_k") ?? 1
-        outMaxVal = p.bool("out_max_val") ?? false
         let b = bottom[0]
-        if let requested = p.int("axis") {
+        if let requested = settings.axis {
             guard let a = b.canonicalAxis(requested) else { throw error("argmax axis \(requested) is out of range for bottom shape \(b.shape)") }
             axis = a
             (outer, dim, inner) = (b.count(0, a), b.shape[a], b.count(a + 1))

@@ -1,12 +1,28 @@
+/// Caffe's BatchNormParameter.
+struct BatchNormParameter: LayerSettings {
+    static let field = "batch_norm_param"
+    /// nil: the stored statistics in TEST, the batch's in TRAIN.
+    var useGlobalStats: Bool? = nil
+    var movingAverageFraction: Float = 0.999
+    var eps: Float = 1e-5
+
+    init(_ p: ConfigNode) throws {
+        useGlobalStats = p.bool("use_global_stats")
+        movingAverageFraction = p.float("moving_average_fraction") ?? movingAverageFraction
+        eps = p.float("eps") ?? eps
+    }
+}
+
 /// BatchNorm as Caffe has it: y = (x − μ) / √(σ² + eps) per channel, with no scale or shift of
 /// its own (a Scale layer follows). Blobs: running sum of means, of variances, and the scale
 /// factor s; the statistics are μ = blob0 / s and σ² = blob1 / s. Training uses the batch's
 /// statistics and updates the running ones; TEST (or use_global_stats) uses the stored ones.
 /// The solver never touches these blobs (their lr_mult is forced to 0).
 final class BatchNormLayer: Layer {
-    private var useGlobal = false
-    private var fraction: Float = 0.999
-    private var eps: Float = 1e-5
+    private let settings: BatchNormParameter
+    private var fraction: Float { settings.movingAverageFraction }
+    private var eps: Float { settings.eps }
+    private let useGlobal: Bool
     private var num = 0, channels = 0, spatial = 0
     private let mean = Blob(), variance = Blob()
     /// The normalised output, kept for backward (the top may be the bottom, in place).
@@ -16,11 +32,13 @@ final class BatchNormLayer: Layer {
     override var exactNumTops: Int? { 1 }
     override var fixedParams: Bool { true }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        useGlobal = settings.useGlobalStats ?? (phase == .test)
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("batch_norm_param")
-        useGlobal = p.bool("use_global_stats") ?? (phase == .test)
-        fraction = p.float("moving_average_fraction") ?? 0.999
-        eps = p.float("eps") ?? 1e-5
         guard bottom[0].numAxes >= 2 else { throw error("BatchNorm needs a channel axis; found bottom shape \(bottom[0].shape)") }
         channels = bottom[0].shape[1]
         blobs = [try Blob(checked: [channels]), try Blob(checked: [channels]), try Blob(checked: [1])]

@@ -1,19 +1,39 @@
+/// Caffe's BiasParameter (ScaleParameter shares its axis rules).
+struct BiasParameter: LayerSettings {
+    static let field = "bias_param"
+    var axis = 1
+    /// How many bottom axes the bias covers from `axis`; −1: all the rest.
+    var numAxes = 1
+    var filler = FillerParameter()
+
+    init(_ p: ConfigNode) throws {
+        axis = p.int("axis") ?? axis
+        numAxes = p.int("num_axes") ?? numAxes
+        filler = try FillerParameter(p.child("filler"))
+    }
+}
+
 /// Bias: y = x + b, b of the shape of bottom axes axis…axis+num_axes, broadcast over the rest;
 /// b is a learnable blob (filler default 0) or a second bottom.
 final class BiasLayer: Layer {
     private var outer = 1, dim = 1, inner = 1
     private var fromBottom = false
+    private let settings: BiasParameter
 
     override var minBottoms: Int? { 1 }
     override var maxBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("bias_param")
         fromBottom = bottom.count == 2
         if !fromBottom {
-            let b = try Blob(checked: Self.paramShape(bottom[0], second: nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self))
-            try context.fill(b, with: FillerParameter(p.child("filler")))
+            let b = try Blob(checked: Self.paramShape(bottom[0], second: nil, axis: settings.axis, numAxes: settings.numAxes, layer: self))
+            context.fill(b, with: settings.filler)
             blobs = [b]
         }
     }
@@ -41,7 +61,7 @@ final class BiasLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = fromBottom ? bottom[1] : blobs[0]
-        (_, outer, dim, inner) = try Self.split(bottom[0], by: b, axis: param.sub("bias_param").int("axis") ?? 1, layer: self)
+        (_, outer, dim, inner) = try Self.split(bottom[0], by: b, axis: settings.axis, layer: self)
         if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) }
     }
 

@@ -1,13 +1,25 @@
+/// Caffe's ClipParameter: both bounds are required.
+struct ClipParameter: LayerSettings {
+    static let field = "clip_param"
+    var min: Float
+    var max: Float
+
+    init(_ p: ConfigNode) throws {
+        guard let lo = p.float("min"), let hi = p.float("max") else { throw p.error("clip_param needs both min and max") }
+        guard lo <= hi else { throw p.error("min (\(lo)) must not exceed max (\(hi))", field: "min") }
+        (min, max) = (lo, hi)
+    }
+}
+
 /// Clip: y = min(max(x, min), max); the gradient passes where min ≤ x ≤ max.
 final class ClipLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
-    private var lo: Float = 0, hi: Float = 0
+    private let lo: Float, hi: Float
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("clip_param")
-        guard let lo = p.float("min"), let hi = p.float("max") else { throw p.error("clip_param needs both min and max") }
-        guard lo <= hi else { throw p.error("min (\(lo)) must not exceed max (\(hi))", field: "min") }
-        (self.lo, self.hi) = (lo, hi)
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let settings: ClipParameter = try param.settings()
+        (lo, hi) = (settings.min, settings.max)
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -1,14 +1,29 @@
+/// Caffe's ConcatParameter (`concat_dim` is the old name of `axis`).
+struct ConcatParameter: LayerSettings {
+    static let field = "concat_param"
+    var axis = 1
+
+    init(_ p: ConfigNode) throws {
+        axis = p.int("axis") ?? p.int("concat_dim") ?? axis
+    }
+}
+
 /// Concat: joins bottoms along `axis` (default 1; the old concat_dim too); all other axes must agree.
 final class ConcatLayer: Layer {
     private var axis = 1
     private var outer = 1, inner = 1
+    private let settings: ConcatParameter
 
     override var minBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let p = param.sub("concat_param")
-        let requested = p.int("axis") ?? (p.has("concat_dim") ? p.int("concat_dim")! : 1)
+        let requested = settings.axis
         guard let a = bottom[0].canonicalAxis(requested) else {
             throw error("concat axis \(requested) is out of range for bottom shape \(bottom[0].shape)")
         }

@@ -1,8 +1,21 @@
+/// Caffe's ContrastiveLossParameter.
+struct ContrastiveLossParameter: LayerSettings {
+    static let field = "contrastive_loss_param"
+    var margin: Float = 1
+    /// max(margin − d², 0) instead of max(margin − d, 0)².
+    var legacyVersion = false
+
+    init(_ p: ConfigNode) throws {
+        margin = p.float("margin") ?? margin
+        legacyVersion = p.bool("legacy_version") ?? legacyVersion
+    }
+}
+
 /// ContrastiveLoss for Siamese nets: for pairs (a, b) with similarity y, ½N · Σ [y·d² +
 /// (1 − y)·max(margin − d, 0)²], d = ‖a − b‖; legacy_version uses max(margin − d², 0) instead.
 final class ContrastiveLossLayer: Layer {
-    private var margin: Float = 1
-    private var legacy = false
+    private let margin: Float
+    private let legacy: Bool
     private let difference = Blob()
     private var distances: [Float] = []
     private var num = 0, dim = 0
@@ -12,10 +25,10 @@ final class ContrastiveLossLayer: Layer {
     override var isLoss: Bool { true }
     override func allowForceBackward(_ i: Int) -> Bool { i != 2 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("contrastive_loss_param")
-        margin = p.float("margin") ?? 1
-        legacy = p.bool("legacy_version") ?? false
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: ContrastiveLossParameter = try param.settings()
+        (margin, legacy) = (p.margin, p.legacyVersion)
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

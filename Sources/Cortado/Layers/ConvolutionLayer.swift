@@ -1,91 +1,41 @@
-/// Convolution over the two spatial axes after `axis`: im2col + one sgemm per group over a
-/// chunk of images side by side (one large product instead of one small product per image).
-/// Weights [num_output, channels/group, kh, kw], bias [num_output].
-final class ConvolutionLayer: Layer {
-    struct Settings {
-        var numOutput = 0
-        var biasTerm = true
-        var group = 1
-        var axis = 1
-        var kernel = (h: 0, w: 0)
-        var pad = (h: 0, w: 0)
-        var stride = (h: 1, w: 1)
-        var dilation = (h: 1, w: 1)
-    }
+/// Caffe's ConvolutionParameter (Deconvolution reads it too). kernel/pad/stride come as one
+/// or two repeated values or as the _h/_w pair; Cortado works over two spatial axes.
+struct ConvolutionParameter: LayerSettings {
+    static let field = "convolution_param"
+    var numOutput: Int
+    var biasTerm = true
+    var group = 1
+    /// The channel axis; the two axes after it are spatial.
+    var axis = 1
+    var kernel: (h: Int, w: Int)
+    var pad = (h: 0, w: 0)
+    var stride = (h: 1, w: 1)
+    var dilation = (h: 1, w: 1)
+    var weightFiller = FillerParameter()
+    var biasFiller = FillerParameter()
 
-    private var s = Settings()
-    private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
-    private var num = 0, channels = 0
-    private var chunk = 1
-    private let col = Blob()
-    private let tmp = Blob()
-    private var ones: [Float] = []
-    /// True while `col` holds the forward pass's columns for the whole batch (one chunk),
-    /// so backward can skip redoing im2col.
-    private var colHoldsBatch = false
-    /// Limit on the im2col buffer for one chunk of images (floats): 64 MB.
-    static let maxColumnFloats = 16 << 20
-
-    override var exactNumBottoms: Int? { 1 }
-    override var exactNumTops: Int? { 1 }
-
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        (s, channels, blobs) = try Self.setUpParameters(self, bottom: bottom[0], context: context, transposed: false)
-    }
-
-    /// Settings, input channels and filled parameter blobs, shared with Deconvolution, whose
-    /// weights are [channels, num_output/group, kh, kw] instead of [num_output, channels/group, kh, kw].
-    static func setUpParameters(_ layer: Layer, bottom: Blob, context: LayerContext, transposed: Bool) throws -> (Settings, Int, [Blob]) {
-        let p = layer.param.sub("convolution_param")
-        let s = try settings(p, bottom: bottom)
-        let channels = bottom.shape[s.axis]
-        guard channels % s.group == 0 else {
-            throw p.error("the input has \(channels) channels, which group \(s.group) does not divide", field: "group")
-        }
-        let shape = transposed ? [channels, s.numOutput / s.group, s.kernel.h, s.kernel.w] : [s.numOutput, channels / s.group, s.kernel.h, s.kernel.w]
-        let weight = try Blob(checked: shape)
-        try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
-        var blobs = [weight]
-        if s.biasTerm {
-            let bias = try Blob(checked: [s.numOutput])
-            try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
-            blobs.append(bias)
-        }
-        return (s, channels, blobs)
-    }
-
-    /// Reads kernel/pad/stride/dilation in either the repeated form or the _h/_w form.
-    static func settings(_ p: ConfigNode, bottom: Blob) throws -> Settings {
-        var s = Settings()
+    init(_ p: ConfigNode) throws {
         guard let n = p.int("num_output"), n > 0 else {
             throw p.error("convolution_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
         }
-        s.numOutput = n
-        s.biasTerm = p.bool("bias_term") ?? true
-        s.group = p.int("group") ?? 1
-        guard s.group >= 1, n % s.group == 0 else {
-            throw p.error("num_output \(n) must be divisible by group \(s.group)", field: "group")
-        }
-        let requested = p.int("axis") ?? 1
-        guard let axis = bottom.canonicalAxis(requested) else {
-            throw p.error("axis \(requested) is out of range for a bottom of shape \(bottom.shape)", field: "axis")
-        }
-        s.axis = axis
-        let spatial = bottom.numAxes - axis - 1
-        guard spatial == 2 else {
-            throw p.error("Cortado's Convolution works over 2 spatial axes; the bottom \(bottom.shape) has \(spatial) after axis \(axis)")
-        }
-        s.kernel = try pair(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
-        s.pad = try pair(p, "pad", "pad_h", "pad_w", default: 0)
-        s.stride = try pair(p, "stride", "stride_h", "stride_w", default: 1)
+        numOutput = n
+        biasTerm = p.bool("bias_term") ?? biasTerm
+        group = p.int("group") ?? group
+        guard group >= 1 else { throw p.error("group must be at least 1, found \(group)", field: "group") }
+        guard n % group == 0 else { throw p.error("num_output \(n) must be divisible by group \(group)", field: "group") }
+        axis = p.int("axis") ?? axis
+        kernel = try Self.pair(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
+        pad = try Self.pair(p, "pad", "pad_h", "pad_w", default: 0)
+        stride = try Self.pair(p, "stride", "stride_h", "stride_w", default: 1)
         let d = p.ints("dilation")
         guard d.count <= 2 else { throw p.error("dilation takes 1 or 2 values, found \(d.count)", field: "dilation") }
-        s.dilation = d.isEmpty ? (1, 1) : (d[0], d[d.count - 1])
-        guard s.kernel.h > 0, s.kernel.w > 0 else { throw p.error("kernel size must be positive", field: "kernel_size") }
-        guard s.stride.h > 0, s.stride.w > 0 else { throw p.error("stride must be positive", field: "stride") }
-        guard s.dilation.h > 0, s.dilation.w > 0 else { throw p.error("dilation must be positive", field: "dilation") }
-        guard s.pad.h >= 0, s.pad.w >= 0 else { throw p.error("pad must not be negative", field: "pad") }
-        return s
+        dilation = d.isEmpty ? (1, 1) : (d[0], d[d.count - 1])
+        guard kernel.h > 0, kernel.w > 0 else { throw p.error("kernel size must be positive", field: "kernel_size") }
+        guard stride.h > 0, stride.w > 0 else { throw p.error("stride must be positive", field: "stride") }
+        guard dilation.h > 0, dilation.w > 0 else { throw p.error("dilation must be positive", field: "dilation") }
+        guard pad.h >= 0, pad.w >= 0 else { throw p.error("pad must not be negative", field: "pad") }
+        weightFiller = try FillerParameter(p.child("weight_filler"))
+        biasFiller = try FillerParameter(p.child("bias_filler"))
     }
 
     /// kernel/pad/stride as one or two repeated values or the _h/_w pair (Pooling's too).
@@ -110,19 +60,97 @@ final class ConvolutionLayer: Layer {
         }
     }
 
+    /// The channel axis of `bottom`, checked to leave exactly two spatial axes after it.
+    func channelAxis(of bottom: Blob, for layer: Layer) throws -> Int {
+        guard let a = bottom.canonicalAxis(axis) else {
+            throw layer.error("axis \(axis) is out of range for a bottom of shape \(bottom.shape)")
+        }
+        let spatial = bottom.numAxes - a - 1
+        guard spatial == 2 else {
+            throw layer.error("Cortado's Convolution works over 2 spatial axes; the bottom \(bottom.shape) has \(spatial) after axis \(a)")
+        }
+        return a
+    }
+
+    /// Input channels and filled parameter blobs. Deconvolution's weights are
+    /// [channels, num_output/group, kh, kw] instead of [num_output, channels/group, kh, kw].
+    func makeBlobs(bottom: Blob, axis: Int, context: LayerContext, transposed: Bool, for layer: Layer) throws -> (channels: Int, blobs: [Blob]) {
+        let channels = bottom.shape[axis]
+        guard channels % group == 0 else {
+            throw layer.error("the input has \(channels) channels, which group \(group) does not divide")
+        }
+        let shape = transposed ? [channels, numOutput / group, kernel.h, kernel.w] : [numOutput, channels / group, kernel.h, kernel.w]
+        let weight = try Blob(checked: shape)
+        context.fill(weight, with: weightFiller)
+        var blobs = [weight]
+        if biasTerm {
+            let bias = try Blob(checked: [numOutput])
+            context.fill(bias, with: biasFiller)
+            blobs.append(bias)
+        }
+        return (channels, blobs)
+    }
+
+    /// `20 out, k5 s1 p0, group 2`: for graph nodes.
+    var graphDetails: [String] {
+        var parts = ["\(numOutput) out", "k\(kernel.h) s\(stride.h) p\(pad.h)"]
+        if group != 1 { parts.append("group \(group)") }
+        if dilation.h != 1 { parts.append("dilation \(dilation.h)") }
+        return [parts.joined(separator: ", ")]
+    }
+}
+
+/// Convolution over the two spatial axes after `axis`: im2col + one sgemm per group over a
+/// chunk of images side by side (one large product instead of one small product per image).
+/// Weights [num_output, channels/group, kh, kw], bias [num_output].
+final class ConvolutionLayer: Layer {
+    private let s: ConvolutionParameter
+    /// The channel axis, from the settings, made non-negative against the bottom.
+    private var axis = 1
+    private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
+    private var num = 0, channels = 0
+    private var chunk = 1
+    private let col = Blob()
+    private let tmp = Blob()
+    private var ones: [Float] = []
+    /// True while `col` holds the forward pass's columns for the whole batch (one chunk),
+    /// so backward can skip redoing im2col.
+    private var colHoldsBatch = false
+    /// Limit on the im2col buffer for one chunk of images (floats): 64 MB.
+    static let maxColumnFloats = 16 << 20
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+    override var graphDetails: [String] { s.graphDetails }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        s = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        axis = try s.channelAxis(of: bottom[0], for: self)
+        (channels, blobs) = try s.makeBlobs(bottom: bottom[0], axis: axis, context: context, transposed: false, for: self)
+    }
+
+    /// Each output: (C/g)·kh·kw products.
+    override func multiplyAdds(bottom: [Blob], top: [Blob]) -> Int {
+        (top.first?.count ?? 0) * (blobs.first?.count(1) ?? 0)
+    }
+
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = bottom[0]
-        guard b.numAxes == s.axis + 3, b.shape[s.axis] == channels else {
+        guard b.numAxes == axis + 3, b.shape[axis] == channels else {
             throw error("bottom shape \(b.shape) does not match the \(channels) input channels this layer was set up with")
         }
-        num = b.count(0, s.axis)
-        geometry = ConvGeometry(channels: channels, height: b.shape[s.axis + 1], width: b.shape[s.axis + 2],
+        num = b.count(0, axis)
+        geometry = ConvGeometry(channels: channels, height: b.shape[axis + 1], width: b.shape[axis + 2],
                                 kernelH: s.kernel.h, kernelW: s.kernel.w, padH: s.pad.h, padW: s.pad.w,
                                 strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
         guard geometry.outHeight > 0, geometry.outWidth > 0 else {
             throw error("the kernel (\(s.kernel.h)×\(s.kernel.w), dilation \(s.dilation.h)) does not fit the \(geometry.height)×\(geometry.width) input with pad \(s.pad.h)")
         }
-        let topShape = Array(b.shape[0..<s.axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
+        let topShape = Array(b.shape[0..<axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
         try top[0].reshape(topShape)
         let spatial = geometry.outHeight * geometry.outWidth
         let kDim = channels * s.kernel.h * s.kernel.w

@@ -1,3 +1,18 @@
+/// Caffe's CropParameter.
+struct CropParameter: LayerSettings {
+    static let field = "crop_param"
+    var axis = 2
+    /// One for all cropped axes, or one each; none: 0.
+    var offset: [Int] = []
+    let node: ConfigNode
+
+    init(_ p: ConfigNode) throws {
+        node = p
+        axis = p.int("axis") ?? axis
+        offset = p.ints("offset")
+    }
+}
+
 /// Crop: cuts bottom 0 to the shape of bottom 1 on every axis from `axis` (default 2), starting
 /// at `offset` (one for all cropped axes, or one each). Bottom 1 only gives the shape.
 final class CropLayer: Layer {
@@ -6,14 +21,20 @@ final class CropLayer: Layer {
     override var exactNumBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
     override func allowForceBackward(_ i: Int) -> Bool { i == 0 }
+    private let settings: CropParameter
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let p = param.sub("crop_param")
+        let p = settings.node
         let a = bottom[0], b = bottom[1]
-        guard a.numAxes == b.numAxes, let start = a.canonicalAxis(p.int("axis") ?? 2) else {
+        guard a.numAxes == b.numAxes, let start = a.canonicalAxis(settings.axis) else {
             throw error("Crop needs bottoms with the same number of axes and a valid axis; found \(a.shape) and \(b.shape)")
         }
-        let given = p.ints("offset")
+        let given = settings.offset
         let cropped = a.numAxes - start
         guard given.count <= 1 || given.count == cropped else {
             throw p.error("give one offset, or one for each of the \(cropped) cropped axes", field: "offset")

@@ -1,42 +1,74 @@
 import Foundation
 
-/// Data: reads Datum records from an LMDB made by convert_imageset, in key order, wrapping
-/// around at the end; transform_param crops, mirrors and subtracts the mean. A prefetch
-/// thread reads ahead. Its state (record position, random stream) goes into solverstates.
-final class DataLayer: PrefetchingDataLayer {
-    private var db: LMDB!
-    private var source = ""
-    private var batchSize = 0
-    private var position = 0          // index of the next record to read
-    private var transformer: DataTransformer!
-    private var color: Bool?
-    private var inputShape = (c: 0, h: 0, w: 0)
+/// Caffe's DataParameter. `backend` defaults to LEVELDB in Caffe, which Cortado cannot read.
+struct DataParameter: LayerSettings {
+    static let field = "data_param"
+    var source: String
+    var batchSize: Int
+    var randSkip = 0
+    /// Batches read ahead (Caffe's default 4), at least 1.
+    var prefetch = 4
+    let node: ConfigNode
 
-    /// data_param's `prefetch` (default 4, as in Caffe), at least 1.
-    override var prefetchCount: Int { max(1, param.sub("data_param").int("prefetch") ?? 4) }
-
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("data_param")
+    init(_ p: ConfigNode) throws {
+        node = p
         guard let s = p.string("source") else { throw p.error("data_param needs a source (an LMDB folder)") }
         source = s
         guard let b = p.int("batch_size"), b > 0 else {
             throw p.error("data_param needs batch_size > 0", field: p.has("batch_size") ? "batch_size" : nil)
         }
         batchSize = b
+        randSkip = p.int("rand_skip") ?? randSkip
+        prefetch = max(1, p.int("prefetch") ?? prefetch)
         if (p.enumValue("backend") ?? "LEVELDB") == "LEVELDB" {
             throw p.error("backend LEVELDB is not available in Cortado (Caffe's default when `backend` is not given); write `backend: LMDB` and convert the data to LMDB with `cortado convert-imageset` (or Caffe's convert_imageset --backend=lmdb)", field: p.has("backend") ? "backend" : nil)
         }
-        let t = param.sub("transform_param")
-        if t.bool("force_gray") == true { color = false } else if t.bool("force_color") == true { color = true }
+    }
+}
+
+/// Data: reads Datum records from an LMDB made by convert_imageset, in key order, wrapping
+/// around at the end; transform_param crops, mirrors and subtracts the mean. A prefetch
+/// thread reads ahead. Its state (record position, random stream) goes into solverstates.
+final class DataLayer: PrefetchingDataLayer {
+    private var db: LMDB!
+    private let settings: DataParameter
+    private let transform: TransformationParameter
+    private var source: String { settings.source }
+    private var batchSize: Int { settings.batchSize }
+    private var position = 0          // index of the next record to read
+    private var transformer: DataTransformer!
+    private var color: Bool?
+    private var inputShape = (c: 0, h: 0, w: 0)
+
+    override var prefetchCount: Int { settings.prefetch }
+    override var graphDetails: [String] { ["batch \(batchSize)"] }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        transform = try TransformationParameter(of: param)
+        try super.init(param, phase: phase)
+    }
+
+    /// Where the LMDB is absent: batch × the size the mean file or crop says (MNIST and CIFAR
+    /// sources are recognised by name when nothing else says).
+    override func syntheticTopShapes() throws -> [[Int]]? {
+        guard !FileManager.default.fileExists(atPath: source) else { return nil }
+        let declared = try SyntheticData.imageShape(transform, source: source, channels: transform.forceGray ? 1 : 3, for: self)
+        return SyntheticData.shapes(batch: batchSize, image: declared, labels: param.top.count > 1)
+    }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        let p = settings.node, s = source
+        color = transform.forcedColor
         do { db = try LMDB.openForReading(s) } catch let e as CortadoError { throw p.error(e.description, field: "source") }
-        transformer = try DataTransformer(self, rng: context.spawnRNG())
+        transformer = try DataTransformer(transform, phase: phase, rng: context.spawnRNG())
         guard try db.first() else { throw p.error("the LMDB \(s) is empty", field: "source") }
         let first = try image(try Datum.decode(db.currentValue, source: "\(s) record \(db.currentKey)"), key: db.currentKey)
         inputShape = (first.c, first.h, first.w)
         try transformer.check(channels: first.c, height: first.h, width: first.w, layer: self)
-        if let skip = p.int("rand_skip"), skip > 0 {
+        if settings.randSkip > 0 {
             var rng = context.spawnRNG()
-            try seek(rng.below(skip))
+            try seek(rng.below(settings.randSkip))
         }
         try top[0].reshape([batchSize] + transformer.outputShape(channels: first.c, height: first.h, width: first.w))
         if top.count > 1 { try top[1].reshape([batchSize]) }

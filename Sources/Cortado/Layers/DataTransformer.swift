@@ -1,5 +1,43 @@
 import Foundation
 
+/// Caffe's TransformationParameter.
+struct TransformationParameter: Sendable {
+    var scale: Float = 1
+    var mirror = false
+    /// 0: no crop.
+    var cropSize = 0
+    var meanFile: String? = nil
+    /// One per channel, or one for all.
+    var meanValues: [Float] = []
+    var forceColor = false
+    var forceGray = false
+    /// Where the message is, for errors about its mean file found at set-up.
+    let node: ConfigNode
+
+    init(_ p: ConfigNode) throws {
+        node = p
+        scale = p.float("scale") ?? scale
+        mirror = p.bool("mirror") ?? mirror
+        cropSize = p.int("crop_size") ?? cropSize
+        meanFile = p.string("mean_file")
+        meanValues = p.floats("mean_value")
+        forceColor = p.bool("force_color") ?? forceColor
+        forceGray = p.bool("force_gray") ?? forceGray
+        guard cropSize >= 0 else { throw p.error("crop_size must not be negative", field: "crop_size") }
+        if meanFile != nil && !meanValues.isEmpty { throw p.error("give mean_file or mean_value, not both", field: "mean_value") }
+    }
+
+    init(of layer: LayerParameter) throws { try self.init(layer.sub("transform_param")) }
+
+    /// Channels forced by force_gray/force_color, nil to keep what the data has.
+    var forcedColor: Bool? { forceGray ? false : (forceColor ? true : nil) }
+
+    /// The C×H×W shape after cropping an input of the given size.
+    func outputShape(channels: Int, height: Int, width: Int) -> [Int] {
+        cropSize > 0 ? [channels, cropSize, cropSize] : [channels, height, width]
+    }
+}
+
 /// Caffe's DataTransformer (transform_param): optional crop (random in TRAIN, centred in
 /// TEST), optional random mirror, then (pixel − mean) × scale, the mean being a mean_file
 /// blob (cropped the same way) or one mean_value per channel.
@@ -12,19 +50,16 @@ final class DataTransformer {
     private var meanValues: [Float]
     var rng: RNG
 
-    init(_ layer: Layer, rng: RNG) throws {
-        let p = layer.param.sub("transform_param")
-        scale = p.float("scale") ?? 1
-        mirror = p.bool("mirror") ?? false
-        cropSize = p.int("crop_size") ?? 0
-        phase = layer.phase
-        meanValues = p.floats("mean_value")
+    init(_ settings: TransformationParameter, phase: Phase, rng: RNG) throws {
+        scale = settings.scale
+        mirror = settings.mirror
+        cropSize = settings.cropSize
+        self.phase = phase
+        meanValues = settings.meanValues
         self.rng = rng
-        guard cropSize >= 0 else { throw p.error("crop_size must not be negative", field: "crop_size") }
-        if let file = p.string("mean_file") {
-            guard meanValues.isEmpty else { throw p.error("give mean_file or mean_value, not both", field: "mean_value") }
+        if let file = settings.meanFile {
             do { mean = try CaffeBinary.readBlob(file) } catch let e as CortadoError {
-                throw p.error(e.description, field: "mean_file")
+                throw settings.node.error(e.description, field: "mean_file")
             }
         }
     }

@@ -1,7 +1,8 @@
 /// Deconvolution (transposed convolution): the backward pass of a convolution used forward.
 /// Output size stride·(in − 1) + dilation·(k − 1) + 1 − 2·pad; weights [channels, num_output/group, kh, kw].
 final class DeconvolutionLayer: Layer {
-    private var s = ConvolutionLayer.Settings()
+    private let s: ConvolutionParameter
+    private var axis = 1
     private var channels = 0, num = 0
     /// The geometry of the convolution this one transposes: its input is our output.
     private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
@@ -10,23 +11,36 @@ final class DeconvolutionLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    override var graphDetails: [String] { s.graphDetails }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        s = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        (s, channels, blobs) = try ConvolutionLayer.setUpParameters(self, bottom: bottom[0], context: context, transposed: true)
+        axis = try s.channelAxis(of: bottom[0], for: self)
+        (channels, blobs) = try s.makeBlobs(bottom: bottom[0], axis: axis, context: context, transposed: true, for: self)
+    }
+
+    /// Each input spreads over (out/g)·kh·kw outputs.
+    override func multiplyAdds(bottom: [Blob], top: [Blob]) -> Int {
+        (bottom.first?.count ?? 0) * (blobs.first?.count(1) ?? 0)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = bottom[0]
-        guard b.numAxes == s.axis + 3, b.shape[s.axis] == channels else {
+        guard b.numAxes == axis + 3, b.shape[axis] == channels else {
             throw error("bottom shape \(b.shape) does not match the \(channels) input channels this layer was set up with")
         }
-        num = b.count(0, s.axis)
-        let inH = b.shape[s.axis + 1], inW = b.shape[s.axis + 2]
+        num = b.count(0, axis)
+        let inH = b.shape[axis + 1], inW = b.shape[axis + 2]
         let outH = s.stride.h * (inH - 1) + s.dilation.h * (s.kernel.h - 1) + 1 - 2 * s.pad.h
         let outW = s.stride.w * (inW - 1) + s.dilation.w * (s.kernel.w - 1) + 1 - 2 * s.pad.w
         guard outH > 0, outW > 0 else { throw error("the output would be empty (\(outH)×\(outW)); reduce pad") }
         geometry = ConvGeometry(channels: s.numOutput, height: outH, width: outW, kernelH: s.kernel.h, kernelW: s.kernel.w,
                                 padH: s.pad.h, padW: s.pad.w, strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
-        let shape = Array(b.shape[0..<s.axis]) + [s.numOutput, outH, outW]
+        let shape = Array(b.shape[0..<axis]) + [s.numOutput, outH, outW]
         try top[0].reshape(shape)
         try col.reshape([s.numOutput * s.kernel.h * s.kernel.w, inH * inW])
     }

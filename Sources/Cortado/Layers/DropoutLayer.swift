@@ -1,21 +1,39 @@
+/// Caffe's DropoutParameter.
+struct DropoutParameter: LayerSettings {
+    static let field = "dropout_param"
+    var dropoutRatio: Float = 0.5
+    /// false: kept elements are not scaled in TRAIN; TEST multiplies by 1 − ratio instead.
+    var scaleTrain = true
+
+    init(_ p: ConfigNode) throws {
+        dropoutRatio = p.float("dropout_ratio") ?? dropoutRatio
+        guard dropoutRatio >= 0 && dropoutRatio < 1 else {
+            throw p.error("dropout_ratio must be in [0, 1), found \(dropoutRatio)", field: "dropout_ratio")
+        }
+        scaleTrain = p.bool("scale_train") ?? scaleTrain
+    }
+}
+
 /// Dropout: in TRAIN each element is kept with probability 1 − ratio and scaled by 1/(1 − ratio)
 /// (inverted dropout, so TEST is the identity). With `scale_train: false`, kept elements are not
 /// scaled in TRAIN and TEST multiplies by 1 − ratio instead, as Caffe does.
 final class DropoutLayer: NeuronLayer {
-    private var ratio: Float = 0.5
-    private var scale: Float = 2
-    private var scaleTrain = true
+    private let ratio: Float
+    private let scale: Float
+    private let scaleTrain: Bool
     private var mask: [UInt8] = []
     private var rng = RNG(seed: 0)
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("dropout_param")
-        ratio = p.float("dropout_ratio") ?? 0.5
-        guard ratio >= 0 && ratio < 1 else {
-            throw p.error("dropout_ratio must be in [0, 1), found \(ratio)", field: "dropout_ratio")
-        }
-        scaleTrain = p.bool("scale_train") ?? true
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let settings: DropoutParameter = try param.settings()
+        (ratio, scaleTrain) = (settings.dropoutRatio, settings.scaleTrain)
         scale = scaleTrain ? 1 / (1 - ratio) : 1
+        try super.init(param, phase: phase)
+    }
+
+    override var graphDetails: [String] { ["ratio \(caffeFloat(ratio))"] }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         rng = context.spawnRNG()
     }
 

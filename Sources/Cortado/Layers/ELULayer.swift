@@ -1,11 +1,20 @@
 import Foundation
 
+/// Caffe's ELUParameter.
+struct ELUParameter: LayerSettings {
+    static let field = "elu_param"
+    var alpha: Float = 1
+
+    init(_ p: ConfigNode) throws { alpha = p.float("alpha") ?? alpha }
+}
+
 /// ELU: y = x for x > 0, α(eˣ − 1) otherwise.
 final class ELULayer: NeuronLayer {
-    private var alpha: Float = 1
+    private let alpha: Float
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        alpha = param.sub("elu_param").float("alpha") ?? 1
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        alpha = try param.settings(ELUParameter.self).alpha
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

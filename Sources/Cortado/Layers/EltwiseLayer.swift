@@ -1,24 +1,39 @@
+/// Caffe's EltwiseParameter.
+struct EltwiseParameter: LayerSettings {
+    enum Operation: String, Sendable { case prod = "PROD", sum = "SUM", max = "MAX" }
+    static let field = "eltwise_param"
+    var operation = Operation.sum
+    /// One per bottom for SUM; none means all 1.
+    var coeff: [Float] = []
+    var stableProdGrad = true
+
+    init(_ p: ConfigNode) throws {
+        operation = p.enumeration("operation", default: operation)
+        coeff = p.floats("coeff")
+        stableProdGrad = p.bool("stable_prod_grad") ?? stableProdGrad
+        guard coeff.isEmpty || operation == .sum else { throw p.error("coeff is only for operation SUM", field: "coeff") }
+    }
+}
+
 /// Eltwise: element-wise PROD, SUM (with one coeff per bottom) or MAX of bottoms of one shape.
 final class EltwiseLayer: Layer {
-    enum Operation: String { case prod = "PROD", sum = "SUM", max = "MAX" }
-
-    private var op = Operation.sum
-    private var coeffs: [Float] = []
-    private var stableProdGrad = true
+    private let op: EltwiseParameter.Operation
+    private let coeffs: [Float]
+    private let stableProdGrad: Bool
     private var argmax: [Int32] = []
 
     override var minBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("eltwise_param")
-        op = Operation(rawValue: p.enumValue("operation") ?? "SUM") ?? .sum
-        coeffs = p.floats("coeff")
-        stableProdGrad = p.bool("stable_prod_grad") ?? true
-        guard coeffs.isEmpty || (op == .sum && coeffs.count == bottom.count) else {
-            throw p.error(op == .sum ? "give one coeff per bottom (\(bottom.count)), or none" : "coeff is only for operation SUM", field: "coeff")
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let settings: EltwiseParameter = try param.settings()
+        (op, stableProdGrad) = (settings.operation, settings.stableProdGrad)
+        let n = param.bottom.count
+        coeffs = settings.coeff.isEmpty ? Array(repeating: 1, count: n) : settings.coeff
+        try super.init(param, phase: phase)
+        guard coeffs.count == n else {
+            throw param.sub(EltwiseParameter.field).error("give one coeff per bottom (\(n)), or none", field: "coeff")
         }
-        if coeffs.isEmpty { coeffs = Array(repeating: 1, count: bottom.count) }
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

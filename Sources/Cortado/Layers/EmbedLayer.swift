@@ -1,25 +1,47 @@
+/// Caffe's EmbedParameter.
+struct EmbedParameter: LayerSettings {
+    static let field = "embed_param"
+    var numOutput: Int
+    var inputDim: Int
+    var biasTerm = true
+    var weightFiller = FillerParameter()
+    var biasFiller = FillerParameter()
+
+    init(_ p: ConfigNode) throws {
+        guard let n = p.int("num_output"), n > 0, let d = p.int("input_dim"), d > 0 else {
+            throw p.error("embed_param needs num_output > 0 and input_dim > 0")
+        }
+        (numOutput, inputDim) = (n, d)
+        biasTerm = p.bool("bias_term") ?? biasTerm
+        weightFiller = try FillerParameter(p.child("weight_filler"))
+        biasFiller = try FillerParameter(p.child("bias_filler"))
+    }
+}
+
 /// Embed: a lookup table; each bottom value is an index in 0..<input_dim and becomes that row
 /// of the weights [input_dim, num_output] (+ bias). Indices get no gradient.
 final class EmbedLayer: Layer {
-    private var numOutput = 0, inputDim = 0, biasTerm = true
+    private let settings: EmbedParameter
+    private var numOutput: Int { settings.numOutput }
+    private var inputDim: Int { settings.inputDim }
+    private var biasTerm: Bool { settings.biasTerm }
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
     override func allowForceBackward(_ i: Int) -> Bool { false }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("embed_param")
-        guard let n = p.int("num_output"), n > 0, let d = p.int("input_dim"), d > 0 else {
-            throw p.error("embed_param needs num_output > 0 and input_dim > 0")
-        }
-        (numOutput, inputDim) = (n, d)
-        biasTerm = p.bool("bias_term") ?? true
-        let w = try Blob(checked: [d, n])
-        try context.fill(w, with: FillerParameter(p.child("weight_filler")))
+        let w = try Blob(checked: [inputDim, numOutput])
+        context.fill(w, with: settings.weightFiller)
         blobs = [w]
         if biasTerm {
-            let b = try Blob(checked: [n])
-            try context.fill(b, with: FillerParameter(p.child("bias_filler")))
+            let b = try Blob(checked: [numOutput])
+            context.fill(b, with: settings.biasFiller)
             blobs.append(b)
         }
     }

@@ -1,16 +1,33 @@
 import Foundation
 
+/// Caffe's ExpParameter (LogParameter has the same fields).
+struct ExpParameter: LayerSettings {
+    static let field = "exp_param"
+    /// −1: e.
+    var base: Float = -1
+    var scale: Float = 1
+    var shift: Float = 0
+
+    init(_ p: ConfigNode) throws {
+        base = p.float("base") ?? base
+        scale = p.float("scale") ?? scale
+        shift = p.float("shift") ?? shift
+        guard base == -1 || base > 0 else { throw p.error("base must be positive (or -1 for e), found \(base)", field: "base") }
+    }
+
+    /// ln(base), 1 for e.
+    var lnBase: Float { base == -1 ? 1 : logf(base) }
+}
+
 /// Exp: y = base^(shift + scale · x); base −1 (the default) means e.
 final class ExpLayer: NeuronLayer {
-    private var inner: Float = 1, outer: Float = 1   // y = outer · exp(inner · x)
+    private let inner: Float, outer: Float   // y = outer · exp(inner · x)
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("exp_param")
-        let base = p.float("base") ?? -1
-        guard base == -1 || base > 0 else { throw p.error("base must be positive (or -1 for e), found \(base)", field: "base") }
-        let lnBase: Float = base == -1 ? 1 : logf(base)
-        inner = lnBase * (p.float("scale") ?? 1)
-        outer = expf(lnBase * (p.float("shift") ?? 0))
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: ExpParameter = try param.settings()
+        inner = p.lnBase * p.scale
+        outer = expf(p.lnBase * p.shift)
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

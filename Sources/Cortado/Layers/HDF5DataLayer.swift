@@ -1,13 +1,34 @@
 import Foundation
 
+/// Caffe's HDF5DataParameter.
+struct HDF5DataParameter: LayerSettings {
+    static let field = "hdf5_data_param"
+    var source: String
+    var batchSize: Int
+    var shuffle = false
+    let node: ConfigNode
+
+    init(_ p: ConfigNode) throws {
+        node = p
+        guard let s = p.string("source") else { throw p.error("hdf5_data_param needs a source (a text file listing .h5 files)") }
+        source = s
+        guard let b = p.int("batch_size"), b > 0 else {
+            throw p.error("hdf5_data_param needs batch_size > 0", field: p.has("batch_size") ? "batch_size" : nil)
+        }
+        batchSize = b
+        shuffle = p.bool("shuffle") ?? shuffle
+    }
+}
+
 /// HDF5Data: reads the .h5 files listed in `source` (one path per line), one file in memory at
 /// a time; each top is the dataset of the same name, first axis = example. With `shuffle`, the
 /// file order and the rows within each file are shuffled, as in Caffe. The read position and
 /// the shuffle state are saved in solverstates, so a resumed run sees the same batches.
 final class HDF5DataLayer: Layer {
     private var files: [String] = []
-    private var batchSize = 0
-    private var shuffle = false
+    private let settings: HDF5DataParameter
+    private var batchSize: Int { settings.batchSize }
+    private var shuffle: Bool { settings.shuffle }
     private var rng = RNG(seed: 0)
     private var filePermutation: [Int] = []
     private var dataPermutation: [Int] = []
@@ -20,17 +41,23 @@ final class HDF5DataLayer: Layer {
     override var exactNumBottoms: Int? { 0 }
     override var minTops: Int? { 1 }
     override var hasBackward: Bool { false }
+    override var readsData: Bool { true }
+    override var graphDetails: [String] { ["batch \(batchSize)"] }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
+    /// HDF5 files alone say what shape their datasets have, so an absent source cannot be stood in for.
+    override func syntheticTopShapes() throws -> [[Int]]? {
+        guard !FileManager.default.fileExists(atPath: settings.source) else { return nil }
+        throw error("its source \(settings.source) is absent, and HDF5 files alone say what shape their datasets have; make the data available")
+    }
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("hdf5_data_param")
-        guard let source = p.string("source") else { throw p.error("hdf5_data_param needs a source (a text file listing .h5 files)") }
-        guard let b = p.int("batch_size"), b > 0 else {
-            throw p.error("hdf5_data_param needs batch_size > 0", field: p.has("batch_size") ? "batch_size" : nil)
-        }
-        batchSize = b
-        shuffle = p.bool("shuffle") ?? false
         rng = context.spawnRNG()
-        files = try Self.readList(source, node: p)
+        files = try Self.readList(settings.source, node: settings.node)
         filePermutation = Array(0..<files.count)
         if shuffle { rng.shuffle(&filePermutation) }
         datasets = top.map { _ in Blob() }

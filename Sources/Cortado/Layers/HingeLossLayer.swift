@@ -1,7 +1,16 @@
+/// Caffe's HingeLossParameter.
+struct HingeLossParameter: LayerSettings {
+    enum Norm: String, Sendable { case l1 = "L1", l2 = "L2" }
+    static let field = "hinge_loss_param"
+    var norm = Norm.l1
+
+    init(_ p: ConfigNode) throws { norm = p.enumeration("norm", default: norm) }
+}
+
 /// HingeLoss (one-vs-all): Σ max(0, 1 − δ·x) over classes, δ = +1 for the label and −1 for the
 /// others, divided by N; with norm L2 the terms are squared.
 final class HingeLossLayer: Layer {
-    private var squared = false
+    private let squared: Bool
     private let margins = Blob()
     private var num = 0, dim = 0
 
@@ -10,8 +19,9 @@ final class HingeLossLayer: Layer {
     override var isLoss: Bool { true }
     override func allowForceBackward(_ i: Int) -> Bool { i == 0 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        squared = param.sub("hinge_loss_param").enumValue("norm") == "L2"
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        squared = try param.settings(HingeLossParameter.self).norm == .l2
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

@@ -1,5 +1,36 @@
 import Foundation
 
+/// Caffe's ImageDataParameter.
+struct ImageDataParameter: LayerSettings {
+    static let field = "image_data_param"
+    var source: String
+    var batchSize = 1
+    var randSkip = 0
+    var shuffle = false
+    /// 0 × 0: keep each image's size.
+    var newHeight = 0, newWidth = 0
+    var isColor = true
+    var rootFolder = ""
+    let node: ConfigNode
+
+    init(_ p: ConfigNode) throws {
+        node = p
+        guard let s = p.string("source") else { throw p.error("image_data_param needs a source (a list of `path label` lines)") }
+        source = s
+        batchSize = p.int("batch_size") ?? batchSize
+        guard batchSize > 0 else { throw p.error("batch_size must be positive", field: "batch_size") }
+        randSkip = p.int("rand_skip") ?? randSkip
+        shuffle = p.bool("shuffle") ?? shuffle
+        newHeight = p.int("new_height") ?? newHeight
+        newWidth = p.int("new_width") ?? newWidth
+        guard (newHeight == 0) == (newWidth == 0) else {
+            throw p.error("give both new_height and new_width, or neither", field: p.has("new_height") ? "new_height" : "new_width")
+        }
+        isColor = p.bool("is_color") ?? isColor
+        rootFolder = p.string("root_folder") ?? rootFolder
+    }
+}
+
 /// ImageData: reads the images named in a list file (`path label` per line, split at the last
 /// space), from root_folder, optionally resized to new_height × new_width and shuffled each
 /// epoch; JPEG and PNG are decoded by libjpeg-turbo and libpng, into BGR as Caffe does.
@@ -7,36 +38,44 @@ final class ImageDataLayer: PrefetchingDataLayer {
     private var lines: [(path: String, label: Int)] = []
     private var order: [Int] = []
     private var position = 0
-    private var shuffle = false
     private var shuffleRNG = RNG(seed: 0)
-    private var batchSize = 1
-    private var root = ""
-    private var newSize = (h: 0, w: 0)
-    private var color = true
+    private let settings: ImageDataParameter
+    private let transform: TransformationParameter
+    private var shuffle: Bool { settings.shuffle }
+    private var batchSize: Int { settings.batchSize }
+    private var root: String { settings.rootFolder }
+    private var newSize: (h: Int, w: Int) { (settings.newHeight, settings.newWidth) }
+    private var color: Bool { settings.isColor }
     private var transformer: DataTransformer!
     private var inputShape = (c: 0, h: 0, w: 0)
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("image_data_param")
-        guard let source = p.string("source") else { throw p.error("image_data_param needs a source (a list of `path label` lines)") }
-        batchSize = p.int("batch_size") ?? 1
-        guard batchSize > 0 else { throw p.error("batch_size must be positive", field: "batch_size") }
-        shuffle = p.bool("shuffle") ?? false
-        root = p.string("root_folder") ?? ""
-        newSize = (p.int("new_height") ?? 0, p.int("new_width") ?? 0)
-        guard (newSize.h == 0) == (newSize.w == 0) else {
-            throw p.error("give both new_height and new_width, or neither", field: p.has("new_height") ? "new_height" : "new_width")
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        transform = try TransformationParameter(of: param)
+        try super.init(param, phase: phase)
+    }
+
+    /// Where the list is absent: batch × the size new_height/new_width or crop_size declare.
+    override func syntheticTopShapes() throws -> [[Int]]? {
+        guard !FileManager.default.fileExists(atPath: settings.source) else { return nil }
+        let (h, w) = newSize
+        guard transform.cropSize > 0 || (h > 0 && w > 0) else {
+            throw error("its source \(settings.source) is absent and it declares no image size (new_height/new_width or crop_size)")
         }
-        color = p.bool("is_color") ?? true
-        lines = try Self.readList(source, node: p)
+        let image = transform.outputShape(channels: color ? 3 : 1, height: h, width: w)
+        return SyntheticData.shapes(batch: batchSize, image: image, labels: param.top.count > 1)
+    }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        lines = try Self.readList(settings.source, node: settings.node)
         order = Array(lines.indices)
         shuffleRNG = context.spawnRNG()
         if shuffle { shuffleRNG.shuffle(&order) }
-        if let skip = p.int("rand_skip"), skip > 0 {
+        if settings.randSkip > 0 {
             var rng = context.spawnRNG()
-            position = rng.below(skip) % lines.count
+            position = rng.below(settings.randSkip) % lines.count
         }
-        transformer = try DataTransformer(self, rng: context.spawnRNG())
+        transformer = try DataTransformer(transform, phase: phase, rng: context.spawnRNG())
         let first = try load(lines[order[position]].path)
         inputShape = (first.channels, first.height, first.width)
         try transformer.check(channels: first.channels, height: first.height, width: first.width, layer: self)

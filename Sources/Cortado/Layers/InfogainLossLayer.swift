@@ -1,10 +1,26 @@
 import Foundation
 
+/// Caffe's InfogainLossParameter.
+struct InfogainLossParameter: LayerSettings {
+    static let field = "infogain_loss_param"
+    /// A BlobProto file with H, unless H is the third bottom.
+    var source: String? = nil
+    var axis = 1
+    let node: ConfigNode
+
+    init(_ p: ConfigNode) throws {
+        node = p
+        source = p.string("source")
+        axis = p.int("axis") ?? axis
+    }
+}
+
 /// InfogainLoss (today's Caffe): softmax of the scores along `axis`, then
 /// −Σ_k H[label, k] · log p_k, normalised as loss_param says (VALID by default). H is a
 /// third bottom or a BlobProto file (`infogain_loss_param { source }`).
 final class InfogainLossLayer: Layer {
-    private var loss = LossParameter(LayerParameter(name: "", type: ""))
+    private let loss: LossParameter
+    private let settings: InfogainLossParameter
     private var split = AxisSplit()
     private let prob = Blob()
     /// H read from `source` (when it is not a bottom).
@@ -18,12 +34,20 @@ final class InfogainLossLayer: Layer {
     override var isLoss: Bool { true }
     override func allowForceBackward(_ i: Int) -> Bool { i == 0 }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        loss = try LossParameter(param)
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+        if param.bottom.count == 2 && settings.source == nil {
+            throw settings.node.error("give the infogain matrix H as a third bottom or as infogain_loss_param { source: \"H.binaryproto\" }")
+        }
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        loss = LossParameter(param)
-        let p = param.sub("infogain_loss_param")
+        let p = settings.node
         fromBottom = bottom.count == 3
         if !fromBottom {
-            guard let source = p.string("source") else { throw p.error("give the infogain matrix H as a third bottom or as infogain_loss_param { source: \"H.binaryproto\" }") }
+            guard let source = settings.source else { throw p.error("give the infogain matrix H as a third bottom or as infogain_loss_param { source: \"H.binaryproto\" }") }
             do {
                 let stored = try CaffeBinary.readBlob(source)
                 try infogain.reshape([stored.values.count])
@@ -33,7 +57,7 @@ final class InfogainLossLayer: Layer {
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        split = try AxisSplit(bottom[0], axis: param.sub("infogain_loss_param").int("axis") ?? 1, for: self)
+        split = try AxisSplit(bottom[0], axis: settings.axis, for: self)
         try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
         let hCount = fromBottom ? bottom[2].count : infogain.count
         guard hCount == split.channels * split.channels else {

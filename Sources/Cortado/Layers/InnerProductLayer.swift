@@ -1,9 +1,35 @@
+/// Caffe's InnerProductParameter.
+struct InnerProductParameter: LayerSettings {
+    static let field = "inner_product_param"
+    var numOutput: Int
+    var biasTerm = true
+    var weightFiller = FillerParameter()
+    var biasFiller = FillerParameter()
+    /// The first axis flattened into K.
+    var axis = 1
+    /// W is [K, num_output] instead of [num_output, K].
+    var transpose = false
+
+    init(_ p: ConfigNode) throws {
+        guard let n = p.int("num_output"), n > 0 else {
+            throw p.error("inner_product_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
+        }
+        numOutput = n
+        biasTerm = p.bool("bias_term") ?? biasTerm
+        transpose = p.bool("transpose") ?? transpose
+        axis = p.int("axis") ?? axis
+        weightFiller = try FillerParameter(p.child("weight_filler"))
+        biasFiller = try FillerParameter(p.child("bias_filler"))
+    }
+}
+
 /// InnerProduct (fully connected): flattens the axes from `axis` on into K and computes
 /// y = x·Wᵀ + b with W of shape [num_output, K] (or x·W with W [K, num_output] when `transpose`).
 final class InnerProductLayer: Layer {
-    private var numOutput = 0
-    private var biasTerm = true
-    private var transpose = false
+    private let settings: InnerProductParameter
+    private var numOutput: Int { settings.numOutput }
+    private var biasTerm: Bool { settings.biasTerm }
+    private var transpose: Bool { settings.transpose }
     private var axis = 1
     private var m = 0, k = 0
     private var ones: [Float] = []
@@ -11,26 +37,32 @@ final class InnerProductLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
+    override var graphDetails: [String] { ["\(numOutput) out"] }
+
+    /// Each output: K products.
+    override func multiplyAdds(bottom: [Blob], top: [Blob]) -> Int {
+        guard let t = top.first, let w = blobs.first else { return 0 }
+        return t.count * (w.count / max(t.shape.last ?? 1, 1))
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("inner_product_param")
-        guard let n = p.int("num_output"), n > 0 else {
-            throw p.error("inner_product_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
-        }
-        numOutput = n
-        biasTerm = p.bool("bias_term") ?? true
-        transpose = p.bool("transpose") ?? false
-        let requested = p.int("axis") ?? 1
+        let requested = settings.axis, n = numOutput
         guard let a = bottom[0].canonicalAxis(requested) else {
-            throw p.error("axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)", field: "axis")
+            throw error("axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)")
         }
         axis = a
         k = bottom[0].count(a)
         let weight = try Blob(checked: transpose ? [k, n] : [n, k])
-        try context.fill(weight, with: FillerParameter(p.child("weight_filler")))
+        context.fill(weight, with: settings.weightFiller)
         blobs = [weight]
         if biasTerm {
             let bias = try Blob(checked: [n])
-            try context.fill(bias, with: FillerParameter(p.child("bias_filler")))
+            context.fill(bias, with: settings.biasFiller)
             blobs.append(bias)
         }
     }

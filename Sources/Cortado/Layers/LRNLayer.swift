@@ -1,12 +1,32 @@
 import Foundation
 
+/// Caffe's LRNParameter.
+struct LRNParameter: LayerSettings {
+    enum NormRegion: String, Sendable { case acrossChannels = "ACROSS_CHANNELS", withinChannel = "WITHIN_CHANNEL" }
+    static let field = "lrn_param"
+    var localSize = 5
+    var alpha: Float = 1
+    var beta: Float = 0.75
+    var normRegion = NormRegion.acrossChannels
+    var k: Float = 1
+
+    init(_ p: ConfigNode) throws {
+        localSize = p.int("local_size") ?? localSize
+        alpha = p.float("alpha") ?? alpha
+        beta = p.float("beta") ?? beta
+        normRegion = p.enumeration("norm_region", default: normRegion)
+        k = p.float("k") ?? k
+        guard localSize > 0, localSize % 2 == 1 else { throw p.error("local_size must be odd and positive, found \(localSize)", field: "local_size") }
+    }
+}
+
 /// LRN (local response normalisation). ACROSS_CHANNELS: y = x · (k + α/n · Σ x²)^(−β), the sum
 /// over n neighbouring channels. WITHIN_CHANNEL: y = x · (1 + α/n² · Σ x²)^(−β), the sum over
 /// an n×n spatial window (zero padded), as Caffe builds it from pooling; k is not used there.
 final class LRNLayer: Layer {
-    private var size = 5
-    private var alpha: Float = 1, beta: Float = 0.75, k: Float = 1
-    private var across = true
+    private let size: Int
+    private let alpha: Float, beta: Float, k: Float
+    private let across: Bool
     private let scale = Blob()
     private let ratios = Blob()
     private var num = 0, channels = 0, height = 0, width = 0
@@ -14,14 +34,11 @@ final class LRNLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("lrn_param")
-        size = p.int("local_size") ?? 5
-        alpha = p.float("alpha") ?? 1
-        beta = p.float("beta") ?? 0.75
-        k = p.float("k") ?? 1
-        across = (p.enumValue("norm_region") ?? "ACROSS_CHANNELS") == "ACROSS_CHANNELS"
-        guard size > 0, size % 2 == 1 else { throw p.error("local_size must be odd and positive, found \(size)", field: "local_size") }
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: LRNParameter = try param.settings()
+        (size, alpha, beta, k) = (p.localSize, p.alpha, p.beta, p.k)
+        across = p.normRegion == .acrossChannels
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

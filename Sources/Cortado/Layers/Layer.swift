@@ -20,8 +20,25 @@ public final class LayerContext {
     public func spawnRNG() -> RNG { RNG(seed: rng.next()) }
 }
 
-/// Caffe's Layer life cycle: `setUp` once (read params, create and fill blobs), `reshape`
-/// whenever bottom shapes may have changed, then `forward` and `backward`.
+/// A Caffe `*_param` message decoded once into typed values, with Caffe's defaults written
+/// next to the fields. Decoding needs no input blobs, so `validate` checks every layer's
+/// settings even when a layer upstream is broken.
+public protocol LayerSettings: Sendable {
+    /// The LayerParameter field that holds this message, e.g. `pooling_param`.
+    static var field: String { get }
+    init(_ node: ConfigNode) throws
+}
+
+extension LayerParameter {
+    /// The layer's `*_param` message decoded (defaults when the file does not give it).
+    public func settings<S: LayerSettings>(_ type: S.Type = S.self) throws -> S {
+        try S(sub(S.field))
+    }
+}
+
+/// Caffe's Layer life cycle: `init` decodes the settings (and may throw), `setUp` once with
+/// the bottoms (create and fill blobs), `reshape` before every `forward` (cheap when shapes
+/// did not change: blobs keep their capacity), then `forward` and `backward`.
 /// Weight gradients are added into param diffs; bottom diffs are overwritten.
 open class Layer {
     public let param: LayerParameter
@@ -31,7 +48,7 @@ open class Layer {
     /// Which param blobs need a gradient (false when lr_mult is 0); set by the net.
     public var paramPropagateDown: [Bool] = []
 
-    public required init(_ param: LayerParameter, phase: Phase) {
+    public required init(_ param: LayerParameter, phase: Phase) throws {
         self.param = param
         self.phase = phase
     }
@@ -59,6 +76,20 @@ open class Layer {
 
     /// Layers without a gradient (Accuracy, data layers) return false so the net never asks.
     open var hasBackward: Bool { true }
+
+    /// Layers that read a dataset (a missing or broken source is a warning in `validate`,
+    /// which may run where the data is not).
+    open var readsData: Bool { false }
+
+    /// For a data layer whose source is absent here: the top shapes its settings declare, so
+    /// `summary` and `time --synthetic-data` can stand in synthetic data. nil: nothing to replace.
+    open func syntheticTopShapes() throws -> [[Int]]? { nil }
+
+    /// Multiply-adds of one forward pass (convolutions and inner products), for `summary`.
+    open func multiplyAdds(bottom: [Blob], top: [Blob]) -> Int { 0 }
+
+    /// Short notes on the settings for a graph node (`20 out`, `MAX k2 s2`), for `draw`.
+    open var graphDetails: [String] { [] }
 
     open func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {}
     open func reshape(bottom: [Blob], top: [Blob]) throws {}

@@ -71,6 +71,6 @@ public enum LayerRegistry {
             throw ConfigError(location: param.location, path: "layer \"\(param.name)\"",
                               message: "unknown layer type \"\(param.type)\"; \(hint)known types: \(types.joined(separator: ", "))")
         }
-        return type.init(param, phase: phase)
+        return try type.init(param, phase: phase)
     }
 }

@@ -1,17 +1,31 @@
 import Foundation
 
+/// Caffe's LogParameter.
+struct LogParameter: LayerSettings {
+    static let field = "log_param"
+    /// −1: e.
+    var base: Float = -1
+    var scale: Float = 1
+    var shift: Float = 0
+
+    init(_ p: ConfigNode) throws {
+        base = p.float("base") ?? base
+        scale = p.float("scale") ?? scale
+        shift = p.float("shift") ?? shift
+        guard base == -1 || (base > 0 && base != 1) else { throw p.error("base must be positive and not 1 (or -1 for e), found \(base)", field: "base") }
+    }
+}
+
 /// Log: y = log_base(shift + scale · x); base −1 (the default) means e.
 final class LogLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
-    private var scale: Float = 1, shift: Float = 0, inverseLnBase: Float = 1
+    private let scale: Float, shift: Float, inverseLnBase: Float
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("log_param")
-        let base = p.float("base") ?? -1
-        guard base == -1 || (base > 0 && base != 1) else { throw p.error("base must be positive and not 1 (or -1 for e), found \(base)", field: "base") }
-        inverseLnBase = base == -1 ? 1 : 1 / logf(base)
-        scale = p.float("scale") ?? 1
-        shift = p.float("shift") ?? 0
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: LogParameter = try param.settings()
+        (scale, shift) = (p.scale, p.shift)
+        inverseLnBase = p.base == -1 ? 1 : 1 / logf(p.base)
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -1,12 +1,12 @@
-/// LossParameter: which label to ignore and what the summed loss is divided by.
-struct LossParameter {
-    enum Normalization: String { case full = "FULL", valid = "VALID", batchSize = "BATCH_SIZE", none = "NONE" }
+/// Caffe's LossParameter: which label to ignore and what the summed loss is divided by.
+struct LossParameter: Sendable {
+    enum Normalization: String, Sendable { case full = "FULL", valid = "VALID", batchSize = "BATCH_SIZE", none = "NONE" }
 
     var ignoreLabel: Int?
     var normalization: Normalization
 
     /// `defaultMode` differs per layer (SoftmaxWithLoss: VALID); the old `normalize: false` means BATCH_SIZE.
-    init(_ layer: LayerParameter, defaultMode: Normalization = .valid) {
+    init(_ layer: LayerParameter, defaultMode: Normalization = .valid) throws {
         let p = layer.sub("loss_param")
         ignoreLabel = p.int("ignore_label")
         if let n = p.enumValue("normalization") {

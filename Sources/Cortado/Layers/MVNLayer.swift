@@ -1,19 +1,32 @@
+/// Caffe's MVNParameter.
+struct MVNParameter: LayerSettings {
+    static let field = "mvn_param"
+    var normalizeVariance = true
+    var acrossChannels = false
+    var eps: Float = 1e-9
+
+    init(_ p: ConfigNode) throws {
+        normalizeVariance = p.bool("normalize_variance") ?? normalizeVariance
+        acrossChannels = p.bool("across_channels") ?? acrossChannels
+        eps = p.float("eps") ?? eps
+    }
+}
+
 /// MVN: subtracts the mean and, with normalize_variance, divides by (std + eps), per example
 /// and channel, or per example across channels.
 final class MVNLayer: Layer {
-    private var normalizeVariance = true, acrossChannels = false
-    private var eps: Float = 1e-9
+    private let normalizeVariance: Bool, acrossChannels: Bool
+    private let eps: Float
     private var groups = 0, size = 0
     private var stds: [Float] = []
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("mvn_param")
-        normalizeVariance = p.bool("normalize_variance") ?? true
-        acrossChannels = p.bool("across_channels") ?? false
-        eps = p.float("eps") ?? 1e-9
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: MVNParameter = try param.settings()
+        (normalizeVariance, acrossChannels, eps) = (p.normalizeVariance, p.acrossChannels, p.eps)
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

@@ -1,19 +1,33 @@
+/// Caffe's PReLUParameter: the slopes start at 0.25 unless a filler says otherwise.
+struct PReLUParameter: LayerSettings {
+    static let field = "prelu_param"
+    var filler = FillerParameter(type: .constant, value: 0.25)
+    var channelShared = false
+
+    init(_ p: ConfigNode) throws {
+        if let f = p.child("filler") { filler = try FillerParameter(f) }
+        channelShared = p.bool("channel_shared") ?? channelShared
+    }
+}
+
 /// PReLU: y = max(0, x) + a_c · min(0, x), with a learnable slope per channel (or one shared
 /// with channel_shared), filled by default with 0.25 as in Caffe.
 final class PReLULayer: NeuronLayer {
-    private var shared = false
+    private let settings: PReLUParameter
+    private var shared: Bool { settings.channelShared }
     private var channels = 1, inner = 1
     /// A copy of the input, kept when working in place (the gradient needs x).
     private let input = Blob()
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("prelu_param")
         guard bottom[0].numAxes >= 2 else { throw error("PReLU needs a bottom with a channel axis; found shape \(bottom[0].shape)") }
-        shared = p.bool("channel_shared") ?? false
         let slopes = try Blob(checked: shared ? [] : [bottom[0].shape[1]])
-        var filler = FillerParameter(type: "constant", value: 0.25)
-        if let f = p.child("filler") { filler = try FillerParameter(f) }
-        context.fill(slopes, with: filler)
+        context.fill(slopes, with: settings.filler)
         blobs = [slopes]
     }
 

@@ -1,11 +1,27 @@
+/// Caffe's ParameterParameter.
+struct ParameterParameter: LayerSettings {
+    static let field = "parameter_param"
+    var shape: [Int]
+
+    init(_ p: ConfigNode) throws {
+        guard let shape = p.child("shape")?.ints("dim") else { throw p.error("parameter_param needs a shape") }
+        self.shape = shape
+    }
+}
+
 /// Parameter: exposes a learnable blob of `shape` as a top (for nets that learn an input).
 final class ParameterLayer: Layer {
     override var exactNumBottoms: Int? { 0 }
     override var exactNumTops: Int? { 1 }
 
+    private let shape: [Int]
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        shape = try param.settings(ParameterParameter.self).shape
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("parameter_param")
-        guard let shape = p.child("shape")?.ints("dim") else { throw p.error("parameter_param needs a shape") }
         blobs = [try Blob(checked: shape)]
         try top[0].reshape(shape)
     }

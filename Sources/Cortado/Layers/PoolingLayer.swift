@@ -1,17 +1,63 @@
 import Foundation
 
+/// Caffe's PoolingParameter. kernel/pad/stride as Convolution's; global pooling takes the
+/// whole image as its window.
+struct PoolingParameter: LayerSettings {
+    enum Method: String, Sendable { case max = "MAX", ave = "AVE", stochastic = "STOCHASTIC" }
+    enum RoundMode: String, Sendable { case ceil = "CEIL", floor = "FLOOR" }
+    static let field = "pooling_param"
+    var pool = Method.max
+    /// (0, 0) for global pooling until the input size is known.
+    var kernel = (h: 0, w: 0)
+    var pad = (h: 0, w: 0)
+    var stride = (h: 1, w: 1)
+    var globalPooling = false
+    var roundMode = RoundMode.ceil
+
+    init(_ p: ConfigNode) throws {
+        pool = p.enumeration("pool", default: pool)
+        globalPooling = p.bool("global_pooling") ?? globalPooling
+        roundMode = p.enumeration("round_mode", default: roundMode)
+        if globalPooling {
+            if p.has("kernel_size") || p.has("kernel_h") || p.has("kernel_w") {
+                throw p.error("global_pooling takes the whole image as its kernel; remove kernel_size", field: "global_pooling")
+            }
+        } else {
+            kernel = try ConvolutionParameter.pair(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
+            guard kernel.h > 0, kernel.w > 0 else { throw p.error("kernel size must be positive", field: "kernel_size") }
+        }
+        pad = try ConvolutionParameter.pair(p, "pad", "pad_h", "pad_w", default: 0)
+        stride = try ConvolutionParameter.pair(p, "stride", "stride_h", "stride_w", default: 1)
+        guard stride.h > 0, stride.w > 0 else { throw p.error("stride must be positive", field: "stride") }
+        if globalPooling {
+            guard pad == (0, 0), stride == (1, 1) else {
+                throw p.error("global_pooling needs pad 0 and stride 1", field: "global_pooling")
+            }
+        } else if pad.h >= kernel.h || pad.w >= kernel.w {
+            throw p.error("pad (\(pad.h)×\(pad.w)) must be smaller than the kernel (\(kernel.h)×\(kernel.w))", field: "pad")
+        }
+    }
+
+    /// `MAX k2 s2` or `AVE global`: for graph nodes.
+    var graphDetails: [String] {
+        globalPooling ? ["\(pool.rawValue) global"] : ["\(pool.rawValue) k\(kernel.h) s\(stride.h)"]
+    }
+}
+
 /// Pooling (MAX, AVE or STOCHASTIC) over H×W of an N×C×H×W blob, with Caffe's output size rule:
 /// ceil by default, minus one when the last window would start inside the padding. MAX windows
 /// are clipped to the image; AVE divides by the window clipped to the padded extent.
 /// STOCHASTIC (Zeiler & Fergus; GPU-only in Caffe) picks one input per window with probability
 /// proportional to its value in TRAIN, and takes the value-weighted mean Σx²/Σx in TEST.
 final class PoolingLayer: Layer {
-    enum Method: String { case max = "MAX", ave = "AVE", stochastic = "STOCHASTIC" }
-
-    private var method = Method.max
-    private var global = false
-    private var ceilMode = true
-    private var kernel = (h: 0, w: 0), pad = (h: 0, w: 0), stride = (h: 1, w: 1)
+    private let settings: PoolingParameter
+    private var method: PoolingParameter.Method { settings.pool }
+    private var global: Bool { settings.globalPooling }
+    private var ceilMode: Bool { settings.roundMode == .ceil }
+    /// The window: the settings' kernel, or the whole image for global pooling.
+    private var kernel = (h: 0, w: 0)
+    private var pad: (h: Int, w: Int) { settings.pad }
+    private var stride: (h: Int, w: Int) { settings.stride }
     private var channels = 0, height = 0, width = 0, num = 0
     private var pooledH = 0, pooledW = 0
     /// Index of the winning input per output for MAX (kept as Int32 to stay small).
@@ -20,32 +66,18 @@ final class PoolingLayer: Layer {
 
     override var exactNumBottoms: Int? { 1 }
     override var minTops: Int? { 1 }
+    /// Caffe's MaxTopBlobs: only MAX pooling has the second (mask) top.
     override var maxTops: Int? { method == .max ? 2 : 1 }
+    override var graphDetails: [String] { settings.graphDetails }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        kernel = settings.kernel
+        try super.init(param, phase: phase)
+    }
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("pooling_param")
-        method = Method(rawValue: p.enumValue("pool") ?? "MAX") ?? .max
         if method == .stochastic { rng = context.spawnRNG() }
-        global = p.bool("global_pooling") ?? false
-        ceilMode = (p.enumValue("round_mode") ?? "CEIL") == "CEIL"
-        if global {
-            if p.has("kernel_size") || p.has("kernel_h") || p.has("kernel_w") {
-                throw p.error("global_pooling takes the whole image as its kernel; remove kernel_size", field: "global_pooling")
-            }
-        } else {
-            kernel = try ConvolutionLayer.pair(p, "kernel_size", "kernel_h", "kernel_w", default: nil)
-            guard kernel.h > 0, kernel.w > 0 else { throw p.error("kernel size must be positive", field: "kernel_size") }
-        }
-        pad = try ConvolutionLayer.pair(p, "pad", "pad_h", "pad_w", default: 0)
-        stride = try ConvolutionLayer.pair(p, "stride", "stride_h", "stride_w", default: 1)
-        guard stride.h > 0, stride.w > 0 else { throw p.error("stride must be positive", field: "stride") }
-        if global {
-            guard pad == (0, 0), stride == (1, 1) else {
-                throw p.error("global_pooling needs pad 0 and stride 1", field: "global_pooling")
-            }
-        } else if pad.h >= kernel.h || pad.w >= kernel.w {
-            throw p.error("pad (\(pad.h)×\(pad.w)) must be smaller than the kernel (\(kernel.h)×\(kernel.w))", field: "pad")
-        }
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

@@ -1,15 +1,28 @@
 import Foundation
 
+/// Caffe's PowerParameter.
+struct PowerParameter: LayerSettings {
+    static let field = "power_param"
+    var power: Float = 1
+    var scale: Float = 1
+    var shift: Float = 0
+
+    init(_ p: ConfigNode) throws {
+        power = p.float("power") ?? power
+        scale = p.float("scale") ?? scale
+        shift = p.float("shift") ?? shift
+    }
+}
+
 /// Power: y = (shift + scale · x)^power.
 final class PowerLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
-    private var power: Float = 1, scale: Float = 1, shift: Float = 0
+    private let power: Float, scale: Float, shift: Float
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("power_param")
-        power = p.float("power") ?? 1
-        scale = p.float("scale") ?? 1
-        shift = p.float("shift") ?? 0
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: PowerParameter = try param.settings()
+        (power, scale, shift) = (p.power, p.scale, p.shift)
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -1,10 +1,21 @@
+/// Caffe's ReLUParameter.
+struct ReLUParameter: LayerSettings {
+    static let field = "relu_param"
+    var negativeSlope: Float = 0
+
+    init(_ p: ConfigNode) throws { negativeSlope = p.float("negative_slope") ?? negativeSlope }
+}
+
 /// ReLU: y = max(x, 0) + negative_slope · min(x, 0).
 final class ReLULayer: NeuronLayer {
-    private var slope: Float = 0
+    private let slope: Float
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        slope = param.sub("relu_param").float("negative_slope") ?? 0
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        slope = try param.settings(ReLUParameter.self).negativeSlope
+        try super.init(param, phase: phase)
     }
+
+    override var graphDetails: [String] { slope != 0 ? ["slope \(caffeFloat(slope))"] : [] }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, n = bottom[0].count, s = slope

@@ -1,10 +1,30 @@
+/// Caffe's RecurrentParameter.
+struct RecurrentParameter: LayerSettings {
+    static let field = "recurrent_param"
+    var numOutput: Int
+    var weightFiller = FillerParameter()
+    var biasFiller = FillerParameter()
+    /// Extra bottoms give the initial state(s), extra tops return the final one(s).
+    var exposeHidden = false
+
+    init(_ p: ConfigNode) throws {
+        guard let n = p.int("num_output"), n > 0 else { throw p.error("recurrent_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil) }
+        numOutput = n
+        exposeHidden = p.bool("expose_hidden") ?? exposeHidden
+        weightFiller = try FillerParameter(p.child("weight_filler"))
+        biasFiller = try FillerParameter(p.child("bias_filler"))
+    }
+}
+
 /// Base of Caffe's recurrent layers (RNN, LSTM): bottoms x [T, N, …] and cont [T, N] (0 where
 /// a sequence starts, which cuts the recurrence); with expose_hidden, extra bottoms give the
 /// initial hidden state(s) and extra tops return the final one(s). Time steps are unrolled
 /// here as a loop of matrix products, forward and backward (backpropagation through time).
 class RecurrentLayer: Layer {
-    var steps = 0, batch = 0, inputSize = 0, hidden = 0
-    var exposeHidden = false
+    var steps = 0, batch = 0, inputSize = 0
+    let settings: RecurrentParameter
+    var hidden: Int { settings.numOutput }
+    var exposeHidden: Bool { settings.exposeHidden }
     /// Hidden states the recurrence carries: 1 for RNN (h), 2 for LSTM (h, c).
     var recurrentCount: Int { 1 }
 
@@ -14,20 +34,21 @@ class RecurrentLayer: Layer {
     override var maxTops: Int? { 1 + recurrentCount }
     override func allowForceBackward(_ i: Int) -> Bool { i != 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("recurrent_param")
-        guard let n = p.int("num_output"), n > 0 else { throw p.error("recurrent_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil) }
-        hidden = n
-        exposeHidden = p.bool("expose_hidden") ?? false
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
         let wanted = exposeHidden ? 2 + recurrentCount : 2
-        guard bottom.count == wanted, top.count == (exposeHidden ? 1 + recurrentCount : 1) else {
+        guard param.bottom.count == wanted, param.top.count == (exposeHidden ? 1 + recurrentCount : 1) else {
             throw error(exposeHidden
                 ? "with expose_hidden, \(type) takes x, cont and \(recurrentCount) initial state bottom(s), and gives \(1 + recurrentCount) tops"
                 : "\(type) takes the bottoms x and cont (a static input is not supported) and one top; set expose_hidden to pass states in and out")
         }
+    }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         guard bottom[0].numAxes >= 2 else { throw error("x must be T×N×…; found \(bottom[0].shape)") }
         inputSize = bottom[0].count(2)
-        let weights = try FillerParameter(p.child("weight_filler")), biases = try FillerParameter(p.child("bias_filler"))
+        let weights = settings.weightFiller, biases = settings.biasFiller
         blobs = try parameterShapes().map { shape, isBias in
             let b = try Blob(checked: shape)
             context.fill(b, with: isBias ? biases : weights)

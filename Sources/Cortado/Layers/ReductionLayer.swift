@@ -1,23 +1,36 @@
+/// Caffe's ReductionParameter.
+struct ReductionParameter: LayerSettings {
+    enum Operation: String, Sendable { case sum = "SUM", asum = "ASUM", sumsq = "SUMSQ", mean = "MEAN" }
+    static let field = "reduction_param"
+    var operation = Operation.sum
+    var axis = 0
+    var coeff: Float = 1
+
+    init(_ p: ConfigNode) throws {
+        operation = p.enumeration("operation", default: operation)
+        axis = p.int("axis") ?? axis
+        coeff = p.float("coeff") ?? coeff
+    }
+}
+
 /// Reduction: SUM, ASUM, SUMSQ or MEAN over all axes from `axis` on, times `coeff`; one value
 /// per position before `axis`.
 final class ReductionLayer: Layer {
-    enum Operation: String { case sum = "SUM", asum = "ASUM", sumsq = "SUMSQ", mean = "MEAN" }
-
-    private var op = Operation.sum
-    private var coeff: Float = 1
+    private let settings: ReductionParameter
+    private var op: ReductionParameter.Operation { settings.operation }
+    private var coeff: Float { settings.coeff }
     private var outer = 1, inner = 1
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("reduction_param")
-        op = Operation(rawValue: p.enumValue("operation") ?? "SUM") ?? .sum
-        coeff = p.float("coeff") ?? 1
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let requested = param.sub("reduction_param").int("axis") ?? 0
+        let requested = settings.axis
         guard let a = bottom[0].canonicalAxis(requested) else { throw error("reduction axis \(requested) is out of range for bottom shape \(bottom[0].shape)") }
         outer = bottom[0].count(0, a)
         inner = bottom[0].count(a)

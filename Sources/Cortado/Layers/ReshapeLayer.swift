@@ -1,15 +1,41 @@
+/// Caffe's ReshapeParameter.
+struct ReshapeParameter: LayerSettings {
+    static let field = "reshape_param"
+    /// 0 copies the bottom's dimension, one −1 is inferred.
+    var shape: [Int] = []
+    var axis = 0
+    /// −1: to the last axis.
+    var numAxes = -1
+
+    init(_ p: ConfigNode) throws {
+        shape = p.child("shape")?.ints("dim") ?? shape
+        axis = p.int("axis") ?? axis
+        numAxes = p.int("num_axes") ?? numAxes
+        for d in shape where d < -1 {
+            throw p.error("shape dim \(d) is invalid; use positive sizes, 0 (copy) or one -1 (infer)", field: "shape")
+        }
+        guard shape.filter({ $0 == -1 }).count <= 1 else { throw p.error("only one shape dim may be -1", field: "shape") }
+        guard numAxes >= -1 else { throw p.error("num_axes must be -1 or more, found \(numAxes)", field: "num_axes") }
+    }
+}
+
 /// Reshape: replaces axes axis…axis+num_axes by `shape`, where 0 copies the bottom's dimension
 /// and one −1 is inferred; the values are copied unchanged.
 final class ReshapeLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
+    private let settings: ReshapeParameter
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         guard top[0] !== bottom[0] else { throw error("Reshape cannot work in place; give its top another name") }
-        let p = param.sub("reshape_param")
-        let dims = p.child("shape")?.ints("dim") ?? []
+        let dims = settings.shape
         let b = bottom[0].shape
-        let axisParam = p.int("axis") ?? 0, numAxes = p.int("num_axes") ?? -1
+        let axisParam = settings.axis, numAxes = settings.numAxes
         let start = axisParam < 0 ? b.count + axisParam + 1 : axisParam
         guard start >= 0, start <= b.count else { throw error("reshape axis \(axisParam) is out of range for bottom shape \(b)") }
         let end = numAxes == -1 ? b.count : start + numAxes

@@ -1,24 +1,36 @@
 import Foundation
 
+/// Caffe's SPPParameter.
+struct SPPParameter: LayerSettings {
+    static let field = "spp_param"
+    var pyramidHeight: Int
+    var pool = PoolingParameter.Method.max
+
+    init(_ p: ConfigNode) throws {
+        guard let h = p.int("pyramid_height"), h >= 1 else { throw p.error("spp_param needs pyramid_height ≥ 1", field: p.has("pyramid_height") ? "pyramid_height" : nil) }
+        pyramidHeight = h
+        pool = p.enumeration("pool", default: pool)
+    }
+}
+
 /// SPP (spatial pyramid pooling): pools the image into 1, 2×2, 4×4, … bins (pyramid_height
 /// levels) and concatenates the flattened results, so any image size gives one output length.
 /// Each level is a Pooling layer with Caffe's kernel, stride and pad for its bin count.
 final class SPPLayer: Layer {
     private var levels: [(layer: PoolingLayer, top: Blob)] = []
     private var height = 0, width = 0
-    private var method = "MAX"
-    private var pyramidHeight = 1
+    private let settings: SPPParameter
+    private var method: String { settings.pool.rawValue }
+    private var pyramidHeight: Int { settings.pyramidHeight }
     /// Sum of the levels' input gradients (each level overwrites the bottom diff).
     private let gradientSum = Blob()
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("spp_param")
-        guard let h = p.int("pyramid_height"), h >= 1 else { throw p.error("spp_param needs pyramid_height ≥ 1", field: p.has("pyramid_height") ? "pyramid_height" : nil) }
-        pyramidHeight = h
-        method = p.enumValue("pool") ?? "MAX"
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
     }
 
     /// Caffe's SPPLayer::GetPoolingParam: kernel ⌈size / bins⌉, stride = kernel, pad splitting the remainder.
@@ -33,7 +45,7 @@ final class SPPLayer: Layer {
                 pooling_param { pool: \(method) kernel_h: \(kh) kernel_w: \(kw) stride_h: \(kh) stride_w: \(kw) pad_h: \(ph) pad_w: \(pw) }
                 """, file: param.location.file)
             let lp = try LayerParameter(ConfigNode.validated(try parser.parseTopLevel(), as: "LayerParameter", path: "layer \"\(name)\" › level \(level)"))
-            let pool = PoolingLayer(lp, phase: phase)
+            let pool = try PoolingLayer(lp, phase: phase)
             let out = Blob()
             try pool.setUp(bottom: [bottom], top: [out], context: LayerContext(rng: RNG(seed: UInt64(level)), phase: phase))
             try pool.reshape(bottom: [bottom], top: [out])

@@ -1,9 +1,29 @@
+/// Caffe's ScaleParameter: the scale starts at 1 unless a filler says otherwise.
+struct ScaleParameter: LayerSettings {
+    static let field = "scale_param"
+    var axis = 1
+    /// How many bottom axes the scale covers from `axis`; −1: all the rest.
+    var numAxes = 1
+    var filler = FillerParameter(type: .constant, value: 1)
+    var biasTerm = false
+    var biasFiller = FillerParameter()
+
+    init(_ p: ConfigNode) throws {
+        axis = p.int("axis") ?? axis
+        numAxes = p.int("num_axes") ?? numAxes
+        if let f = p.child("filler") { filler = try FillerParameter(f) }
+        biasTerm = p.bool("bias_term") ?? biasTerm
+        biasFiller = try FillerParameter(p.child("bias_filler"))
+    }
+}
+
 /// Scale: y = x · s (+ b), s and b of the shape of bottom axes axis…axis+num_axes, broadcast
 /// over the rest. s is a learnable blob (filler default 1), or a second bottom.
 final class ScaleLayer: Layer {
     private var axis = 1, outer = 1, dim = 1, inner = 1
     private var fromBottom = false
-    private var biasTerm = false
+    private let settings: ScaleParameter
+    private var biasTerm: Bool { settings.biasTerm }
     /// A copy of the input when working in place (the scale's gradient needs x).
     private let input = Blob()
 
@@ -11,28 +31,29 @@ final class ScaleLayer: Layer {
     override var maxBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
 
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        let p = param.sub("scale_param")
         fromBottom = bottom.count == 2
-        biasTerm = p.bool("bias_term") ?? false
-        let shape = try BiasLayer.paramShape(bottom[0], second: fromBottom ? bottom[1] : nil, axis: p.int("axis") ?? 1, numAxes: p.int("num_axes") ?? 1, layer: self)
+        let shape = try BiasLayer.paramShape(bottom[0], second: fromBottom ? bottom[1] : nil, axis: settings.axis, numAxes: settings.numAxes, layer: self)
         if !fromBottom {
             let s = try Blob(checked: shape)
-            let filler = try p.child("filler").map { try FillerParameter($0) } ?? FillerParameter(type: "constant", value: 1)
-            context.fill(s, with: filler)
+            context.fill(s, with: settings.filler)
             blobs.append(s)
         }
         if biasTerm {
             let b = try Blob(checked: shape)
-            try context.fill(b, with: FillerParameter(p.child("bias_filler")))
+            context.fill(b, with: settings.biasFiller)
             blobs.append(b)
         }
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let p = param.sub("scale_param")
         let scale = fromBottom ? bottom[1] : blobs[0]
-        (axis, outer, dim, inner) = try BiasLayer.split(bottom[0], by: scale, axis: p.int("axis") ?? 1, layer: self)
+        (axis, outer, dim, inner) = try BiasLayer.split(bottom[0], by: scale, axis: settings.axis, layer: self)
         if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) } else { try input.reshape(bottom[0].shape) }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// SigmoidCrossEntropyLoss: −Σ [t log σ(x) + (1 − t) log(1 − σ(x))], computed stably from the
 /// logits; normalised by BATCH_SIZE unless loss_param says otherwise; ignore_label skips targets.
 final class SigmoidCrossEntropyLossLayer: Layer {
-    private var loss = LossParameter(LayerParameter(name: "", type: ""))
+    private let loss: LossParameter
     private var valid = 0
 
     override var exactNumBottoms: Int? { 2 }
@@ -11,8 +11,9 @@ final class SigmoidCrossEntropyLossLayer: Layer {
     override var isLoss: Bool { true }
     override func allowForceBackward(_ i: Int) -> Bool { i == 0 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        loss = LossParameter(param, defaultMode: .batchSize)
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        loss = try LossParameter(param, defaultMode: .batchSize)
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {

@@ -1,3 +1,16 @@
+/// Caffe's SliceParameter (`slice_dim` is the old name of `axis`).
+struct SliceParameter: LayerSettings {
+    static let field = "slice_param"
+    var axis = 1
+    /// Empty: equal parts, one per top.
+    var slicePoint: [Int] = []
+
+    init(_ p: ConfigNode) throws {
+        axis = p.int("axis") ?? p.int("slice_dim") ?? axis
+        slicePoint = p.ints("slice_point")
+    }
+}
+
 /// Slice: cuts the bottom along `axis` at `slice_point`s, or into equal parts when none are given.
 final class SliceLayer: Layer {
     private var axis = 1
@@ -6,16 +19,21 @@ final class SliceLayer: Layer {
 
     override var exactNumBottoms: Int? { 1 }
     override var minTops: Int? { 1 }
+    private let settings: SliceParameter
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let p = param.sub("slice_param")
-        let requested = p.int("axis") ?? (p.has("slice_dim") ? p.int("slice_dim")! : 1)
+        let requested = settings.axis
         guard let a = bottom[0].canonicalAxis(requested) else {
             throw error("slice axis \(requested) is out of range for bottom shape \(bottom[0].shape)")
         }
         axis = a
         let dim = bottom[0].shape[a]
-        let points = p.ints("slice_point")
+        let points = settings.slicePoint
         if points.isEmpty {
             guard dim % top.count == 0 else { throw error("axis \(a) of size \(dim) cannot be split into \(top.count) equal parts") }
             sizes = Array(repeating: dim / top.count, count: top.count)

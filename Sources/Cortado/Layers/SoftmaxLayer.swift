@@ -1,14 +1,28 @@
 import Foundation
 
+/// Caffe's SoftmaxParameter (SoftmaxWithLoss reads it too).
+struct SoftmaxParameter: LayerSettings {
+    static let field = "softmax_param"
+    var axis = 1
+
+    init(_ p: ConfigNode) throws { axis = p.int("axis") ?? axis }
+}
+
 /// Softmax along `axis` (default 1): y = exp(x − max) / Σ exp(x − max).
 final class SoftmaxLayer: Layer {
     private var split = AxisSplit()
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
+    private let settings: SoftmaxParameter
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        split = try AxisSplit(bottom[0], axis: param.sub("softmax_param").int("axis") ?? 1, for: self)
+        split = try AxisSplit(bottom[0], axis: settings.axis, for: self)
         try top[0].reshape(bottom[0].shape)
     }
 

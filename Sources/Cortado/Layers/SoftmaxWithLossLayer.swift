@@ -4,7 +4,8 @@ import Foundation
 /// Probabilities are clamped at FLT_MIN before the log, as Caffe does. An optional second top
 /// outputs the probabilities.
 final class SoftmaxWithLossLayer: Layer {
-    private var loss = LossParameter(LayerParameter(name: "", type: ""))
+    private let loss: LossParameter
+    private let softmaxParam: SoftmaxParameter
     private var outer = 1, channels = 1, inner = 1
     private let prob = Blob()
     private var validCount = 0
@@ -15,12 +16,14 @@ final class SoftmaxWithLossLayer: Layer {
     override var isLoss: Bool { true }
     override func allowForceBackward(_ i: Int) -> Bool { i != 1 }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        loss = LossParameter(param)
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        loss = try LossParameter(param)
+        softmaxParam = try param.settings()
+        try super.init(param, phase: phase)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let split = try AxisSplit(bottom[0], axis: param.sub("softmax_param").int("axis") ?? 1, for: self)
+        let split = try AxisSplit(bottom[0], axis: softmaxParam.axis, for: self)
         try split.checkLabels(bottom[1], predictions: bottom[0], for: self)
         (outer, channels, inner) = (split.outer, split.channels, split.inner)
         try prob.reshape(bottom[0].shape)

@@ -1,12 +1,21 @@
 import Foundation
 
+/// Caffe's SwishParameter.
+struct SwishParameter: LayerSettings {
+    static let field = "swish_param"
+    var beta: Float = 1
+
+    init(_ p: ConfigNode) throws { beta = p.float("beta") ?? beta }
+}
+
 /// Swish: y = x · sigmoid(β x).
 final class SwishLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
-    private var beta: Float = 1
+    private let beta: Float
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        beta = param.sub("swish_param").float("beta") ?? 1
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        beta = try param.settings(SwishParameter.self).beta
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -1,11 +1,20 @@
+/// Caffe's ThresholdParameter.
+struct ThresholdParameter: LayerSettings {
+    static let field = "threshold_param"
+    var threshold: Float = 0
+
+    init(_ p: ConfigNode) throws { threshold = p.float("threshold") ?? threshold }
+}
+
 /// Threshold: y = 1 if x > threshold, else 0. It has no gradient (as in Caffe).
 final class ThresholdLayer: NeuronLayer {
-    private var threshold: Float = 0
+    private let threshold: Float
 
     override var hasBackward: Bool { false }
 
-    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
-        threshold = param.sub("threshold_param").float("threshold") ?? 0
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        threshold = try param.settings(ThresholdParameter.self).threshold
+        try super.init(param, phase: phase)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -1,14 +1,32 @@
+/// Caffe's TileParameter.
+struct TileParameter: LayerSettings {
+    static let field = "tile_param"
+    var axis = 1
+    var tiles: Int
+
+    init(_ p: ConfigNode) throws {
+        axis = p.int("axis") ?? axis
+        guard let t = p.int("tiles"), t >= 1 else { throw p.error("tile_param needs tiles ≥ 1", field: p.has("tiles") ? "tiles" : nil) }
+        tiles = t
+    }
+}
+
 /// Tile: repeats the bottom `tiles` times along `axis`; gradients of the copies are summed.
 final class TileLayer: Layer {
     private var axis = 1, tiles = 1, outer = 1, inner = 1
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
+    private let settings: TileParameter
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        let p = param.sub("tile_param")
-        guard let t = p.int("tiles"), t >= 1 else { throw p.error("tile_param needs tiles ≥ 1", field: p.has("tiles") ? "tiles" : nil) }
-        guard let a = bottom[0].canonicalAxis(p.int("axis") ?? 1) else { throw error("tile axis is out of range for bottom shape \(bottom[0].shape)") }
+        let t = settings.tiles
+        guard let a = bottom[0].canonicalAxis(settings.axis) else { throw error("tile axis is out of range for bottom shape \(bottom[0].shape)") }
         (axis, tiles) = (a, t)
         outer = bottom[0].count(0, a)
         inner = bottom[0].count(a)

@@ -12,7 +12,7 @@ public enum NetGraph {
         var consumed: Set<String> = []
         var edges: [String] = []
         for (i, layer) in layers.enumerated() {
-            let label = ([layer.name, layer.type] + keyParams(layer)).joined(separator: "\\n")
+            let label = ([layer.name, layer.type] + keyParams(layer, phase: phase)).joined(separator: "\\n")
             out += "  l\(i) [shape=box, style=\"rounded,filled\", fillcolor=\(quote(colour(layer.type))), label=\(quote(label))];\n"
             for b in layer.bottom {
                 if let p = producer[b] { edges.append("  l\(p) -> l\(i) [label=\(quote(blobLabel(b, shapes)))];") }
@@ -35,35 +35,10 @@ public enum NetGraph {
         return "\(name)\\n\(s.map(String.init).joined(separator: "×"))"
     }
 
-    /// The parameters a reader wants to see on the box (kernel, stride, outputs, …).
-    static func keyParams(_ l: LayerParameter) -> [String] {
-        switch l.type {
-        case "Convolution", "Deconvolution":
-            let p = l.sub("convolution_param")
-            var parts = ["\(p.int("num_output") ?? 0) out"]
-            let k = p.ints("kernel_size").first ?? p.int("kernel_h") ?? 0
-            parts.append("k\(k) s\(p.ints("stride").first ?? p.int("stride_h") ?? 1) p\(p.ints("pad").first ?? p.int("pad_h") ?? 0)")
-            if let g = p.int("group"), g != 1 { parts.append("group \(g)") }
-            if let d = p.ints("dilation").first, d != 1 { parts.append("dilation \(d)") }
-            return [parts.joined(separator: ", ")]
-        case "Pooling":
-            let p = l.sub("pooling_param")
-            if p.bool("global_pooling") == true { return ["\(p.enumValue("pool") ?? "MAX") global"] }
-            return ["\(p.enumValue("pool") ?? "MAX") k\(p.int("kernel_size") ?? p.int("kernel_h") ?? 0) s\(p.int("stride") ?? 1)"]
-        case "InnerProduct":
-            return ["\(l.sub("inner_product_param").int("num_output") ?? 0) out"]
-        case "Dropout":
-            return ["ratio \(caffeFloat(l.sub("dropout_param").float("dropout_ratio") ?? 0.5))"]
-        case "ReLU":
-            let s = l.sub("relu_param").float("negative_slope") ?? 0
-            return s == 0 ? [] : ["slope \(caffeFloat(s))"]
-        case "HDF5Data":
-            return ["batch \(l.sub("hdf5_data_param").int("batch_size") ?? 0)"]
-        case "Data":
-            return ["batch \(l.sub("data_param").int("batch_size") ?? 0)"]
-        default:
-            return []
-        }
+    /// The settings a reader wants to see on the box (kernel, stride, outputs, …), as the
+    /// layer itself describes them; nothing when its settings do not decode.
+    static func keyParams(_ l: LayerParameter, phase: Phase) -> [String] {
+        (try? LayerRegistry.create(l, phase: phase))?.graphDetails ?? []
     }
 
     static func colour(_ type: String) -> String {

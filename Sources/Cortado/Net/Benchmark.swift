@@ -29,7 +29,7 @@ public struct Benchmark {
             }
             fwdTotal += ms(since: iterStart)
             let backStart = DispatchTime.now().uptimeNanoseconds
-            for i in (0..<n).reversed() where net.layers[i].hasBackward {
+            for i in (0..<n).reversed() where net.entries[i].layer.hasBackward {
                 let t = DispatchTime.now().uptimeNanoseconds
                 net.backwardLayer(i)
                 bwd[i] += ms(since: t)

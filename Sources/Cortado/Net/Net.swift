@@ -1,35 +1,61 @@
 import Foundation
 
+/// One layer of a built net: the layer, the blobs it reads and writes, which of them need a
+/// gradient, and the loss weight of each top.
+public struct LayerEntry {
+    public let layer: Layer
+    /// Indices into the net's blob table.
+    public let bottomIDs: [Int]
+    public let topIDs: [Int]
+    public let bottoms: [Blob]
+    public let tops: [Blob]
+    /// Which bottoms receive a gradient (decided after the whole net is wired).
+    public internal(set) var bottomNeedsBackward: [Bool]
+    public internal(set) var needsBackward = false
+    /// Loss weight of each top; the net's loss is Σ weight · Σ top.
+    public let lossWeights: [Float]
+}
+
+/// One parameter blob as one layer uses it. A blob shared by `param { name }` appears once per
+/// user; only its owner (owner == nil) is learnable and updated by the solver.
+public struct ParamEntry {
+    public let blob: Blob
+    /// The layer (index into `entries`) and the blob's place among its blobs.
+    public let layer: Int
+    public let index: Int
+    /// The index in `params` of the entry that owns this blob, nil when it owns itself.
+    public let owner: Int?
+    public let lrMult: Float
+    public let decayMult: Float
+}
+
+/// A blob of the net with the name the file gives it.
+public struct NamedBlob {
+    public let name: String
+    public let blob: Blob
+}
+
 /// A net built for one state (phase, level, stages): layers filtered by their include/exclude
 /// rules, Split layers inserted, blobs wired by name, and the learnable parameter table.
+/// Each layer is built whole before anything is added to the net, so a layer that fails leaves
+/// no trace (`validate` builds on past it).
 public final class Net {
     public let name: String
     public let state: NetState
-    public private(set) var layers: [Layer] = []
-    public private(set) var blobs: [Blob] = []
-    public private(set) var blobNames: [String] = []
+    public private(set) var entries: [LayerEntry] = []
+    public private(set) var namedBlobs: [NamedBlob] = []
     private var blobIndex: [String: Int] = [:]
-    private(set) var bottomIDs: [[Int]] = []
-    private(set) var topIDs: [[Int]] = []
-    private(set) var bottomVecs: [[Blob]] = []
-    private(set) var topVecs: [[Blob]] = []
-    private(set) var bottomNeedBackward: [[Bool]] = []
-    public private(set) var layerNeedBackward: [Bool] = []
-    /// Loss weight of each (layer, top); the net's loss is Σ weight · Σ top.
-    private(set) var topLossWeights: [[Float]] = []
     public private(set) var outputBlobIDs: [Int] = []
-
     /// Every parameter blob in layer order; a shared one appears once per user.
-    public private(set) var params: [Blob] = []
-    /// (layer index, blob index) of each entry of `params`.
-    public private(set) var paramLayerIndices: [(layer: Int, index: Int)] = []
-    /// For each entry of `params`: the index of its owner in `params`, or nil when it owns itself.
-    public private(set) var paramOwners: [Int?] = []
-    /// The parameters the solver updates: owners only, once each.
-    public private(set) var learnableParams: [Blob] = []
-    public private(set) var lrMults: [Float] = []
-    public private(set) var decayMults: [Float] = []
+    public private(set) var params: [ParamEntry] = []
+    /// The parameters the solver updates: owners only, once each, in `params` order.
+    public private(set) var learnable: [ParamEntry] = []
     private var paramNames: [String: Int] = [:]
+
+    public var layers: [Layer] { entries.map(\.layer) }
+    public var blobs: [Blob] { namedBlobs.map(\.blob) }
+    public var blobNames: [String] { namedBlobs.map(\.name) }
+    public var learnableParams: [Blob] { learnable.map(\.blob) }
 
     public var debugInfo = false
     /// The set-up lines Caffe prints (`Top shape: 64 20 24 24 (737280)`, `Memory required for data: …`),
@@ -54,8 +80,8 @@ public final class Net {
     }
 
     /// Builds the net; with `collecting`, a failing layer is recorded in `problems` and the
-    /// build goes on without it (layers that depend on it are skipped), so `validate` can
-    /// report every mistake at once. A collecting net is for checking only, never for running.
+    /// build goes on without it (layers that depend on it are only checked on their own), so
+    /// `validate` can report every mistake at once. A collecting net is for checking only.
     init(_ param: NetParameter, state: NetState, rng: inout RNG, verbose: Bool, collecting: Bool, fill: Bool = true) throws {
         name = param.name
         self.state = state
@@ -63,6 +89,7 @@ public final class Net {
         let context = LayerContext(rng: rng, phase: state.phase)
         context.fillParameters = fill
         let filtered = param.layers.filter { $0.isIncluded(in: state) }
+        guard !filtered.isEmpty else { throw Self.emptyNet(param, state: state) }
         if verbose { checkNames(filtered) }
         let layerParams = insertSplits(filtered)
         note("Initializing net \"\(name)\" for phase \(state.phase.rawValue)")
@@ -71,38 +98,51 @@ public final class Net {
         var memory = 0
         var unknown: Set<String> = []
         for lp in layerParams {
-            if collecting && lp.bottom.contains(where: unknown.contains) {
-                // Its input is unknown, so only what needs no input can be checked: the type.
+            guard collecting else {
+                do { try addLayer(lp, context: context, available: &available, memory: &memory) } catch let e as LayerSetUpError { throw e.error }
+                continue
+            }
+            if lp.bottom.contains(where: unknown.contains) {
+                // Its input is unknown, so check what needs no input: the type and the settings.
                 do { _ = try LayerRegistry.create(lp, phase: state.phase) } catch let e as ConfigError { problems += e.problems }
                 unknown.formUnion(lp.top)
                 continue
             }
-            let mark = Mark(self)
             do {
                 try addLayer(lp, context: context, available: &available, memory: &memory)
-            } catch let e as ConfigError where collecting {
-                rollback(to: mark)
+            } catch let e as LayerSetUpError where e.readsData && !lp.top.isEmpty {
                 unknown.formUnion(lp.top)
-                if Self.dataTypes.contains(lp.type) && !lp.top.isEmpty {
-                    warnings.append("\(lp.location): layer \"\(lp.name)\": \(e.problems.map(\.message).joined(separator: "; ")) (layers that read its tops were not checked)")
-                } else {
-                    problems += e.problems
-                }
+                warnings.append("\(lp.location): layer \"\(lp.name)\": \(e.error.problems.map(\.message).joined(separator: "; ")) (layers that read its tops were checked on their own)")
+            } catch let e as LayerSetUpError {
+                unknown.formUnion(lp.top)
+                problems += e.error.problems
+            } catch let e as ConfigError {
+                unknown.formUnion(lp.top)
+                problems += e.problems
             }
         }
         rng = context.rng
-        outputBlobIDs = blobNames.indices.filter { available.contains(blobNames[$0]) }
+        outputBlobIDs = namedBlobs.indices.filter { available.contains(namedBlobs[$0].name) }
+        learnable = params.filter { $0.owner == nil }
         decideBackward(forceBackward: param.forceBackward)
-        for id in outputBlobIDs { note("This network produces output \(blobNames[id])") }
+        for id in outputBlobIDs { note("This network produces output \(namedBlobs[id].name)") }
         note("Network initialization done.")
+    }
+
+    /// A net with no layer in the running phase cannot run; say why, at the file.
+    static func emptyNet(_ param: NetParameter, state: NetState) -> ConfigError {
+        let at = TextLocation(file: param.file, line: 1, column: 1)
+        let stages = state.stages.isEmpty ? "" : ", stages \(state.stages.joined(separator: ", "))"
+        let why = param.layers.isEmpty
+            ? "the net has no layers"
+            : "none of the net's \(param.layers.count) layers is included in phase \(state.phase.rawValue) (level \(state.level)\(stages)); check their include/exclude rules"
+        return ConfigError(location: at, path: param.name.isEmpty ? "net" : "net \"\(param.name)\"", message: why)
     }
 
     /// Problems found by a collecting build (see `check`).
     public private(set) var problems: [ConfigError.Problem] = []
     /// Things a collecting build could not check, such as data files that are absent here.
     public private(set) var warnings: [String] = []
-
-    static let dataTypes: Set<String> = ["HDF5Data", "Data", "ImageData", "WindowData", "MemoryData"]
 
     /// Builds `param` in `state` without running it and returns every problem found.
     public static func check(_ param: NetParameter, state: NetState) -> (problems: [ConfigError.Problem], warnings: [String]) {
@@ -117,56 +157,51 @@ public final class Net {
         }
     }
 
+    /// A layer that was created but failed in set-up, so the caller knows what kind it was.
+    struct LayerSetUpError: Error {
+        let readsData: Bool
+        let error: ConfigError
+    }
+
+    /// Builds one layer against the blobs available so far and adds it to the net only when
+    /// everything succeeded: the net's tables never hold a half-built layer.
     private func addLayer(_ lp: LayerParameter, context: LayerContext, available: inout Set<String>, memory: inout Int) throws {
         let layer = try LayerRegistry.create(lp, phase: lp.phase ?? state.phase)
-        let layerID = layers.count
-        layers.append(layer)
         note("Creating Layer \(lp.name)")
-        try wireBottoms(lp, layerID, &available)
-        try wireTops(lp, layerID, &available)
-        try checkArity(layer)
-        note("Setting up \(lp.name)")
+        var newBlobs: [NamedBlob] = []
+        let (bottomIDs, propagate) = try wireBottoms(lp, available)
+        let topIDs = try wireTops(lp, bottomIDs, &newBlobs)
+        let blobAt = { (id: Int) -> Blob in id < self.namedBlobs.count ? self.namedBlobs[id].blob : newBlobs[id - self.namedBlobs.count].blob }
+        let bottoms = bottomIDs.map(blobAt), tops = topIDs.map(blobAt)
         do {
-            try layer.setUp(bottom: bottomVecs[layerID], top: topVecs[layerID], context: context)
-            try layer.reshape(bottom: bottomVecs[layerID], top: topVecs[layerID])
-        } catch let e as CortadoError {
-            throw layer.error(e.description)
+            try checkArity(layer)
+            note("Setting up \(lp.name)")
+            do {
+                try layer.setUp(bottom: bottoms, top: tops, context: context)
+                try layer.reshape(bottom: bottoms, top: tops)
+            } catch let e as CortadoError {
+                throw layer.error(e.description)
+            }
+        } catch let e as ConfigError {
+            throw LayerSetUpError(readsData: layer.readsData, error: e)
         }
-        try setLossWeights(layer, lp)
-        for (j, t) in topVecs[layerID].enumerated() {
+        let weights = try lossWeights(layer, lp)
+        let (newParams, newNames) = try paramEntries(layer, layerID: entries.count)
+        // Commit: from here on nothing throws.
+        namedBlobs += newBlobs
+        for (k, b) in newBlobs.enumerated() { blobIndex[b.name] = namedBlobs.count - newBlobs.count + k }
+        for name in lp.bottom { available.remove(name) }
+        available.formUnion(lp.top)
+        params += newParams
+        paramNames.merge(newNames) { a, _ in a }
+        entries.append(LayerEntry(layer: layer, bottomIDs: bottomIDs, topIDs: topIDs, bottoms: bottoms, tops: tops,
+                                  bottomNeedsBackward: propagate, lossWeights: weights))
+        for (j, t) in tops.enumerated() {
             memory += t.count
             note("Top shape: \(t.shapeString)")
-            if topLossWeights[layerID][j] != 0 {
-                note("    with loss weight \(caffeFloat(topLossWeights[layerID][j]))")
-            }
+            if weights[j] != 0 { note("    with loss weight \(caffeFloat(weights[j]))") }
         }
         note("Memory required for data: \(memory * MemoryLayout<Float>.size)")
-        try appendParams(layer, layerID)
-    }
-
-    /// The lengths of the per-layer tables, to undo a layer that failed half-way.
-    private struct Mark {
-        var layers, bottoms, tops, losses, params, learnable: Int
-        init(_ n: Net) {
-            layers = n.layers.count; bottoms = n.bottomIDs.count; tops = n.topIDs.count
-            losses = n.topLossWeights.count; params = n.params.count; learnable = n.learnableParams.count
-        }
-    }
-
-    private func rollback(to m: Mark) {
-        layers.removeLast(layers.count - m.layers)
-        bottomIDs.removeLast(bottomIDs.count - m.bottoms)
-        bottomVecs.removeLast(bottomVecs.count - m.bottoms)
-        bottomNeedBackward.removeLast(bottomNeedBackward.count - m.bottoms)
-        topIDs.removeLast(topIDs.count - m.tops)
-        topVecs.removeLast(topVecs.count - m.tops)
-        topLossWeights.removeLast(topLossWeights.count - m.losses)
-        params.removeLast(params.count - m.params)
-        paramLayerIndices.removeLast(paramLayerIndices.count - m.params)
-        paramOwners.removeLast(paramOwners.count - m.params)
-        learnableParams.removeLast(learnableParams.count - m.learnable)
-        lrMults.removeLast(lrMults.count - m.learnable)
-        decayMults.removeLast(decayMults.count - m.learnable)
     }
 
     /// Caffe accepts two layers of one name (the later one wins when weights are matched),
@@ -181,50 +216,44 @@ public final class Net {
         }
     }
 
-    private func wireBottoms(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>) throws {
-        var ids: [Int] = [], vec: [Blob] = [], need: [Bool] = []
+    /// The ids of the layer's bottoms, and what propagate_down says of each (false when not given).
+    private func wireBottoms(_ lp: LayerParameter, _ available: Set<String>) throws -> ([Int], [Bool]) {
         if !lp.propagateDown.isEmpty && lp.propagateDown.count != lp.bottom.count {
             throw lp.error("propagate_down is given \(lp.propagateDown.count) time(s) for \(lp.bottom.count) bottom(s); give one per bottom or none")
         }
+        var ids: [Int] = [], need: [Bool] = [], consumed: Set<String> = []
         for (j, name) in lp.bottom.enumerated() {
-            guard let id = blobIndex[name], available.contains(name) else {
-                let known = Array(available).sorted()
+            guard let id = blobIndex[name], available.contains(name), !consumed.contains(name) else {
+                let known = Array(available.subtracting(consumed)).sorted()
                 let hint = nearestName(to: name, in: known).map { "; did you mean \"\($0)\"?" } ?? (known.isEmpty ? "" : "; blobs available here: \(known.joined(separator: ", "))")
                 let why = blobIndex[name] == nil ? "no earlier layer produces it" : "it was already consumed by an earlier layer"
                 throw lp.error("unknown bottom blob \"\(name)\" (bottom \(j)): \(why)\(hint)")
             }
             note("\(lp.name) <- \(name)")
             ids.append(id)
-            vec.append(blobs[id])
             need.append(lp.propagateDown.isEmpty ? false : lp.propagateDown[j])
-            available.remove(name)
+            consumed.insert(name)
         }
-        bottomIDs.append(ids)
-        bottomVecs.append(vec)
-        bottomNeedBackward.append(need)
+        return (ids, need)
     }
 
-    private func wireTops(_ lp: LayerParameter, _ layerID: Int, _ available: inout Set<String>) throws {
-        var ids: [Int] = [], vec: [Blob] = []
+    /// The ids of the layer's tops: the bottom's for in-place tops, new blobs (added to
+    /// `newBlobs`, numbered after the net's) otherwise.
+    private func wireTops(_ lp: LayerParameter, _ bottomIDs: [Int], _ newBlobs: inout [NamedBlob]) throws -> [Int] {
+        var ids: [Int] = []
         for (j, name) in lp.top.enumerated() {
             if j < lp.bottom.count && lp.bottom[j] == name {
                 note("\(lp.name) -> \(name) (in-place)")
-                ids.append(bottomIDs[layerID][j])
-            } else if blobIndex[name] != nil {
+                ids.append(bottomIDs[j])
+            } else if blobIndex[name] != nil || newBlobs.contains(where: { $0.name == name }) {
                 throw lp.error("top blob \"\(name)\" is produced by more than one layer; rename one of them (only in-place layers, whose top equals their bottom, may reuse a name)")
             } else {
                 note("\(lp.name) -> \(name)")
-                let id = blobs.count
-                blobs.append(Blob())
-                blobNames.append(name)
-                blobIndex[name] = id
-                ids.append(id)
+                ids.append(namedBlobs.count + newBlobs.count)
+                newBlobs.append(NamedBlob(name: name, blob: Blob()))
             }
-            vec.append(blobs[ids.last!])
-            available.insert(name)
         }
-        topIDs.append(ids)
-        topVecs.append(vec)
+        return ids
     }
 
     private func checkArity(_ layer: Layer) throws {
@@ -238,7 +267,7 @@ public final class Net {
         try check("top", t, exact: layer.exactNumTops, min: layer.minTops, max: layer.maxTops)
     }
 
-    private func setLossWeights(_ layer: Layer, _ lp: LayerParameter) throws {
+    private func lossWeights(_ layer: Layer, _ lp: LayerParameter) throws -> [Float] {
         var weights = [Float](repeating: 0, count: lp.top.count)
         if !lp.lossWeight.isEmpty {
             guard lp.lossWeight.count == lp.top.count else {
@@ -248,94 +277,91 @@ public final class Net {
         } else if layer.isLoss && !weights.isEmpty {
             weights[0] = 1
         }
-        topLossWeights.append(weights)
+        return weights
     }
 
     /// Caffe's AppendParam: owners become learnable; a `param { name }` seen before shares
-    /// the owner's blob (data and diff), with shapes checked by share_mode.
-    private func appendParams(_ layer: Layer, _ layerID: Int) throws {
+    /// the owner's blob (data and diff), with shapes checked by share_mode. Returns the new
+    /// entries and the names they introduce; the layer's blobs are swapped for shared ones.
+    private func paramEntries(_ layer: Layer, layerID: Int) throws -> ([ParamEntry], [String: Int]) {
         let specs = layer.param.param
         guard specs.count <= layer.blobs.count else {
             throw layer.error("\(specs.count) param specs given but the layer has only \(layer.blobs.count) parameter blob(s)")
         }
-        var propagate: [Bool] = []
+        var entries: [ParamEntry] = [], names: [String: Int] = [:], blobs = layer.blobs
         for j in layer.blobs.indices {
             var spec = j < specs.count ? specs[j] : ParamSpec()
             if layer.fixedParams {
-                if j < specs.count && specs[j].lrMult != 0 && layer.param.node.children("param")[j].has("lr_mult") {
+                if j < specs.count && specs[j].lrMult != 0 && specs[j].lrMultGiven {
                     throw layer.error("\(layer.type) keeps statistics, not weights, in its blobs; their lr_mult must be 0 (found \(specs[j].lrMult))")
                 }
                 spec.lrMult = 0
             }
-            let netID = params.count
-            if !spec.name.isEmpty, let ownerID = paramNames[spec.name] {
-                let owner = params[ownerID]
-                let mine = layer.blobs[j]
+            let netID = params.count + entries.count
+            var owner: Int? = nil
+            if !spec.name.isEmpty, let ownerID = paramNames[spec.name] ?? names[spec.name] {
+                let source = ownerID < params.count ? params[ownerID].blob : entries[ownerID - params.count].blob
+                let mine = blobs[j]
                 if spec.permissive {
-                    guard owner.count == mine.count else {
-                        throw layer.error("shared parameter \"\(spec.name)\" has \(mine.count) values here but \(owner.count) in its owner (PERMISSIVE sharing needs equal counts)")
+                    guard source.count == mine.count else {
+                        throw layer.error("shared parameter \"\(spec.name)\" has \(mine.count) values here but \(source.count) in its owner (PERMISSIVE sharing needs equal counts)")
                     }
-                } else if owner.shape != mine.shape {
-                    throw layer.error("shared parameter \"\(spec.name)\" has shape \(mine.shape) here but \(owner.shape) in its owner; use share_mode: PERMISSIVE to share blobs of equal size")
+                } else if source.shape != mine.shape {
+                    throw layer.error("shared parameter \"\(spec.name)\" has shape \(mine.shape) here but \(source.shape) in its owner; use share_mode: PERMISSIVE to share blobs of equal size")
                 }
-                layer.blobs[j] = owner
-                params.append(owner)
-                paramOwners.append(ownerID)
-            } else {
-                if !spec.name.isEmpty { paramNames[spec.name] = netID }
-                params.append(layer.blobs[j])
-                paramOwners.append(nil)
-                learnableParams.append(layer.blobs[j])
-                lrMults.append(spec.lrMult)
-                decayMults.append(spec.decayMult)
+                blobs[j] = source
+                owner = ownerID
+            } else if !spec.name.isEmpty {
+                names[spec.name] = netID
             }
-            paramLayerIndices.append((layerID, j))
-            propagate.append(spec.lrMult != 0)
+            entries.append(ParamEntry(blob: blobs[j], layer: layerID, index: j, owner: owner, lrMult: spec.lrMult, decayMult: spec.decayMult))
         }
-        layer.paramPropagateDown = propagate
+        layer.blobs = blobs
+        layer.paramPropagateDown = entries.map { $0.lrMult != 0 }
+        return (entries, names)
     }
 
     /// Caffe's rules for which layers and bottoms need a gradient: anything upstream of a
     /// learnable parameter, pruned to what contributes to a loss; propagate_down and
     /// force_backward override.
     private func decideBackward(forceBackward: Bool) {
-        var blobNeedsBackward = [Bool](repeating: false, count: blobs.count)
-        layerNeedBackward = []
-        for (i, layer) in layers.enumerated() {
+        var blobNeedsBackward = [Bool](repeating: false, count: namedBlobs.count)
+        for i in entries.indices {
+            let layer = entries[i].layer
             var need = false
-            for (j, id) in bottomIDs[i].enumerated() {
-                if layer.param.propagateDown.isEmpty { bottomNeedBackward[i][j] = blobNeedsBackward[id] }
+            for (j, id) in entries[i].bottomIDs.enumerated() {
+                if layer.param.propagateDown.isEmpty { entries[i].bottomNeedsBackward[j] = blobNeedsBackward[id] }
                 need = need || blobNeedsBackward[id]
             }
-            need = need || layer.paramPropagateDown.contains(true)
-            need = need && layer.hasBackward
-            for id in topIDs[i] where need { blobNeedsBackward[id] = true }
-            layerNeedBackward.append(need)
+            need = (need || layer.paramPropagateDown.contains(true)) && layer.hasBackward
+            for id in entries[i].topIDs where need { blobNeedsBackward[id] = true }
+            entries[i].needsBackward = need
         }
         var underLoss: Set<Int> = [], skip: Set<Int> = []
-        for i in layers.indices.reversed() {
+        for i in entries.indices.reversed() {
             var contributes = false, skipPropagate = true
-            for (j, id) in topIDs[i].enumerated() {
-                if topLossWeights[i][j] != 0 || underLoss.contains(id) { contributes = true }
+            for (j, id) in entries[i].topIDs.enumerated() {
+                if entries[i].lossWeights[j] != 0 || underLoss.contains(id) { contributes = true }
                 if !skip.contains(id) { skipPropagate = false }
                 if contributes && !skipPropagate { break }
             }
-            if layerNeedBackward[i] && skipPropagate {
-                layerNeedBackward[i] = false
-                for j in bottomIDs[i].indices { bottomNeedBackward[i][j] = false }
+            if entries[i].needsBackward && skipPropagate {
+                entries[i].needsBackward = false
+                for j in entries[i].bottomIDs.indices { entries[i].bottomNeedsBackward[j] = false }
             }
-            if !contributes { layerNeedBackward[i] = false }
-            note("\(layers[i].name) \(layerNeedBackward[i] ? "needs" : "does not need") backward computation.")
-            for (j, id) in bottomIDs[i].enumerated() {
-                if contributes { underLoss.insert(id) } else { bottomNeedBackward[i][j] = false }
-                if !bottomNeedBackward[i][j] { skip.insert(id) }
+            if !contributes { entries[i].needsBackward = false }
+            note("\(entries[i].layer.name) \(entries[i].needsBackward ? "needs" : "does not need") backward computation.")
+            for (j, id) in entries[i].bottomIDs.enumerated() {
+                if contributes { underLoss.insert(id) } else { entries[i].bottomNeedsBackward[j] = false }
+                if !entries[i].bottomNeedsBackward[j] { skip.insert(id) }
             }
         }
         guard forceBackward else { return }
-        for (i, layer) in layers.enumerated() where layer.hasBackward {
-            layerNeedBackward[i] = true
-            for j in bottomIDs[i].indices {
-                bottomNeedBackward[i][j] = bottomNeedBackward[i][j] || layer.allowForceBackward(j)
+        for i in entries.indices where entries[i].layer.hasBackward {
+            let layer = entries[i].layer
+            entries[i].needsBackward = true
+            for j in entries[i].bottomIDs.indices {
+                entries[i].bottomNeedsBackward[j] = entries[i].bottomNeedsBackward[j] || layer.allowForceBackward(j)
             }
             layer.paramPropagateDown = layer.paramPropagateDown.map { _ in true }
         }
@@ -343,20 +369,27 @@ public final class Net {
 
     // MARK: running
 
-    public func blob(named name: String) -> Blob? { blobIndex[name].map { blobs[$0] } }
+    public func blob(named name: String) -> Blob? { blobIndex[name].map { namedBlobs[$0].blob } }
 
-    public func layer(named name: String) -> Layer? { layers.first { $0.name == name } }
+    public func layer(named name: String) -> Layer? { entries.first { $0.layer.name == name }?.layer }
 
-    public var outputBlobs: [Blob] { outputBlobIDs.map { blobs[$0] } }
+    public var outputBlobs: [Blob] { outputBlobIDs.map { namedBlobs[$0].blob } }
 
-    /// Runs layers start...end forward and returns their part of the loss.
+    /// Which layers need a gradient, in layer order.
+    public var layerNeedBackward: [Bool] { entries.map(\.needsBackward) }
+
+    /// Runs layers start...end forward (each reshaped first, as Caffe's Layer::Forward does, so
+    /// shapes that change per batch flow through) and returns their part of the loss.
     @discardableResult
     public func forward(from start: Int = 0, to end: Int? = nil) throws -> Float {
         var loss: Float = 0
-        for i in start...(end ?? layers.count - 1) {
-            try layers[i].forward(bottom: bottomVecs[i], top: topVecs[i])
-            for (j, w) in topLossWeights[i].enumerated() where w != 0 {
-                let t = topVecs[i][j]
+        let last = end ?? entries.count - 1
+        guard start <= last else { return 0 }
+        for i in start...last {
+            try forwardLayer(i)
+            let e = entries[i]
+            for (j, w) in e.lossWeights.enumerated() where w != 0 {
+                let t = e.tops[j]
                 var s: Float = 0
                 for k in 0..<t.count { s += t.data[k] }
                 loss += w * s
@@ -368,23 +401,31 @@ public final class Net {
 
     /// Seeds each loss top's diff with its weight and runs backward from the last layer.
     public func backward() {
-        for i in layers.indices {
-            for (j, w) in topLossWeights[i].enumerated() where w != 0 {
-                topVecs[i][j].diff.update(repeating: w, count: topVecs[i][j].count)
+        for e in entries {
+            for (j, w) in e.lossWeights.enumerated() where w != 0 {
+                e.tops[j].diff.update(repeating: w, count: e.tops[j].count)
             }
         }
-        for i in layers.indices.reversed() where layerNeedBackward[i] {
+        for i in entries.indices.reversed() where entries[i].needsBackward {
             backwardLayer(i)
             if debugInfo { logBackward(i) }
         }
     }
 
     func backwardLayer(_ i: Int) {
-        layers[i].backward(top: topVecs[i], propagateDown: bottomNeedBackward[i], bottom: bottomVecs[i])
+        let e = entries[i]
+        e.layer.backward(top: e.tops, propagateDown: e.bottomNeedsBackward, bottom: e.bottoms)
     }
 
+    /// Reshapes layer i to its bottoms (cheap when nothing changed), then runs it forward.
     func forwardLayer(_ i: Int) throws {
-        try layers[i].forward(bottom: bottomVecs[i], top: topVecs[i])
+        let e = entries[i]
+        do {
+            try e.layer.reshape(bottom: e.bottoms, top: e.tops)
+        } catch let error as CortadoError {
+            throw e.layer.error(error.description)
+        }
+        try e.layer.forward(bottom: e.bottoms, top: e.tops)
     }
 
     public func forwardBackward() throws -> Float {
@@ -395,11 +436,19 @@ public final class Net {
 
     /// Reshapes every layer after input shapes changed.
     public func reshape() throws {
-        for i in layers.indices { try layers[i].reshape(bottom: bottomVecs[i], top: topVecs[i]) }
+        for e in entries { try e.layer.reshape(bottom: e.bottoms, top: e.tops) }
     }
 
     public func clearParamDiffs() {
-        for p in learnableParams { p.zeroDiff() }
+        for p in learnable { p.blob.zeroDiff() }
+    }
+
+    /// The loss weight carried by blob `id` (from the top that produced it).
+    public func lossWeight(of id: Int) -> Float {
+        for e in entries {
+            for (j, t) in e.topIDs.enumerated() where t == id && e.lossWeights[j] != 0 { return e.lossWeights[j] }
+        }
+        return 0
     }
 
     /// Makes each layer of this net use the parameter blobs of the same-named layer in
@@ -417,23 +466,29 @@ public final class Net {
                 layer.blobs[j] = source.blobs[j]
             }
         }
+        params = params.map { p in
+            ParamEntry(blob: entries[p.layer].layer.blobs[p.index], layer: p.layer, index: p.index, owner: p.owner, lrMult: p.lrMult, decayMult: p.decayMult)
+        }
+        learnable = params.filter { $0.owner == nil }
     }
 
     private func logForward(_ i: Int) {
-        for (j, t) in topVecs[i].enumerated() {
-            Log.info("    [Forward] Layer \(layers[i].name), top blob \(blobNames[topIDs[i][j]]) data: \(caffeFloat(t.asumData / Float(max(t.count, 1))))", "net")
+        let e = entries[i]
+        for (j, t) in e.tops.enumerated() {
+            Log.info("    [Forward] Layer \(e.layer.name), top blob \(namedBlobs[e.topIDs[j]].name) data: \(caffeFloat(t.asumData / Float(max(t.count, 1))))", "net")
         }
-        for (j, p) in layers[i].blobs.enumerated() {
-            Log.info("    [Forward] Layer \(layers[i].name), param blob \(j) data: \(caffeFloat(p.asumData / Float(max(p.count, 1))))", "net")
+        for (j, p) in e.layer.blobs.enumerated() {
+            Log.info("    [Forward] Layer \(e.layer.name), param blob \(j) data: \(caffeFloat(p.asumData / Float(max(p.count, 1))))", "net")
         }
     }
 
     private func logBackward(_ i: Int) {
-        for (j, b) in bottomVecs[i].enumerated() where bottomNeedBackward[i][j] {
-            Log.info("    [Backward] Layer \(layers[i].name), bottom blob \(blobNames[bottomIDs[i][j]]) diff: \(caffeFloat(b.asumDiff / Float(max(b.count, 1))))", "net")
+        let e = entries[i]
+        for (j, b) in e.bottoms.enumerated() where e.bottomNeedsBackward[j] {
+            Log.info("    [Backward] Layer \(e.layer.name), bottom blob \(namedBlobs[e.bottomIDs[j]].name) diff: \(caffeFloat(b.asumDiff / Float(max(b.count, 1))))", "net")
         }
-        for (j, p) in layers[i].blobs.enumerated() {
-            Log.info("    [Backward] Layer \(layers[i].name), param blob \(j) diff: \(caffeFloat(p.asumDiff / Float(max(p.count, 1))))", "net")
+        for (j, p) in e.layer.blobs.enumerated() {
+            Log.info("    [Backward] Layer \(e.layer.name), param blob \(j) diff: \(caffeFloat(p.asumDiff / Float(max(p.count, 1))))", "net")
         }
     }
 }

@@ -19,28 +19,12 @@ public struct NetSummary: Sendable {
     public init(_ net: Net) {
         name = net.name
         var owned: Set<ObjectIdentifier> = []
-        rows = net.layers.indices.map { i in
-            let layer = net.layers[i]
-            let tops = net.topIDs[i].map { (net.blobNames[$0], net.blobs[$0].shape) }
+        rows = net.entries.map { e in
+            let layer = e.layer
+            let tops = e.topIDs.map { (net.namedBlobs[$0].name, net.namedBlobs[$0].blob.shape) }
             let params = layer.blobs.filter { owned.insert(ObjectIdentifier($0)).inserted }.reduce(0) { $0 + $1.count }
             return Row(name: layer.name, type: layer.param.declaredType ?? layer.type, tops: tops, params: params,
-                       macs: Self.macs(layer, bottoms: net.bottomVecs[i], tops: net.topVecs[i]))
-        }
-    }
-
-    /// Multiply-adds of one forward pass: the products of convolutions and inner products.
-    static func macs(_ layer: Layer, bottoms: [Blob], tops: [Blob]) -> Int {
-        guard let w = layer.blobs.first else { return 0 }
-        switch layer {
-        case is ConvolutionLayer:
-            return (tops.first?.count ?? 0) * w.count(1)        // each output: (C/g)·kh·kw products
-        case is DeconvolutionLayer:
-            return (bottoms.first?.count ?? 0) * w.count(1)     // each input spreads over (out/g)·kh·kw
-        case is InnerProductLayer:
-            guard let t = tops.first else { return 0 }
-            return t.count * (w.count / max(t.shape.last ?? 1, 1))
-        default:
-            return 0
+                       macs: layer.multiplyAdds(bottom: e.bottoms, top: e.tops))
         }
     }
 

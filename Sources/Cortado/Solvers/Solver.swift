@@ -152,25 +152,24 @@ public final class Solver {
         }
         defer { notify(.iteration(iter: iter + 1, maxIter: param.maxIter, smoothedLoss: smoothedLoss, lr: rate)) }
         clipGradients()
-        let params = net.learnableParams
+        let params = net.learnable
         let count = params.count
-        for (i, w) in params.enumerated() {
+        for (i, p) in params.enumerated() {
+            let w = p.blob
             if param.iterSize > 1 { scal(w.count, 1 / Float(param.iterSize), w.diff) }
-            regularize(w, decayMult: net.decayMults[i])
+            regularize(w, decayMult: p.decayMult)
             rule.apply(w, history[i], rule.historyPerParam == 2 ? history[count + i] : nil,
-                       rate: rate * net.lrMults[i], iter: iter)
+                       rate: rate * p.lrMult, iter: iter)
         }
         if net.debugInfo { logUpdates() }
-        for w in params { axpy(w.count, -1, w.diff, w.data) }
+        for p in params { axpy(p.blob.count, -1, p.blob.diff, p.blob.data) }
     }
 
     /// `    [Update] Layer conv1, param 0 data: 0.08; diff: 0.0003` for each learnable parameter, as Caffe's debug_info.
     private func logUpdates() {
-        for (k, owner) in net.paramOwners.enumerated() where owner == nil {
-            let (layer, index) = net.paramLayerIndices[k]
-            let b = net.params[k]
-            let n = Float(max(b.count, 1))
-            Log.info("    [Update] Layer \(net.layers[layer].name), param \(index) data: \(caffeFloat(b.asumData / n)); diff: \(caffeFloat(b.asumDiff / n))", "net")
+        for p in net.learnable {
+            let b = p.blob, n = Float(max(b.count, 1))
+            Log.info("    [Update] Layer \(net.entries[p.layer].layer.name), param \(p.index) data: \(caffeFloat(b.asumData / n)); diff: \(caffeFloat(b.asumDiff / n))", "net")
         }
     }
 
@@ -303,17 +302,5 @@ public final class Solver {
     /// Nets whose layer states go into solverstates, with the key each is stored under.
     var statefulNets: [(String, Net)] {
         [("train", net)] + testNets.enumerated().map { ("test\($0.offset)", $0.element) }
-    }
-}
-
-extension Net {
-    /// The loss weight carried by blob `id` (from the top that produced it).
-    public func lossWeight(of id: Int) -> Float {
-        for (i, ids) in topIDs.enumerated() {
-            for (j, t) in ids.enumerated() where t == id && topLossWeights[i][j] != 0 {
-                return topLossWeights[i][j]
-            }
-        }
-        return 0
     }
 }

@@ -3,8 +3,12 @@ import Foundation
 /// Caffe's FillerParameter and the fillers of filler.hpp: how a parameter blob starts.
 public struct FillerParameter: Sendable {
     public enum VarianceNorm: String, Sendable { case fanIn = "FAN_IN", fanOut = "FAN_OUT", average = "AVERAGE" }
+    /// Caffe's filler names (a string in caffe.proto, so checked here rather than by the schema).
+    public enum FillerType: String, Sendable, CaseIterable {
+        case constant, uniform, gaussian, positiveUnitball = "positive_unitball", xavier, msra, bilinear
+    }
 
-    public var type = "constant"
+    public var type = FillerType.constant
     public var value: Float = 0
     public var min: Float = 0
     public var max: Float = 1
@@ -13,16 +17,16 @@ public struct FillerParameter: Sendable {
     public var sparse = -1
     public var varianceNorm = VarianceNorm.fanIn
 
-    public static let types = ["constant", "uniform", "gaussian", "positive_unitball", "xavier", "msra", "bilinear"]
+    public static let types = FillerType.allCases.map(\.rawValue)
 
-    public init(type: String = "constant", value: Float = 0) {
+    public init(type: FillerType = .constant, value: Float = 0) {
         self.type = type
         self.value = value
     }
 
     public init(_ node: ConfigNode?) throws {
         guard let node else { return }
-        type = node.string("type") ?? "constant"
+        let name = node.string("type") ?? FillerType.constant.rawValue
         value = node.float("value") ?? 0
         min = node.float("min") ?? 0
         max = node.float("max") ?? 1
@@ -30,13 +34,14 @@ public struct FillerParameter: Sendable {
         std = node.float("std") ?? 1
         sparse = node.int("sparse") ?? -1
         varianceNorm = node.enumValue("variance_norm").flatMap(VarianceNorm.init(rawValue:)) ?? .fanIn
-        guard Self.types.contains(type) else {
-            throw node.error("unknown filler type \"\(type)\"; known fillers: \(Self.types.joined(separator: ", "))\(didYouMean(type, Self.types))", field: "type")
+        guard let known = FillerType(rawValue: name) else {
+            throw node.error("unknown filler type \"\(name)\"; known fillers: \(Self.types.joined(separator: ", "))\(didYouMean(name, Self.types))", field: "type")
         }
-        if sparse >= 0 && type != "gaussian" {
+        type = known
+        if sparse >= 0 && type != .gaussian {
             throw node.error("sparse is only allowed with the gaussian filler", field: "sparse")
         }
-        if type == "uniform" && self.min > self.max {
+        if type == .uniform && self.min > self.max {
             throw node.error("uniform filler needs min <= max", field: "min")
         }
     }
@@ -46,9 +51,9 @@ public struct FillerParameter: Sendable {
         let d = blob.data
         guard n > 0 else { return }
         switch type {
-        case "uniform":
+        case .uniform:
             for i in 0..<n { d[i] = rng.uniform(min, max) }
-        case "gaussian":
+        case .gaussian:
             for i in 0..<n { d[i] = rng.gaussian(mean: mean, std: std) }
             if sparse >= 0 {
                 // Each weight is kept with probability sparse / num_outputs (Caffe's GaussianFiller).
@@ -56,7 +61,7 @@ public struct FillerParameter: Sendable {
                 let keep = Float(sparse) / Float(outputs)
                 for i in 0..<n where rng.uniform() >= keep { d[i] = 0 }
             }
-        case "positive_unitball":
+        case .positiveUnitball:
             for i in 0..<n { d[i] = rng.uniform() }
             let rows = blob.numAxes > 0 ? blob.shape[0] : 1
             let dim = n / rows
@@ -65,13 +70,13 @@ public struct FillerParameter: Sendable {
                 for j in 0..<dim { sum += d[r * dim + j] }
                 for j in 0..<dim { d[r * dim + j] /= sum }
             }
-        case "xavier":
+        case .xavier:
             let scale = (3 / fan(blob)).squareRoot()
             for i in 0..<n { d[i] = rng.uniform(-scale, scale) }
-        case "msra":
+        case .msra:
             let std = (2 / fan(blob)).squareRoot()
             for i in 0..<n { d[i] = rng.gaussian(mean: 0, std: std) }
-        case "bilinear":
+        case .bilinear:
             let k = blob.numAxes == 4 ? blob.shape[3] : 1
             let f = ceil(Float(k) / 2)
             let c = Float(k - 1) / (2 * f)
@@ -80,7 +85,7 @@ public struct FillerParameter: Sendable {
                 let x = Float(i % k), y = Float((i / k) % h)
                 d[i] = (1 - abs(x / f - c)) * (1 - abs(y / f - c))
             }
-        default:
+        case .constant:
             for i in 0..<n { d[i] = value }
         }
     }

@@ -40,7 +40,7 @@ import Testing
             layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 dim: 2 dim: 2 } } }
             layer { name: "bn" type: "BatchNorm" bottom: "x" top: "x" }
             """), state: NetState(phase: .train), rng: &rng, verbose: false)
-        #expect(net.lrMults == [0, 0, 0])
+        #expect(net.learnable.map(\.lrMult) == [0, 0, 0])
         #expect(throws: ConfigError.self) {
             _ = try Net(try netParam("""
                 layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 } } }

@@ -44,7 +44,7 @@ import Testing
         #expect(need["loss"] == true)
         // conv1 needs no gradient for its input data.
         let conv = net.layers.firstIndex { $0.name == "conv1" }!
-        #expect(net.bottomNeedBackward[conv] == [false])
+        #expect(net.entries[conv].bottomNeedsBackward == [false])
     }
 
     @Test func frozenLayersAndPropagateDown() throws {
