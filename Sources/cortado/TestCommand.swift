@@ -38,30 +38,18 @@ struct TestCommand: ParsableCommand {
                 }
             }
             Log.info("Running for \(iterations) iterations.", "test")
-            var scores: [Float] = []
+            var scores = TestScores()
             var loss: Float = 0
             for i in 0..<iterations {
                 loss += try net.forward()
-                var k = 0
-                for (id, b) in zip(net.outputBlobIDs, net.outputBlobs) {
-                    for j in 0..<b.count {
-                        if i == 0 { scores.append(b.data[j]) } else { scores[k] += b.data[j] }
-                        Log.info("Batch \(i), \(net.blobNames[id]) = \(caffeFloat(b.data[j]))", "test")
-                        k += 1
-                    }
+                for id in net.outputBlobIDs {
+                    let b = net.namedBlobs[id].blob
+                    for j in 0..<b.count { Log.info("Batch \(i), \(net.namedBlobs[id].name) = \(caffeFloat(b.data[j]))", "test") }
                 }
+                try scores.add(net)
             }
             Log.info("Loss: \(caffeFloat(loss / Float(iterations)))", "test")
-            var k = 0
-            for (id, b) in zip(net.outputBlobIDs, net.outputBlobs) {
-                let w = net.lossWeight(of: id)
-                for _ in 0..<b.count {
-                    let mean = scores[k] / Float(iterations)
-                    let note = w != 0 ? " (* \(caffeFloat(w)) = \(caffeFloat(w * mean)) loss)" : ""
-                    Log.info("\(net.blobNames[id]) = \(caffeFloat(mean))\(note)", "test")
-                    k += 1
-                }
-            }
+            for line in scores.lines { Log.info(line, "test") }
         }
     }
 }

@@ -5,6 +5,17 @@ public enum SnapshotFormat: String, Sendable {
     case binaryProto = "BINARYPROTO"
 }
 
+/// Caffe's solver types, by the names `type:` takes (any case); the old `solver_type` enum maps onto them.
+public enum SolverType: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sgd = "SGD", nesterov = "Nesterov", adaGrad = "AdaGrad", rmsProp = "RMSProp", adaDelta = "AdaDelta", adam = "Adam"
+    public var description: String { rawValue }
+}
+
+/// How weight decay is applied: L2 (w·decay) or L1 (sign(w)·decay).
+public enum RegularizationType: String, Sendable {
+    case l1 = "L1", l2 = "L2"
+}
+
 /// A solver file with Caffe's defaults applied and every value checked before training starts,
 /// so that a bad `lr_policy` fails now rather than mid-run.
 public struct SolverParameter: Sendable {
@@ -30,20 +41,20 @@ public struct SolverParameter: Sendable {
     public var delta: Float
     public var rmsDecay: Float
     public var weightDecay: Float
-    public var regularizationType: String
+    public var regularizationType: RegularizationType
     public var clipGradients: Float
     public var snapshot: Int
     public var snapshotPrefix: String
     public var snapshotFormat: SnapshotFormat
     public var snapshotAfterTrain: Bool
     public var randomSeed: Int
-    public var type: String
+    public var type: SolverType
     public var debugInfo: Bool
     public var weights: [String]
     /// Cortado's own: where to write the JSON log (also `--log-json`).
     public var logJSON: String?
 
-    public static let solverTypes = ["SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam"]
+    public static let solverTypes = SolverType.allCases.map(\.rawValue)
 
     public static func load(file: String) throws -> SolverParameter {
         let text = try TextFormatParser.parse(file: file)
@@ -67,7 +78,11 @@ public struct SolverParameter: Sendable {
         delta = node.float("delta") ?? 1e-8
         rmsDecay = node.float("rms_decay") ?? 0.99
         weightDecay = node.float("weight_decay") ?? 0
-        regularizationType = node.string("regularization_type") ?? "L2"
+        let regularization = node.string("regularization_type") ?? RegularizationType.l2.rawValue
+        guard let knownRegularization = RegularizationType(rawValue: regularization) else {
+            throw node.error("unknown regularization_type \"\(regularization)\"; expected \"L1\" or \"L2\"", field: "regularization_type")
+        }
+        regularizationType = knownRegularization
         clipGradients = node.float("clip_gradients") ?? -1
         snapshot = node.int("snapshot") ?? 0
         // Cortado writes HDF5 unless the file asks otherwise (Caffe defaults to BINARYPROTO).
@@ -89,9 +104,6 @@ public struct SolverParameter: Sendable {
         snapshotPrefix = prefix
 
         try Self.checkRanges(node)
-        guard ["L1", "L2"].contains(regularizationType) else {
-            throw node.error("unknown regularization_type \"\(regularizationType)\"; expected \"L1\" or \"L2\"", field: "regularization_type")
-        }
 
         trainState = NetState(phase: .train)
         testStates = []
@@ -100,17 +112,17 @@ public struct SolverParameter: Sendable {
         try loadNets(node)
     }
 
-    private static func solverType(_ node: ConfigNode) throws -> String {
+    private static func solverType(_ node: ConfigNode) throws -> SolverType {
         if let t = node.string("type") {
-            guard let known = solverTypes.first(where: { $0.lowercased() == t.lowercased() }) else {
+            guard let known = SolverType.allCases.first(where: { $0.rawValue.lowercased() == t.lowercased() }) else {
                 throw node.error("unknown solver type \"\(t)\"; known types: \(solverTypes.joined(separator: ", "))\(didYouMean(t, solverTypes))", field: "type")
             }
             return known
         }
         if let old = node.enumValue("solver_type") {
-            return solverTypes.first { $0.uppercased() == old } ?? "SGD"
+            return SolverType.allCases.first { $0.rawValue.uppercased() == old } ?? .sgd
         }
-        return "SGD"
+        return .sgd
     }
 
     private static func checkRanges(_ node: ConfigNode) throws {

@@ -29,6 +29,19 @@ public struct StoredLayer: Sendable {
     public var bottom: [String] = []
     public var top: [String] = []
     public var blobs: [StoredBlob]
+    /// Places among `blobs` that the file does not have (HDF5 files keep only the owners of
+    /// shared parameters); their entries in `blobs` are empty.
+    public var absent: Set<Int> = []
+}
+
+/// A solver state in memory, whichever format it was read from.
+public struct StoredSolverState: Sendable {
+    public var iter: Int
+    public var learnedNet: String
+    public var currentStep: Int
+    public var history: [StoredBlob]
+    /// Cortado's own: `<net key>/<layer name>` → the layer's saved state.
+    public var layerStates: [String: [Int64]]
 }
 
 /// Caffe's binary protobuf files (`.caffemodel`, `.solverstate`, `.binaryproto`, LMDB Datum)
@@ -122,15 +135,7 @@ public enum CaffeBinary {
         return try blob(b.pointee, path)
     }
 
-    public struct SolverStateFile {
-        public var iter: Int
-        public var learnedNet: String
-        public var currentStep: Int
-        public var history: [StoredBlob]
-        public var layerStates: [String: [Int64]]
-    }
-
-    public static func readSolverState(_ path: String) throws -> SolverStateFile {
+    public static func readSolverState(_ path: String) throws -> StoredSolverState {
         let data = try readBytes(path, what: "solver state")
         let parsed: UnsafeMutablePointer<Caffe__SolverState>? = data.withUnsafeBytes {
             caffe__solver_state__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
@@ -146,7 +151,7 @@ public enum CaffeBinary {
             let e = v.cortado_layer_state[i]!.pointee
             states[string(e.key)] = Array(UnsafeBufferPointer(start: e.values, count: e.n_values))
         }
-        return SolverStateFile(iter: Int(v.iter), learnedNet: string(v.learned_net), currentStep: Int(v.current_step),
+        return StoredSolverState(iter: Int(v.iter), learnedNet: string(v.learned_net), currentStep: Int(v.current_step),
                                history: try blobs(v.history, v.n_history, path), layerStates: states)
     }
 
@@ -232,6 +237,9 @@ public enum CaffeBinary {
 
     /// Encodes stored layers (e.g. read from HDF5) as a binary NetParameter.
     public static func encodeNet(name: String, stored: [StoredLayer]) throws -> [UInt8] {
+        if let gap = stored.first(where: { !$0.absent.isEmpty }) {
+            throw CortadoError("layer \"\(gap.name)\" stores only some of its parameters (shared ones are kept by their owner), which a binary caffemodel cannot express; convert a net's own snapshot instead")
+        }
         let blobs = try stored.map { l in
             try l.blobs.map { b in
                 let blob = try Blob(checked: b.shape)

@@ -20,63 +20,34 @@ public enum Snapshot {
         }
     }
 
-    /// Copies weights by layer name from an HDF5 caffemodel (Caffe's CopyTrainedLayersFromHDF5).
-    /// Layers the file lacks keep their fillers and are returned; a blob whose shape does not
-    /// fit is an error that names the layer and both shapes.
+    /// Copies weights by layer name from a weights file of either format (Caffe's
+    /// CopyTrainedLayersFrom): read whole into memory, then copied by `copy`. Layers the file
+    /// lacks keep their fillers and are returned; a blob whose shape does not fit is an error
+    /// that names the layer and both shapes.
     @discardableResult
     public static func loadWeights(_ net: Net, from path: String) throws -> (missing: [String], ignored: [String]) {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CortadoError("cannot open weights file \(path): no such file")
-        }
-        guard HDF5File.isHDF5(path) else {
-            return try copy(try CaffeBinary.readNet(path).layers, into: net, from: path)
-        }
-        let file = try HDF5File.open(path)
-        guard file.exists("data") else {
-            throw CortadoError("\(path) has no \"data\" group, so it is not a Caffe weights file (a .solverstate.h5 is loaded with --snapshot)")
-        }
-        var missing: [String] = []
-        var matched: Set<String> = []
-        for layer in net.layers where !layer.blobs.isEmpty {
-            let group = "data/\(layer.name)"
-            guard file.exists(group), file.isGroup(group) else { missing.append(layer.name); continue }
-            matched.insert(layer.name)
-            let stored = try file.children(group).filter { Int($0) != nil }
-            guard stored.count <= layer.blobs.count else {
-                throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(stored.count), the net has \(layer.blobs.count)")
-            }
-            for (j, blob) in layer.blobs.enumerated() {
-                let name = "\(group)/\(j)"
-                guard file.exists(name) else {
-                    if isShared(net, layer, j) { continue }
-                    throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j)")
-                }
-                let shape = try file.shape(name)
-                guard shape == blob.shape else {
-                    throw CortadoError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(shape)); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
-                }
-                try file.readFloats(name, into: blob.data, count: blob.count)
-            }
-        }
-        let ignored = try file.children("data").filter { top in
-            !matched.contains(where: { $0 == top || $0.hasPrefix(top + "/") }) && net.layer(named: top) == nil
-        }
-        return (missing, ignored)
+        try copy(WeightsFile.read(path).layers, into: net, from: path)
     }
 
-    /// Copies layers read from a binary caffemodel by name (Caffe's CopyTrainedLayersFrom):
-    /// a later layer of the same name overrides an earlier one; blob counts must match, and
-    /// shapes must match exactly or in the old 4-D form.
+    /// Copies stored layers into the net by name: a later layer of the same name overrides an
+    /// earlier one; each of the layer's blobs must be in the file unless it is shared from
+    /// another layer (Caffe's HDF5 files store only owners); shapes must match exactly or in the
+    /// old 4-D form.
     static func copy(_ stored: [StoredLayer], into net: Net, from path: String) throws -> (missing: [String], ignored: [String]) {
         var byName: [String: StoredLayer] = [:]
         for l in stored { byName[l.name] = l }
         var missing: [String] = []
-        for layer in net.layers where !layer.blobs.isEmpty {
+        for (layerID, entry) in net.entries.enumerated() where !entry.layer.blobs.isEmpty {
+            let layer = entry.layer
             guard let source = byName[layer.name] else { missing.append(layer.name); continue }
-            guard source.blobs.count == layer.blobs.count else {
+            guard source.blobs.count <= layer.blobs.count else {
                 throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(source.blobs.count), the net has \(layer.blobs.count)")
             }
             for (j, blob) in layer.blobs.enumerated() {
+                guard j < source.blobs.count, !source.absent.contains(j) else {
+                    if isShared(net, layerID, j) { continue }
+                    throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j) (it has \(source.blobs.count - source.absent.count), the net has \(layer.blobs.count))")
+                }
                 let s = source.blobs[j]
                 guard s.fits(blob.shape) else {
                     throw CortadoError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(s.shape))\(s.legacy ? " (old num/channels/height/width form)" : ""); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
@@ -88,12 +59,9 @@ public enum Snapshot {
         return (missing, ignored)
     }
 
-    static func isShared(_ net: Net, _ layer: Layer, _ j: Int) -> Bool {
-        guard let layerID = net.entries.firstIndex(where: { $0.layer === layer }),
-              let p = net.params.first(where: { $0.layer == layerID && $0.index == j }) else { return false }
-        return p.owner != nil
+    static func isShared(_ net: Net, _ layerID: Int, _ j: Int) -> Bool {
+        net.params.first { $0.layer == layerID && $0.index == j }?.owner != nil
     }
-
     static func shapeText(_ s: [Int]) -> String {
         s.map(String.init).joined(separator: " ") + " (\(s.reduce(1, *)))"
     }
@@ -139,42 +107,39 @@ public enum Snapshot {
         try CaffeBinary.atomicWrite(bytes, to: path)
     }
 
-    static func loadState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
+    /// A solver state of either format in memory: HDF5 (`iter`, `current_step`, `learned_net`,
+    /// `history/<i>`, Cortado's `cortado/<net>/<layer>`) or binary SolverState.
+    static func readState(_ path: String) throws -> StoredSolverState {
         guard FileManager.default.fileExists(atPath: path) else { throw CortadoError("cannot open solver state \(path): no such file") }
-        if !HDF5File.isHDF5(path) { return try loadBinaryState(path, into: solver) }
+        guard HDF5File.isHDF5(path) else { return try CaffeBinary.readSolverState(path) }
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {
             throw CortadoError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
         }
-        let iter = try file.readInt("iter")
-        let step = file.exists("current_step") ? try file.readInt("current_step") : 0
-        let stored = try file.children("history").compactMap { Int($0) }.count
-        guard stored == solver.history.count else {
-            throw CortadoError("\(path) holds \(stored) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
+        let count = try file.children("history").compactMap { Int($0) }.count
+        let history = try (0..<count).map { i -> StoredBlob in
+            guard file.exists("history/\(i)") else { throw CortadoError("\(path) lacks history blob \(i) of \(count)") }
+            let (shape, values) = try file.readFloats("history/\(i)")
+            return StoredBlob(shape: shape, values: values)
         }
-        for (i, h) in solver.history.enumerated() {
-            let shape = try file.shape("history/\(i)")
-            guard shape.reduce(1, *) == h.count else {
-                throw CortadoError("history blob \(i) in \(path) has shape \(shape), but the parameter has shape \(h.shape)")
-            }
-            try file.readFloats("history/\(i)", into: h.data, count: h.count)
-        }
-        if file.exists("learned_net") {
-            let weights = try locate(try file.readString("learned_net"), besides: path)
-            Log.info("Restoring weights from \(weights)", "solver")
-            try loadWeights(solver.net, from: weights)
-        }
-        for (key, net) in solver.statefulNets {
-            for layer in net.layers {
-                let name = "cortado/\(key)/\(escape(layer.name))"
-                if file.exists(name) { try layer.restoreState(try file.readInt64s(name)) }
+        var layerStates: [String: [Int64]] = [:]
+        if file.exists("cortado") {
+            for key in try file.children("cortado") where file.isGroup("cortado/\(key)") {
+                for layer in try file.children("cortado/\(key)") {
+                    layerStates["\(key)/\(unescape(layer))"] = try file.readInt64s("cortado/\(key)/\(layer)")
+                }
             }
         }
-        return (iter, step)
+        return StoredSolverState(iter: try file.readInt("iter"),
+                                 learnedNet: file.exists("learned_net") ? try file.readString("learned_net") : "",
+                                 currentStep: file.exists("current_step") ? try file.readInt("current_step") : 0,
+                                 history: history, layerStates: layerStates)
     }
 
-    static func loadBinaryState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
-        let state = try CaffeBinary.readSolverState(path)
+    /// Resumes `solver` from a state file of either format: history, the weights it names, and
+    /// where each data layer and random stream stood. Returns the iteration and lr step.
+    static func loadState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
+        let state = try readState(path)
         guard state.history.count == solver.history.count else {
             throw CortadoError("\(path) holds \(state.history.count) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
         }
@@ -210,6 +175,10 @@ public enum Snapshot {
     /// Layer names may hold '/', which HDF5 reads as a path; escape it in Cortado's own keys.
     static func escape(_ name: String) -> String {
         name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
+
+    static func unescape(_ key: String) -> String {
+        key.replacingOccurrences(of: "%2F", with: "/").replacingOccurrences(of: "%25", with: "%")
     }
 
     // MARK: atomic write

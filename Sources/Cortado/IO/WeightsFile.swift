@@ -20,13 +20,20 @@ public enum WeightsFile {
             let path = "\(group)/\(child)", name = prefix.isEmpty ? child : "\(prefix)/\(child)"
             guard file.isGroup(path) else { continue }
             let entries = try file.children(path)
-            let numbered = entries.compactMap(Int.init).sorted()
+            let numbered = Set(entries.compactMap(Int.init).filter { $0 >= 0 })
             if !numbered.isEmpty || entries.isEmpty {
-                let blobs = try numbered.map { i -> StoredBlob in
+                let count = (numbered.max() ?? -1) + 1
+                guard count <= numbered.count + 16 else {
+                    throw CortadoError("\(file.path) is not a Caffe weights file: layer \"\(name)\" has a parameter numbered \(count - 1) but only \(numbered.count) parameters")
+                }
+                let blobs = try (0..<count).map { i -> StoredBlob in
+                    guard numbered.contains(i) else { return StoredBlob(shape: [], values: []) }
                     let (shape, values) = try file.readFloats("\(path)/\(i)")
                     return StoredBlob(shape: shape, values: values)
                 }
-                layers.append(StoredLayer(name: name, type: "", blobs: blobs))
+                var layer = StoredLayer(name: name, type: "", blobs: blobs)
+                layer.absent = Set(0..<count).subtracting(numbered)
+                layers.append(layer)
             }
             if entries.contains(where: { Int($0) == nil }) {
                 try collect(file, group: path, prefix: name, into: &layers)
@@ -39,7 +46,7 @@ public enum WeightsFile {
             try file.createGroup("data")
             for l in layers {
                 try file.createGroup("data/\(l.name)")
-                for (j, b) in l.blobs.enumerated() {
+                for (j, b) in l.blobs.enumerated() where !l.absent.contains(j) {
                     try file.write("data/\(l.name)/\(j)", floats: b.values, shape: b.shape)
                 }
             }

@@ -108,7 +108,9 @@ public final class Solver {
                 Log.info("Iteration \(iter) (\(caffeFloat(perSecond)) iter/s, \(caffeFloat(lapse))s/\(param.display) iters), loss = \(caffeFloat(smoothedLoss))", "solver")
                 timer = Date()
                 itersSinceDisplay = 0
-                pendingDisplay = logOutputs(net, label: "Train", scores: nil, divisor: 1)
+                var outputs = TestScores()
+                try outputs.add(net)
+                pendingDisplay = logOutputs(outputs, label: "Train")
             }
             applyUpdate(display: display)
             iter += 1
@@ -188,7 +190,7 @@ public final class Solver {
     private func regularize(_ w: Blob, decayMult: Float) {
         let decay = param.weightDecay * decayMult
         guard decay != 0 else { return }
-        if param.regularizationType == "L2" {
+        if param.regularizationType == .l2 {
             axpy(w.count, decay, w.data, w.diff)
         } else {
             let d = w.data, g = w.diff
@@ -213,10 +215,10 @@ public final class Solver {
         Log.info("Iteration \(iter), Testing net (#\(index))", "solver")
         let t = testNets[index]
         try t.shareTrainedLayers(with: net)
-        var scores: [Float] = []
+        var scores = TestScores()
         var loss: Float = 0
         let iterations = param.testIter[index]
-        for i in 0..<iterations {
+        for _ in 0..<iterations {
             switch requestedAction() {
             case .stop: Log.info("Test interrupted.", "solver"); return true
             case .snapshot: try snapshot()
@@ -224,19 +226,13 @@ public final class Solver {
             }
             let l = try t.forward()
             if param.testComputeLoss { loss += l }
-            var k = 0
-            for b in t.outputBlobs {
-                for j in 0..<b.count {
-                    if i == 0 { scores.append(b.data[j]) } else { scores[k] += b.data[j] }
-                    k += 1
-                }
-            }
+            try scores.add(t)
         }
         let meanLoss: Float? = param.testComputeLoss ? loss / Float(max(iterations, 1)) : nil
         if let meanLoss { Log.info("Test loss: \(caffeFloat(meanLoss))", "solver") }
-        let outputs = logOutputs(t, label: "Test", scores: scores, divisor: Float(max(iterations, 1)))
+        let outputs = logOutputs(scores, label: "Test")
         notify(.test(iter: iter, net: index, outputs: outputs, loss: meanLoss))
-        lastTestScores[index] = scores.map { $0 / Float(max(iterations, 1)) }
+        lastTestScores[index] = scores.means.map(\.value)
         return false
     }
 
@@ -249,21 +245,9 @@ public final class Solver {
 
     /// `    Train net output #0: loss = 0.3 (* 1 = 0.3 loss)`, one line per output element;
     /// returns the (name, value) pairs it printed.
-    @discardableResult
-    private func logOutputs(_ n: Net, label: String, scores: [Float]?, divisor: Float) -> [(name: String, value: Float)] {
-        var printed: [(name: String, value: Float)] = []
-        var k = 0
-        for (id, b) in zip(n.outputBlobIDs, n.outputBlobs) {
-            let weight = n.lossWeight(of: id)
-            for j in 0..<b.count {
-                let v = (scores?[k] ?? b.data[j]) / divisor
-                let lossNote = weight != 0 ? " (* \(caffeFloat(weight)) = \(caffeFloat(weight * v)) loss)" : ""
-                Log.info("    \(label) net output #\(k): \(n.blobNames[id]) = \(caffeFloat(v))\(lossNote)", "solver")
-                printed.append((n.blobNames[id], v))
-                k += 1
-            }
-        }
-        return printed
+    private func logOutputs(_ scores: TestScores, label: String) -> [(name: String, value: Float)] {
+        for (k, line) in scores.lines.enumerated() { Log.info("    \(label) net output #\(k): \(line)", "solver") }
+        return scores.means.map { ($0.name, $0.value) }
     }
 
     // MARK: snapshots

@@ -14,18 +14,17 @@ public enum UpdateRule: Sendable {
 
     public init(_ p: SolverParameter) throws {
         switch p.type {
-        case "SGD": self = .sgd(momentum: p.momentum)
-        case "Nesterov": self = .nesterov(momentum: p.momentum)
-        case "AdaGrad":
+        case .sgd: self = .sgd(momentum: p.momentum)
+        case .nesterov: self = .nesterov(momentum: p.momentum)
+        case .adaGrad:
             guard p.momentum == 0 else { throw p.node.error("AdaGrad does not use momentum; remove it or set it to 0", field: "momentum") }
             self = .adaGrad(delta: p.delta)
-        case "RMSProp":
+        case .rmsProp:
             guard p.momentum == 0 else { throw p.node.error("RMSProp does not use momentum; remove it or set it to 0", field: "momentum") }
             guard p.rmsDecay >= 0 && p.rmsDecay < 1 else { throw p.node.error("rms_decay must be in [0, 1)", field: "rms_decay") }
             self = .rmsProp(decay: p.rmsDecay, delta: p.delta)
-        case "AdaDelta": self = .adaDelta(momentum: p.momentum, delta: p.delta)
-        case "Adam": self = .adam(beta1: p.momentum, beta2: p.momentum2, delta: p.delta)
-        default: throw p.node.error("unknown solver type \(p.type)", field: "type")
+        case .adaDelta: self = .adaDelta(momentum: p.momentum, delta: p.delta)
+        case .adam: self = .adam(beta1: p.momentum, beta2: p.momentum2, delta: p.delta)
         }
     }
 

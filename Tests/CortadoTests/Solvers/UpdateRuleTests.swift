@@ -115,7 +115,7 @@ import Testing
 
     @Test func oldSolverTypeEnumSelectsTheRule() throws {
         let s = try solver("solver_type: NESTEROV momentum: 0.9 base_lr: 0.1", dir: temporaryDirectory())
-        #expect(s.param.type == "Nesterov")
+        #expect(s.param.type == .nesterov)
         #expect(throws: ConfigError.self) { _ = try solver("type: \"AdaGrad\" momentum: 0.9 base_lr: 0.1", dir: temporaryDirectory()) }
     }
 
