@@ -2,6 +2,15 @@ import Foundation
 import Testing
 @testable import Cortado
 
+/// Global settings every test wants (no log output, one BLAS thread), set exactly once:
+/// Swift Testing runs tests in parallel, so tests must not each write these globals.
+private let testEnvironment: Void = {
+    Log.enabled = false
+    setBLASThreads(1)
+}()
+
+func quietTestEnvironment() { _ = testEnvironment }
+
 /// Parses a `layer { ... }` body written as prototxt.
 func layerParam(_ text: String) throws -> LayerParameter {
     var parser = TextFormatParser(text: text, file: "test.prototxt")
@@ -17,8 +26,7 @@ func netParam(_ text: String, file: String = "test.prototxt") throws -> NetParam
 
 /// Creates a layer from prototxt, sets it up on `bottoms` and returns it with its tops.
 func makeLayer(_ text: String, bottoms: [Blob], phase: Phase = .train, seed: UInt64 = 7) throws -> (Layer, [Blob]) {
-    Log.enabled = false
-    setBLASThreads(1)
+    quietTestEnvironment()
     let p = try layerParam(text)
     let layer = try LayerRegistry.create(p, phase: phase)
     let tops = p.top.map { _ in Blob() }

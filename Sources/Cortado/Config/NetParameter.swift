@@ -176,6 +176,14 @@ public struct NetParameter: Sendable {
     }
 
     public init(_ given: ConfigNode, file: String) throws {
+        var problems: [ConfigError.Problem] = []
+        try self.init(given, file: file, problems: &problems)
+        if !problems.isEmpty { throw ConfigError(problems: problems) }
+    }
+
+    /// Reads the net, collecting each layer's problem into `problems` and going on without
+    /// that layer (what `validate` needs); throws only when the file cannot be upgraded.
+    init(_ given: ConfigNode, file: String, problems: inout [ConfigError.Problem]) throws {
         var node = given
         if V1Upgrade.needsUpgrade(net: given.message) {
             node = ConfigNode(message: try V1Upgrade.upgradeNet(given.message), spec: given.spec, path: given.path)
@@ -186,9 +194,21 @@ public struct NetParameter: Sendable {
         state = node.child("state")
         forceBackward = node.bool("force_backward") ?? false
         debugInfo = node.bool("debug_info") ?? false
-        var layers = try node.children("layer").map(LayerParameter.init)
-        if let input = try Self.inputLayer(node) { layers.insert(input, at: 0) }
+        var layers: [LayerParameter] = []
+        for child in node.children("layer") {
+            do { layers.append(try LayerParameter(child)) } catch let e as ConfigError { problems += e.problems }
+        }
+        do {
+            if let input = try Self.inputLayer(node) { layers.insert(input, at: 0) }
+        } catch let e as ConfigError { problems += e.problems }
         self.layers = layers
+    }
+
+    /// The state the file asks for, in `phase`.
+    public func state(in phase: Phase) -> NetState {
+        var s = NetState(phase: phase)
+        if let node = state { s.merge(node); s.phase = phase }
+        return s
     }
 
     nonisolated(unsafe) private static var upgradedFiles: Set<String> = []

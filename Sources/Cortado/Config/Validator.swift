@@ -79,29 +79,26 @@ public enum Validator {
         }
     }
 
-    static func validateNet(_ given: ConfigNode, file: String, into report: inout Report) {
-        var node = given
-        if V1Upgrade.needsUpgrade(net: given.message) {
-            do { node = ConfigNode(message: try V1Upgrade.upgradeNet(given.message), spec: given.spec, path: "") } catch let e as ConfigError {
-                report.problems += e.problems
-                return
-            } catch { return }
-        }
-        var layers: [LayerParameter] = []
-        for child in node.children("layer") {
-            collect(&report) { layers.append(try LayerParameter(child)) }
-        }
-        var param = NetParameter(name: node.string("name") ?? "", layers: layers, forceBackward: node.bool("force_backward") ?? false)
-        param.file = file
-        collect(&report) { if let input = try NetParameter.inputLayer(node) { param.layers.insert(input, at: 0) } }
+    static func validateNet(_ node: ConfigNode, file: String, into report: inout Report) {
+        var read: [ConfigError.Problem] = []
+        let param: NetParameter
+        do { param = try NetParameter(node, file: file, problems: &read) } catch let e as ConfigError {
+            report.problems += e.problems
+            return
+        } catch { return }
+        report.problems += read
         // One report per place: the same mistake seen in both phases, or a layer already
         // reported by the schema check, is not repeated.
         let schemaLayers = Set(report.problems.compactMap { layerOf($0.path) })
         var places: Set<String> = Set(report.problems.map(place))
-        for phase in [Phase.train, .test] {
-            var state = NetState(phase: phase)
-            if let s = node.child("state") { state.merge(s); state.phase = phase }
-            let (problems, warnings) = Net.check(param, state: state)
+        // A net may be meant for one phase only (a deploy or train-only file); it is an error
+        // only when no phase has a layer.
+        let phases = [Phase.train, .test].filter { p in param.layers.contains { $0.isIncluded(in: param.state(in: p)) } }
+        if phases.isEmpty && read.isEmpty {
+            report.problems += Net.emptyNet(param, state: param.state(in: .train)).problems
+        }
+        for phase in phases {
+            let (problems, warnings) = Net.check(param, state: param.state(in: phase))
             for p in problems where !(layerOf(p.path).map(schemaLayers.contains) ?? false) && places.insert(place(p)).inserted {
                 report.problems.append(p)
             }

@@ -18,8 +18,8 @@ final class FilterLayer: Layer {
         for (t, b) in zip(top, bottom) { try t.reshape([kept.count] + b.shape.dropFirst()) }
     }
 
+    /// The net reshapes before every forward, which picks the kept rows for this batch.
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        try reshape(bottom: bottom, top: top)
         for (t, b) in zip(top, bottom) {
             let item = b.count(1)
             for (m, i) in kept.enumerated() { (t.data + m * item).update(from: b.data + i * item, count: item) }

@@ -4,14 +4,12 @@ import Testing
 
 /// Runs the built `cortado` binary as a user would and checks exit codes and messages.
 @Suite struct CLITests {
+    /// The `cortado` executable SwiftPM built for this test run (the test target depends on
+    /// it), in the products folder that holds the test bundle.
     static var binary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("cortado").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../../.build/debug/cortado").standardized.path
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("cortado").path
     }
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
@@ -334,5 +332,39 @@ import Testing
             scores.append(String(t.stderr.split(separator: "\n").last { $0.contains("] loss = ") } ?? "").split(separator: "]").last.map(String.init) ?? "")
         }
         #expect(Set(scores).count == 1 && !scores[0].isEmpty, "\(scores)")
+    }
+}
+
+/// Mistakes that only show when a net is built are refused alike by every command that builds it.
+@Suite struct CLIBuildErrorTests {
+    @Test(arguments: ["validate", "test", "time"]) func averagePoolingWithTwoTops(command: String) throws {
+        let dir = temporaryDirectory()
+        try write("""
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 8 dim: 8 } } }
+            layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" top: "mask" pooling_param { pool: AVE kernel_size: 2 stride: 2 } }
+            """, to: "\(dir)/net.prototxt")
+        let r = try CLITests.run(arguments(command, dir, phase: "TEST"))
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("net.prototxt:2:"), "\(r.stderr)")
+        #expect(r.stderr.contains("Pooling takes at most 1 top blob(s), found 2"), "\(r.stderr)")
+    }
+
+    @Test(arguments: ["validate", "test", "time"]) func netWithNoLayersInThePhase(command: String) throws {
+        let dir = temporaryDirectory()
+        let text = command == "validate" ? "name: \"empty\"\n"
+            : #"layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } include { phase: TRAIN } }"#
+        try write(text, to: "\(dir)/net.prototxt")
+        let r = try CLITests.run(arguments(command, dir, phase: "TEST"))
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("net.prototxt:1:1"), "\(r.stderr)")
+        #expect(r.stderr.contains(command == "validate" ? "the net has no layers" : "is included in phase TEST"), "\(r.stderr)")
+    }
+
+    func arguments(_ command: String, _ dir: String, phase: String) -> [String] {
+        switch command {
+        case "validate": return ["validate", "\(dir)/net.prototxt"]
+        case "test": return ["test", "--model", "\(dir)/net.prototxt", "--weights", "\(dir)/none.caffemodel.h5", "--iterations", "1"]
+        default: return ["time", "--model", "\(dir)/net.prototxt", "--phase", phase, "--iterations", "1"]
+        }
     }
 }

@@ -61,7 +61,7 @@ import Testing
         """
 
     func shapes(_ param: NetParameter, phase: Phase = .test) throws -> [String: [Int]] {
-        Log.enabled = false
+        quietTestEnvironment()
         var rng = RNG(seed: 1)
         let net = try Net(param, state: NetState(phase: phase), rng: &rng, verbose: false)
         var out: [String: [Int]] = [:]

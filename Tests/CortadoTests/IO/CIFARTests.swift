@@ -45,8 +45,7 @@ import Testing
     }
 
     @Test func cifar10QuickLearnsASyntheticCIFAR() throws {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         let dir = temporaryDirectory()
         try Self.writeBatches(dir, perBatch: 40)
         _ = try CIFAR.convert(batches: dir, to: dir)

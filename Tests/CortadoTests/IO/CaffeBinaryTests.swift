@@ -24,7 +24,7 @@ enum Wire {
 
 @Suite struct CaffeBinaryTests {
     func lenet(seed: UInt64, phase: Phase = .train) throws -> Net {
-        Log.enabled = false
+        quietTestEnvironment()
         var rng = RNG(seed: seed)
         return try Net(try netParam(NetTests.lenetLike), state: NetState(phase: phase), rng: &rng, verbose: false)
     }

@@ -107,7 +107,7 @@ import Testing
 
     /// Trains a tiny classifier for a few iterations and returns (first, last) smoothed losses.
     func train(_ dataLayer: String, dir: String) throws -> (Float, Float) {
-        Log.enabled = false
+        quietTestEnvironment()
         try write("""
             name: "tiny"
             \(dataLayer)

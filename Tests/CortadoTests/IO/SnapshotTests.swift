@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct SnapshotTests {
     func lenet() throws -> Net {
-        Log.enabled = false
+        quietTestEnvironment()
         var rng = RNG(seed: 1)
         return try Net(try netParam(NetTests.lenetLike), state: NetState(phase: .train), rng: &rng, verbose: false)
     }

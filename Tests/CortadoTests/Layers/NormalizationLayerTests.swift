@@ -35,7 +35,7 @@ import Testing
 
     @Test func batchNormStatisticsAreNotLearnable() throws {
         var rng = RNG(seed: 1)
-        Log.enabled = false
+        quietTestEnvironment()
         let net = try Net(try netParam("""
             layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 dim: 2 dim: 2 } } }
             layer { name: "bn" type: "BatchNorm" bottom: "x" top: "x" }

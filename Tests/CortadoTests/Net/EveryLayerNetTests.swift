@@ -71,8 +71,7 @@ import Testing
         """
 
     @Test func trainsWithoutNaN() throws {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         // Layers that read blobs defined further down are moved after them (a net is ordered).
         var lines = Self.net.split(separator: "\n").map(String.init)
         for late in ["\"sigmoid_loss\"", "\"contrastive\"", "\"euclidean\"", "\"infogain\""] {

@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct NetTests {
     func build(_ text: String, phase: Phase = .train, stages: [String] = [], level: Int = 0) throws -> Net {
-        Log.enabled = false
+        quietTestEnvironment()
         var rng = RNG(seed: 3)
         return try Net(try netParam(text), state: NetState(phase: phase, level: level, stages: stages), rng: &rng, verbose: false)
     }

@@ -31,7 +31,7 @@ import Testing
     }
 
     static func build(_ rel: String, _ phase: Phase) throws -> Net {
-        Log.enabled = false
+        quietTestEnvironment()
         let (param, _) = try SyntheticData.replace(in: try NetParameter.load(file: root + "/" + rel))
         return try Net.shapesOnly(param, state: NetState(phase: phase, stages: phase == .test ? testStages[rel] ?? [] : []))
     }

@@ -40,8 +40,7 @@ import Testing
     ]
 
     @Test(arguments: rules) func resumeIsBitIdentical(rule: String) throws {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         let dir = temporaryDirectory()
         let solverPath = try Self.setUp(dir, rule: rule)
 
@@ -60,8 +59,7 @@ import Testing
     }
 
     @Test func sameRandomSeedGivesTheSameRun() throws {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         let dir = temporaryDirectory()
         let solverPath = try Self.setUp(dir)
         func train() throws -> [[Float]] {
@@ -73,8 +71,7 @@ import Testing
     }
 
     @Test func binaryProtoSnapshotsResumeBitIdentically() throws {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         let dir = temporaryDirectory()
         let solverPath = try Self.setUp(dir, rule: "type: \"Adam\" momentum: 0.9")
         try write(try String(contentsOfFile: solverPath, encoding: .utf8) + "\nsnapshot_format: BINARYPROTO\n", to: solverPath)

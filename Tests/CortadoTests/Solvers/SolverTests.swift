@@ -18,8 +18,7 @@ import Testing
     }
 
     func solver(_ extra: String, dir: String) throws -> Solver {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         _ = try Self.linearNet(dir: dir)
         let path = "\(dir)/solver.prototxt"
         try write("net: \"linear.prototxt\"\nsnapshot_prefix: \"\(dir)/snap\"\n" + extra, to: path)
@@ -69,7 +68,7 @@ import Testing
     }
 
     @Test func severalTestNetsByTestState() throws {
-        Log.enabled = false
+        quietTestEnvironment()
         let dir = temporaryDirectory()
         try write("""
             name: "staged"

@@ -10,8 +10,7 @@ import Testing
     static let y: [Float] = [1, -1, 0.5, 2, -0.5, 0, 1, 1]                        // 4 × 2
 
     func solver(_ settings: String, dir: String) throws -> Solver {
-        Log.enabled = false
-        setBLASThreads(1)
+        quietTestEnvironment()
         try write("""
             name: "lsq"
             layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 4 dim: 3 } } }

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Cortado
+
+/// `validate` checks every layer's settings, even where a layer upstream is broken, and refuses
+/// what `train`, `test` and `time` would refuse.
+@Suite struct ValidatorTests {
+    func validate(_ net: String) throws -> Validator.Report {
+        let dir = temporaryDirectory()
+        try write(net, to: "\(dir)/net.prototxt")
+        return Validator.validate(files: ["\(dir)/net.prototxt"])
+    }
+
+    @Test func settingsDownstreamOfABrokenLayerAreChecked() throws {
+        let report = try validate("""
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 8 dim: 8 } } }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 4 kernal_size: 3 } }
+            layer { name: "conv2" type: "Convolution" bottom: "conv1" top: "conv2"
+                    convolution_param { num_output: 4 kernel_size: 3 weight_filler { type: "xavire" } } }
+            layer { name: "pool" type: "Pooling" bottom: "conv2" top: "pool" pooling_param { pool: AVE kernel_size: 2 stride: 0 } }
+            """)
+        let text = report.problems.map { "\($0.location?.description ?? ""): \($0.path): \($0.message)" }
+        #expect(text.contains { $0.contains("kernal_size") && $0.contains("did you mean \"kernel_size\"?") })
+        #expect(text.contains { $0.contains("net.prototxt:4:") && $0.contains("unknown filler type \"xavire\"") && $0.contains("did you mean \"xavier\"?") })
+        #expect(text.contains { $0.contains("layer \"pool\"") && $0.contains("stride must be positive") })
+    }
+
+    @Test func averagePoolingWithTwoTopsIsRefused() throws {
+        let report = try validate("""
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 8 dim: 8 } } }
+            layer { name: "pool" type: "Pooling" bottom: "data" top: "pool" top: "mask" pooling_param { pool: AVE kernel_size: 2 stride: 2 } }
+            """)
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.location?.line == 2)
+        #expect(report.problems.first?.message.contains("at most 1 top") == true)
+    }
+
+    @Test func netsWithNoLayersAreRefusedButOnePhaseNetsAreNot() throws {
+        let empty = try validate("name: \"nothing\"\n")
+        #expect(empty.problems.first?.message.contains("no layers") == true)
+        #expect(empty.problems.first?.location?.line == 1)
+        let trainOnly = try validate("""
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } include { phase: TRAIN } }
+            """)
+        #expect(trainOnly.problems.isEmpty)
+    }
+
+    /// Every setting the layers read is a field of Caffe's schema: decoding every layer type
+    /// (empty settings, and the reference nets' real ones) records no read of an unknown field.
+    @Test func everyFieldTheCodeReadsExists() throws {
+        for type in LayerRegistry.types {
+            _ = try? LayerRegistry.create(LayerParameter(name: "x", type: type, bottom: ["a", "b"], top: ["t"]), phase: .train)
+        }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/bvlc").standardized
+        let files = FileManager.default.enumerator(atPath: fixtures.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".prototxt") } ?? []
+        #expect(files.count > 10)
+        for f in files {
+            guard let net = try? NetParameter.load(file: fixtures.appendingPathComponent(f).path) else { continue }
+            for layer in net.layers { _ = try? LayerRegistry.create(layer, phase: .train) }
+            for p in [Phase.train, .test] { _ = Net.check(net, state: net.state(in: p)) }
+        }
+        #expect(FieldReads.unknownReads.isEmpty, "fields read but not in the schema: \(FieldReads.unknownReads.sorted())")
+    }
+}
