@@ -1,5 +1,8 @@
+import Foundation
+
 /// Every layer type Cortado can build, keyed by Caffe's type string (case-sensitive).
-/// An explicit table rather than static registration: one place lists what exists.
+/// An explicit table rather than static registration: one place lists what exists. Programs
+/// that use the library add their own layers with `register`.
 public enum LayerRegistry {
     static let creators: [String: Layer.Type] = [
         "Input": InputLayer.self,
@@ -63,10 +66,29 @@ public enum LayerRegistry {
     /// convolution is an ordinary Convolution with group = channels here).
     static let aliases: [String: String] = ["DepthwiseConvolution": "Convolution", "ConvolutionDepthwise": "Convolution"]
 
-    public static var types: [String] { creators.keys.sorted() }
+    nonisolated(unsafe) private static var custom: [String: Layer.Type] = [:]
+    private static let lock = NSLock()
 
+    /// Adds a layer type of the program's own (a subclass of `Layer` that decodes its settings
+    /// in `init`), or replaces a built-in one of the same name.
+    public static func register(_ layer: Layer.Type, as type: String) {
+        lock.lock(); defer { lock.unlock() }
+        custom[type] = layer
+    }
+
+    private static func lookUp(_ name: String) -> Layer.Type? {
+        lock.lock(); defer { lock.unlock() }
+        return custom[name] ?? creators[name] ?? aliases[name].flatMap { creators[$0] }
+    }
+
+    public static var types: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return Set(creators.keys).union(custom.keys).sorted()
+    }
+
+    /// Creates the layer `param` names; its settings are decoded (and checked) here.
     public static func create(_ param: LayerParameter, phase: Phase) throws -> Layer {
-        guard let type = creators[param.type] ?? aliases[param.type].flatMap({ creators[$0] }) else {
+        guard let type = lookUp(param.type) else {
             let hint = nearestName(to: param.type, in: types).map { "did you mean \"\($0)\"? " } ?? ""
             throw ConfigError(location: param.location, path: "layer \"\(param.name)\"",
                               message: "unknown layer type \"\(param.type)\"; \(hint)known types: \(types.joined(separator: ", "))")

@@ -165,3 +165,30 @@ import Testing
         }
     }
 }
+
+/// A program's own layer: a subclass of Layer registered under a type name.
+final class TimesTwoLayer: Layer {
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+    override func reshape(bottom: [Blob], top: [Blob]) throws { try top[0].reshape(bottom[0].shape) }
+    override func forward(bottom: [Blob], top: [Blob]) throws {
+        for i in 0..<bottom[0].count { top[0].data[i] = 2 * bottom[0].data[i] }
+    }
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        for i in 0..<bottom[0].count { bottom[0].diff[i] = 2 * top[0].diff[i] }
+    }
+}
+
+@Suite struct CustomLayerTests {
+    @Test func registeredLayersBuildAndRun() throws {
+        quietTestEnvironment()
+        LayerRegistry.register(TimesTwoLayer.self, as: "TimesTwoForTest")
+        var rng = RNG(seed: 1)
+        let net = try Net(try netParam("""
+            layer { name: "in" type: "DummyData" top: "x" dummy_data_param { shape { dim: 2 dim: 2 } data_filler { type: "constant" value: 3 } } }
+            layer { name: "double" type: "TimesTwoForTest" bottom: "x" top: "y" }
+            """), state: NetState(phase: .test), rng: &rng, verbose: false)
+        try net.forward()
+        #expect(net.blob(named: "y")?.dataArray == [6, 6, 6, 6])
+    }
+}
