@@ -11,3 +11,5 @@ static inline hid_t chdf5_p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t chdf5_e_default(void)     { return H5E_DEFAULT; }
 static inline unsigned chdf5_f_acc_trunc(void)  { return H5F_ACC_TRUNC; }
 static inline unsigned chdf5_f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline hid_t chdf5_p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t chdf5_p_file_access(void) { return H5P_FILE_ACCESS; }

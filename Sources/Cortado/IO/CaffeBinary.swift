@@ -49,11 +49,22 @@ public struct StoredSolverState: Sendable {
 public enum CaffeBinary {
     // MARK: reading
 
-    static func readBytes(_ path: String, what: String) throws -> Data {
-        guard FileManager.default.fileExists(atPath: path) else { throw CortadoError("cannot open \(what) \(path): no such file") }
-        do { return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw CortadoError("cannot read \(what) \(path): \(error.localizedDescription)")
+    /// The whole file, its checksum verified when it has one (see `Checksum`).
+    static func readBytes(_ path: String, what: String, verify: Bool = true) throws -> Data {
+        try requireFile(path, what: what)
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw CortadoError("cannot read \(what) \(path): \(String(cString: strerror(errno)))")
         }
+        if verify { _ = try data.withUnsafeBytes { try Checksum.checkBinary($0, path: path) } }
+        return data
+    }
+
+    /// A clear error for a path that is missing or is a folder.
+    static func requireFile(_ path: String, what: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CortadoError("cannot open \(what) \(path): no such file") }
+        guard !isDir.boolValue else { throw CortadoError("\(what) \(path) is a folder, not a file") }
     }
 
     /// Reads a binary NetParameter: modern `layer` records, or old V1 `layers` (types given
@@ -294,25 +305,9 @@ public enum CaffeBinary {
     }
 
     /// Writes bytes atomically: a temporary file beside the target, fsync, rename(2).
+    /// Writes a binary protobuf file with its checksum field appended, atomically.
     public static func atomicWrite(_ bytes: [UInt8], to path: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CortadoError("cannot create \(temp): \(String(cString: strerror(errno)))") }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            guard n > 0 else {
-                let reason = String(cString: strerror(errno))
-                close(fd); unlink(temp)
-                throw CortadoError("cannot write \(path): \(reason)")
-            }
-            offset += n
-        }
-        fsync(fd)
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            unlink(temp)
-            throw CortadoError("cannot move \(temp) into place at \(path): \(String(cString: strerror(errno)))")
-        }
+        try AtomicFile.write(Checksum.sealed(bytes), to: path)
     }
+
 }

@@ -45,6 +45,32 @@ public final class HDF5File {
         return HDF5File(path: path, id: id)
     }
 
+    /// A file built in memory (HDF5's core driver, nothing touches the disk); `image()` gives
+    /// its bytes for an atomic write. A full disk then fails in Cortado's own checked write,
+    /// never inside HDF5 (whose exit handler crashes on a file it failed to flush).
+    static func createInMemory(name: String) throws -> HDF5File {
+        _ = silenced
+        let fapl = H5Pcreate(chdf5_p_file_access())
+        defer { H5Pclose(fapl) }
+        guard H5Pset_fapl_core(fapl, 1 << 20, false) >= 0 else {
+            throw CortadoError("cannot set up an in-memory HDF5 file for \(name)")
+        }
+        let id = H5Fcreate(name, chdf5_f_acc_trunc(), chdf5_p_default(), fapl)
+        guard id >= 0 else { throw CortadoError("cannot create an in-memory HDF5 file for \(name)") }
+        return HDF5File(path: name, id: id)
+    }
+
+    /// The bytes of a file made by `createInMemory`.
+    func image() throws -> [UInt8] {
+        try flush()
+        let size = H5Fget_file_image(id, nil, 0)
+        guard size > 0 else { throw CortadoError("cannot take the HDF5 image of \(path)") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let got = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+        guard got == size else { throw CortadoError("cannot take the HDF5 image of \(path)") }
+        return bytes
+    }
+
     /// Flushes everything to disk (before the rename that makes a snapshot visible).
     public func flush() throws {
         guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw CortadoError("cannot flush \(path)") }

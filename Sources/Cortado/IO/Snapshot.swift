@@ -110,8 +110,9 @@ public enum Snapshot {
     /// A solver state of either format in memory: HDF5 (`iter`, `current_step`, `learned_net`,
     /// `history/<i>`, Cortado's `cortado/<net>/<layer>`) or binary SolverState.
     static func readState(_ path: String) throws -> StoredSolverState {
-        guard FileManager.default.fileExists(atPath: path) else { throw CortadoError("cannot open solver state \(path): no such file") }
+        try CaffeBinary.requireFile(path, what: "solver state")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readSolverState(path) }
+        _ = try Checksum.checkHDF5(path)
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {
             throw CortadoError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
@@ -183,28 +184,14 @@ public enum Snapshot {
 
     // MARK: atomic write
 
+    /// Builds an HDF5 file in memory, seals it with its checksum and writes it atomically.
     static func atomicWrite(_ path: String, _ body: (HDF5File) throws -> Void) throws {
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: dir) {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw CortadoError("cannot create the snapshot folder \(dir): \(error.localizedDescription)")
-            }
-        }
-        let temp = path + ".tmp-\(getpid())"
+        var image: [UInt8]
         do {
-            let file = try HDF5File.create(temp)
+            let file = try HDF5File.createInMemory(name: path)
             try body(file)
-            try file.flush()
-        } catch {
-            unlink(temp)
-            throw error
+            image = try file.image()
         }
-        // The HDF5File is closed here (deinit); fsync then rename makes it visible whole.
-        let fd = open(temp, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(temp, path) == 0 else {
-            unlink(temp)
-            throw CortadoError("cannot move the snapshot into place at \(path): \(String(cString: strerror(errno)))")
-        }
+        try AtomicFile.write(Checksum.sealed(hdf5Image: image), to: path)
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 /// NetParameter. The kind is told by content, never by the file name.
 public enum WeightsFile {
     public static func read(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
-        guard FileManager.default.fileExists(atPath: path) else { throw CortadoError("cannot open weights file \(path): no such file") }
+        try CaffeBinary.requireFile(path, what: "weights file")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readNet(path) }
+        _ = try Checksum.checkHDF5(path)
         let file = try HDF5File.open(path)
         guard file.exists("data") else { throw CortadoError("\(path) has no \"data\" group, so it is not a Caffe weights file") }
         var layers: [StoredLayer] = []

@@ -81,6 +81,10 @@ public enum LayerRegistry {
         return custom[name] ?? creators[name] ?? aliases[name].flatMap { creators[$0] }
     }
 
+    /// The layer types Cortado itself provides.
+    public static var builtInTypes: [String] { creators.keys.sorted() }
+
+    /// Built-in and registered layer types.
     public static var types: [String] {
         lock.lock(); defer { lock.unlock() }
         return Set(creators.keys).union(custom.keys).sorted()

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The SHA-256 every file Cortado writes carries, checked when it is loaded, so a damaged
+/// snapshot is an error instead of training resuming from damaged numbers.
+///
+/// - HDF5 files end with a line `CORTADO-SHA256 <hex>` after the end address HDF5 records
+///   (HDF5, h5py and Caffe never read it): the digest of every byte before it.
+/// - Binary protobuf files (caffemodel, solverstate, binaryproto) end with one more field,
+///   number 1702, of 32 bytes: the digest of every byte before it. Caffe and protobuf keep it
+///   as an unknown field and otherwise ignore it.
+///
+/// Files without a checksum (Caffe's own) load after a structural check only.
+public enum Checksum {
+    public enum Status: Sendable, Equatable { case verified, absent }
+
+    /// Set from `--no-verify`: damaged files then load (with a warning) instead of failing.
+    nonisolated(unsafe) public static var verifyOnLoad = true
+
+    static let marker = Array("CORTADO-SHA256 ".utf8)
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
+    /// Field 1702, wire type 2 (length-delimited), as a varint tag, then the length 32.
+    static let trailerHead: [UInt8] = [0xB2, 0x6A, 0x20]
+    static let trailerSize = 3 + 32
+
+    // MARK: binary protobuf
+
+    /// The bytes with the checksum field appended.
+    static func sealed(_ payload: [UInt8]) -> [UInt8] {
+        payload + trailerHead + SHA256.digest(payload)
+    }
+
+    /// Checks the trailer of a binary file; `.absent` when it has none.
+    static func checkBinary(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Status {
+        let n = bytes.count
+        guard n >= trailerSize, Array(bytes[(n - trailerSize)..<(n - 32)]) == trailerHead else { return .absent }
+        let stored = Array(bytes[(n - 32)...])
+        let actual = SHA256.digest(UnsafeRawBufferPointer(rebasing: bytes[0..<(n - trailerSize)]))
+        guard stored == actual else { try mismatch(path); return .absent }
+        return .verified
+    }
+
+    // MARK: HDF5
+
+    /// The file: HDF5's image, then a trailer line `CORTADO-SHA256 <hex>` with the digest of the
+    /// image. HDF5 reads only up to the end address its superblock records, so the trailer is
+    /// invisible to HDF5, h5py and Caffe.
+    static func sealed(hdf5Image image: [UInt8]) -> [UInt8] {
+        image + hdf5Trailer(SHA256.digest(image))
+    }
+
+    static func hdf5Trailer(_ digest: [UInt8]) -> [UInt8] { [0x0a] + marker + Array(SHA256.hex(digest).utf8) + [0x0a] }
+    static var hdf5TrailerSize: Int { 1 + marker.count + 64 + 1 }
+
+    /// Checks an HDF5 file's trailer; `.absent` for files without one (Caffe's, h5py's).
+    static func checkHDF5(_ path: String) throws -> Status {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .absent }
+        defer { try? handle.close() }
+        let size = Int(handle.seekToEndOfFile())
+        guard size > hdf5TrailerSize else { return .absent }
+        handle.seek(toFileOffset: UInt64(size - hdf5TrailerSize))
+        let tail = [UInt8](handle.readData(ofLength: hdf5TrailerSize))
+        guard tail.count == hdf5TrailerSize, Array(tail[1..<(1 + marker.count)]) == marker else { return .absent }
+        guard tail.first == 0x0a, tail.last == 0x0a, let stored = hexDigest(Array(tail[(1 + marker.count)..<(hdf5TrailerSize - 1)])) else {
+            try damaged(path, "its checksum line is unreadable")
+            return .absent
+        }
+        handle.seek(toFileOffset: 0)
+        var hasher = SHA256()
+        var left = size - hdf5TrailerSize
+        while left > 0 {
+            let block = handle.readData(ofLength: min(left, 1 << 20))
+            guard !block.isEmpty else { break }
+            block.withUnsafeBytes { hasher.update($0) }
+            left -= block.count
+        }
+        guard left == 0, hasher.finish() == stored else { try mismatch(path); return .absent }
+        return .verified
+    }
+
+    static func hexDigest(_ text: [UInt8]) -> [UInt8]? {
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            default: return nil
+            }
+        }
+        guard text.count == 64 else { return nil }
+        var out: [UInt8] = []
+        for i in stride(from: 0, to: 64, by: 2) {
+            guard let a = nibble(text[i]), let b = nibble(text[i + 1]) else { return nil }
+            out.append(a << 4 | b)
+        }
+        return out
+    }
+
+    /// Either format, told by content.
+    public static func check(_ path: String) throws -> Status {
+        if HDF5File.isHDF5(path) { return try checkHDF5(path) }
+        let data = try CaffeBinary.readBytes(path, what: "file", verify: false)
+        return try data.withUnsafeBytes { try checkBinary($0, path: path) }
+    }
+
+    private static func mismatch(_ path: String) throws {
+        try damaged(path, "its contents do not match the SHA-256 Cortado wrote into it")
+    }
+
+    private static func damaged(_ path: String, _ why: String) throws {
+        guard verifyOnLoad else {
+            Log.warning("\(path) is damaged (\(why)); loading it anyway because of --no-verify", "verify")
+            return
+        }
+        throw CortadoError("\(path) is damaged: \(why). Use an earlier snapshot, or --no-verify to load it anyway")
+    }
+}
