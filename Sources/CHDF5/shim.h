@@ -13,3 +13,7 @@ static inline unsigned chdf5_f_acc_trunc(void)  { return H5F_ACC_TRUNC; }
 static inline unsigned chdf5_f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline hid_t chdf5_p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t chdf5_p_file_access(void) { return H5P_FILE_ACCESS; }
+#include <sys/vfs.h>
+// The file system type of a path (statfs's f_type), -1 when unknown: network file systems
+// are where HDF5's file locking fails.
+static inline long chdf5_fs_type(const char *path) { struct statfs s; return statfs(path, &s) == 0 ? (long)s.f_type : -1; }

@@ -23,9 +23,13 @@ struct TestCommand: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
+    @Flag(name: .customLong("no-verify"), help: "Load weights whose checksum does not match (damaged files) instead of refusing them.")
+    var noVerify = false
+
     func run() throws {
         try reportingErrors {
             state.applyThreads()
+            Checksum.verifyOnLoad = !noVerify
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
             let param = try NetParameter.load(file: model)

@@ -39,9 +39,13 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
+    @Flag(name: .customLong("no-verify"), help: "Load weights and solver states whose checksum does not match (damaged files) instead of refusing them.")
+    var noVerify = false
+
     func run() throws {
         try reportingErrors {
             state.applyThreads()
+            Checksum.verifyOnLoad = !noVerify
             if weights != nil && snapshot != nil {
                 throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
             }
@@ -82,6 +86,7 @@ struct TrainCommand: ParsableCommand {
             defer { status?.finish() }
             Signals.install()
             s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
+            try s.prepareSnapshots()
             Log.info("Starting Optimization", "train")
             try s.solve()
         }

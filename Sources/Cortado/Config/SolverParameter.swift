@@ -125,7 +125,14 @@ public struct SolverParameter: Sendable {
         return .sgd
     }
 
-    private static func checkRanges(_ node: ConfigNode) throws {
+    /// Every value check that needs no net, so `validate` runs them even when a net is broken.
+    static func checkRanges(_ node: ConfigNode) throws {
+        for f in ["base_lr", "momentum", "momentum2", "delta", "rms_decay", "weight_decay", "gamma", "power", "clip_gradients"] {
+            if let v = node.float(f), !v.isFinite { throw node.error("\(f) must be a finite number, found \(v)", field: f) }
+        }
+        for f in ["base_lr", "momentum", "weight_decay", "delta"] {
+            if let v = node.float(f), v < 0 { throw node.error("\(f) must not be negative, found \(caffeFloat(v))", field: f) }
+        }
         for f in ["max_iter", "display", "snapshot", "test_interval"] {
             if let v = node.int(f), v < 0 { throw node.error("\(f) must be zero or positive, found \(v)", field: f) }
         }

@@ -52,6 +52,14 @@ public struct TextFormatParser {
     private var index = 0
     private var line = 1
     private var lineStart = 0
+    private var depth = 0
+
+    /// Messages nested deeper than this are refused (protobuf's own default recursion limit;
+    /// Caffe's deepest message nests 4 levels), so a hostile file cannot exhaust the stack.
+    public static let maxDepth = 100
+    /// Text files larger than this are refused before parsing (the largest Caffe prototxt is
+    /// well under 1 MB).
+    public static let maxBytes = 64 << 20
 
     public init(text: String, file: String) {
         self.bytes = Array(text.utf8)
@@ -61,6 +69,13 @@ public struct TextFormatParser {
     public static func parse(file path: String) throws -> TextMessage {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(location: nil, path: "", message: "cannot open \(path): no such file")
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw ConfigError(location: nil, path: "", message: "\(path) is a folder, not a prototxt file")
+        }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
+            throw ConfigError(location: nil, path: "", message: "\(path) is \(size) bytes; prototxt files larger than \(maxBytes >> 20) MB are refused")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(location: nil, path: "", message: "cannot read \(path)")
@@ -115,8 +130,13 @@ public struct TextFormatParser {
         if peek("{") || peek("<") {
             let close: UInt8 = peek("{") ? UInt8(ascii: "}") : UInt8(ascii: ">")
             let msgLoc = location
+            guard depth < Self.maxDepth else {
+                throw error("messages are nested more than \(Self.maxDepth) deep here; Caffe's files never nest that deep (is a '}' missing?)")
+            }
             index += 1
+            depth += 1
             let inner = try parseFields(closing: close)
+            depth -= 1
             return TextField(name: name, value: .message(TextMessage(fields: inner, location: msgLoc)), location: loc)
         }
         guard sawColon else {

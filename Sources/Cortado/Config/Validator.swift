@@ -56,6 +56,7 @@ public enum Validator {
 
     static func validateSolver(_ node: ConfigNode, file: String, into report: inout Report, seen: inout Set<String>) {
         collect(&report) { _ = try LRPolicy(node) }
+        collect(&report) { try SolverParameter.checkRanges(node) }
         for name in ["net", "train_net"] {
             guard let path = node.string(name) else { continue }
             let resolved = SolverParameter.resolve(path, besides: file)

@@ -56,8 +56,9 @@ public enum CaffeBinary {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw CortadoError("cannot read \(what) \(path): \(String(cString: strerror(errno)))")
         }
-        if verify { _ = try data.withUnsafeBytes { try Checksum.checkBinary($0, path: path) } }
-        return data
+        guard verify else { return data }
+        let payload = try data.withUnsafeBytes { try Checksum.checkBinary($0, path: path).payload }
+        return payload == data.count ? data : data.prefix(payload)
     }
 
     /// A clear error for a path that is missing or is a folder.

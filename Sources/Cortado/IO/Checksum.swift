@@ -29,14 +29,24 @@ public enum Checksum {
         payload + trailerHead + SHA256.digest(payload)
     }
 
-    /// Checks the trailer of a binary file; `.absent` when it has none.
-    static func checkBinary(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Status {
+    /// Checks the trailer of a binary file and returns how many leading bytes are the message:
+    /// all of them when it has no trailer (Caffe's files), the bytes before the trailer when the
+    /// digest matches them (even if a byte of the trailer's tag was damaged). A digest that does
+    /// not match under an intact tag is a damaged file.
+    static func checkBinary(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (Status, payload: Int) {
         let n = bytes.count
-        guard n >= trailerSize, Array(bytes[(n - trailerSize)..<(n - 32)]) == trailerHead else { return .absent }
+        guard n >= trailerSize else { return (.absent, n) }
+        let payload = n - trailerSize
         let stored = Array(bytes[(n - 32)...])
-        let actual = SHA256.digest(UnsafeRawBufferPointer(rebasing: bytes[0..<(n - trailerSize)]))
-        guard stored == actual else { try mismatch(path); return .absent }
-        return .verified
+        let tagIntact = Array(bytes[payload..<(n - 32)]) == trailerHead
+        let digestMatches = SHA256.digest(UnsafeRawBufferPointer(rebasing: bytes[0..<payload])) == stored
+        switch (tagIntact, digestMatches) {
+        case (true, true): return (.verified, payload)
+        case (false, false): return (.absent, n)
+        case (true, false): try mismatch(path)
+        case (false, true): try damaged(path, "the field that holds its checksum is damaged")
+        }
+        return (.absent, payload)
     }
 
     // MARK: HDF5
@@ -59,9 +69,10 @@ public enum Checksum {
         guard size > hdf5TrailerSize else { return .absent }
         handle.seek(toFileOffset: UInt64(size - hdf5TrailerSize))
         let tail = [UInt8](handle.readData(ofLength: hdf5TrailerSize))
-        guard tail.count == hdf5TrailerSize, Array(tail[1..<(1 + marker.count)]) == marker else { return .absent }
-        guard tail.first == 0x0a, tail.last == 0x0a, let stored = hexDigest(Array(tail[(1 + marker.count)..<(hdf5TrailerSize - 1)])) else {
-            try damaged(path, "its checksum line is unreadable")
+        guard tail.count == hdf5TrailerSize else { return .absent }
+        let hasLine = Array(tail[0..<(1 + marker.count)]) == [0x0a] + marker && tail.last == 0x0a
+        guard let stored = hexDigest(Array(tail[(1 + marker.count)..<(hdf5TrailerSize - 1)])) else {
+            if hasLine { try damaged(path, "its checksum line is unreadable") }
             return .absent
         }
         handle.seek(toFileOffset: 0)
@@ -73,8 +84,14 @@ public enum Checksum {
             block.withUnsafeBytes { hasher.update($0) }
             left -= block.count
         }
-        guard left == 0, hasher.finish() == stored else { try mismatch(path); return .absent }
-        return .verified
+        let digestMatches = left == 0 && hasher.finish() == stored
+        switch (hasLine, digestMatches) {
+        case (true, true): return .verified
+        case (false, false): return .absent
+        case (true, false): try mismatch(path)
+        case (false, true): try damaged(path, "the line that holds its checksum is damaged")
+        }
+        return .absent
     }
 
     static func hexDigest(_ text: [UInt8]) -> [UInt8]? {
@@ -98,7 +115,7 @@ public enum Checksum {
     public static func check(_ path: String) throws -> Status {
         if HDF5File.isHDF5(path) { return try checkHDF5(path) }
         let data = try CaffeBinary.readBytes(path, what: "file", verify: false)
-        return try data.withUnsafeBytes { try checkBinary($0, path: path) }
+        return try data.withUnsafeBytes { try checkBinary($0, path: path).0 }
     }
 
     private static func mismatch(_ path: String) throws {
@@ -111,5 +128,42 @@ public enum Checksum {
             return
         }
         throw CortadoError("\(path) is damaged: \(why). Use an earlier snapshot, or --no-verify to load it anyway")
+    }
+}
+
+extension Checksum {
+    /// What `cortado verify` reports for one file that passed.
+    public struct Verdict: Sendable {
+        public var kind: String
+        public var checksum: Status
+    }
+
+    /// Checks a weights file, solver state or mean file of either format, Caffe's included: its
+    /// checksum when it has one, then its structure (the file is read whole, as loading would).
+    public static func verify(_ path: String) throws -> Verdict {
+        try CaffeBinary.requireFile(path, what: "file")
+        let status = try check(path)
+        if HDF5File.isHDF5(path) {
+            let file = try HDF5File.open(path)
+            if file.exists("data") {
+                let layers = try WeightsFile.read(path).layers
+                return Verdict(kind: "HDF5 weights, \(layers.count) layers, \(layers.reduce(0) { $0 + $1.blobs.count - $1.absent.count }) blobs", checksum: status)
+            }
+            if file.exists("iter") {
+                let state = try Snapshot.readState(path)
+                return Verdict(kind: "HDF5 solver state at iteration \(state.iter), \(state.history.count) history blobs", checksum: status)
+            }
+            throw CortadoError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
+        }
+        if let net = try? CaffeBinary.readNet(path), !net.layers.isEmpty {
+            return Verdict(kind: "binary weights, \(net.layers.count) layers, \(net.layers.reduce(0) { $0 + $1.blobs.count }) blobs", checksum: status)
+        }
+        if let state = try? CaffeBinary.readSolverState(path) {
+            return Verdict(kind: "binary solver state at iteration \(state.iter), \(state.history.count) history blobs", checksum: status)
+        }
+        if let blob = try? CaffeBinary.readBlob(path) {
+            return Verdict(kind: "binary blob of shape \(blob.shape)", checksum: status)
+        }
+        throw CortadoError("\(path) is neither HDF5 nor a Caffe binary file Cortado knows (weights, solver state, mean): it is damaged or of another kind")
     }
 }

@@ -33,9 +33,16 @@ public final class HDF5File {
         }
         let id = H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default())
         guard id >= 0 else {
-            throw CortadoError("cannot open \(path) as HDF5: the file is damaged or unreadable (on NFS or other network file systems, HDF5's file locking can fail: try HDF5_USE_FILE_LOCKING=FALSE)")
+            let hint = isOnNetworkFileSystem(path) ? " (on NFS and other network file systems HDF5's file locking can fail: try HDF5_USE_FILE_LOCKING=FALSE)" : ""
+            throw CortadoError("cannot open \(path) as HDF5: the file is damaged or unreadable\(hint)")
         }
         return HDF5File(path: path, id: id)
+    }
+
+    /// NFS, SMB/CIFS, AFS, Ceph, Lustre, GPFS: where HDF5's file locking is known to fail.
+    static func isOnNetworkFileSystem(_ path: String) -> Bool {
+        let network: Set<Int> = [0x6969, 0xFF534D42, 0xFE534D42, 0x517B, 0x5346414F, 0x00C36400, 0x0BD00BD0, 0x47504653]
+        return network.contains(Int(chdf5_fs_type(path)))
     }
 
     public static func create(_ path: String) throws -> HDF5File {

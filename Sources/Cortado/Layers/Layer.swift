@@ -81,6 +81,9 @@ open class Layer {
     /// which may run where the data is not).
     open var readsData: Bool { false }
 
+    /// The file or folder a data layer reads (its `source`), nil for other layers.
+    open var dataSource: String? { nil }
+
     /// For a data layer whose source is absent here: the top shapes its settings declare, so
     /// `summary` and `time --synthetic-data` can stand in synthetic data. nil: nothing to replace.
     open func syntheticTopShapes() throws -> [[Int]]? { nil }

@@ -257,6 +257,20 @@ public final class Solver {
         return "\(param.snapshotPrefix)_iter_\(iteration)\(ext)\(param.snapshotFormat == .hdf5 ? ".h5" : "")"
     }
 
+    /// Before the first iteration: removes temporaries that killed runs left beside the
+    /// snapshots, and proves that a snapshot can be saved (folder created and writable, room
+    /// for one weights file and one state), so a run never trains for hours to fail at its
+    /// first snapshot.
+    public func prepareSnapshots() throws {
+        for path in AtomicFile.removeStaleTemporaries(prefix: param.snapshotPrefix) {
+            Log.info("Removed \(path), left by a run that was killed while writing it", "solver")
+        }
+        // The values, and about 4 KB of HDF5 bookkeeping per blob and file.
+        let floats = net.learnable.reduce(0) { $0 + $1.blob.count } + history.reduce(0) { $0 + $1.count }
+        let overhead = 4096 * (net.entries.count + net.learnable.count + history.count + 4)
+        try AtomicFile.preflight(prefix: param.snapshotPrefix, bytes: floats * MemoryLayout<Float>.size + overhead)
+    }
+
     /// Writes `<prefix>_iter_N.caffemodel[.h5]` and `.solverstate[.h5]`, each atomically.
     public func snapshot() throws {
         let model = snapshotName(iter, weights: true)

@@ -14,10 +14,11 @@ import Testing
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil) throws -> Result {
+    /// Runs `cortado args…`, or with `direct` the program `args[0]` (a wrapper such as strace).
+    static func run(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil, direct: Bool = false) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: direct ? args[0] : binary)
+        p.arguments = direct ? Array(args.dropFirst()) : args
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()

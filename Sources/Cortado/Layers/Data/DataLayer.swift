@@ -41,6 +41,7 @@ final class DataLayer: PrefetchingDataLayer {
     private var inputShape = (c: 0, h: 0, w: 0)
 
     override var prefetchCount: Int { settings.prefetch }
+    override var dataSource: String? { source }
     override var graphDetails: [String] { ["batch \(batchSize)"] }
 
     required init(_ param: LayerParameter, phase: Phase) throws {

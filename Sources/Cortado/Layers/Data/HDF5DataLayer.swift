@@ -42,6 +42,7 @@ final class HDF5DataLayer: Layer {
     override var minTops: Int? { 1 }
     override var hasBackward: Bool { false }
     override var readsData: Bool { true }
+    override var dataSource: String? { settings.source }
     override var graphDetails: [String] { ["batch \(batchSize)"] }
 
     required init(_ param: LayerParameter, phase: Phase) throws {
@@ -87,10 +88,11 @@ final class HDF5DataLayer: Layer {
             throw error("\(e.description) (listed in the layer's source)")
         }
         for (i, name) in param.top.enumerated() {
-            let shape: [Int]
-            do { shape = try file.shape(name) } catch {
+            guard file.exists(name) else {
                 throw self.error("\(path) has no dataset named \"\(name)\"; HDF5Data reads one dataset per top, named like the top")
             }
+            let shape: [Int]
+            do { shape = try file.shape(name) } catch let e as CortadoError { throw self.error(e.description) }
             guard !shape.isEmpty, shape[0] > 0 else { throw error("dataset \"\(name)\" in \(path) is empty") }
             if i == 0 { rows = shape[0] } else if shape[0] != rows {
                 throw error("datasets in \(path) disagree on the number of examples (\(param.top[0]): \(rows), \(name): \(shape[0]))")

@@ -48,6 +48,7 @@ final class ImageDataLayer: PrefetchingDataLayer {
     private var color: Bool { settings.isColor }
     private var transformer: DataTransformer!
     private var inputShape = (c: 0, h: 0, w: 0)
+    override var dataSource: String? { settings.source }
 
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Cortado
+import Foundation
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check snapshots, weights, solver states and mean files: checksum and structure.",
+        discussion: """
+        Files Cortado wrote carry a SHA-256 of their contents, which must match; files from Caffe
+        have none and get the structural check only. Exit code 1 when any file fails.
+        Example:
+          cortado verify snapshots/lenet_iter_10000.caffemodel.h5 snapshots/lenet_iter_10000.solverstate.h5
+        """
+    )
+
+    @Argument(help: "Files to check.") var files: [String]
+
+    func run() throws {
+        var failed = 0
+        for file in files {
+            do {
+                let v = try Checksum.verify(file)
+                let sum = v.checksum == .verified ? "checksum verified" : "no checksum (not written by Cortado): structure only"
+                print("\(file): ok, \(v.kind); \(sum)")
+            } catch let e as CortadoError {
+                failed += 1
+                FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+            }
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
