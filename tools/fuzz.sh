@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target over Cortado's readers for N executions:
+#   tools/fuzz.sh TARGET N [extra libFuzzer flags]
+# TARGET: prototxt | config | caffemodel | solverstate | binaryproto | hdf5 | datum | idx
+# The seed corpus is tools/fuzz/corpus/TARGET (made by tools/fuzz-seeds.sh); what libFuzzer
+# finds is kept in .build-fuzz/corpus/TARGET, crashers in .build-fuzz/crashes/TARGET.
+# Needs the packages of .ci/install-deps.sh; builds once into .build-fuzz/ (about 3 minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET=${1:?target}; RUNS=${2:-100000}; shift 2 || true
+OUT=.build-fuzz
+mkdir -p "$OUT/modules/CCaffeProto" "$OUT/corpus/$TARGET" "$OUT/crashes/$TARGET"
+BIN="$OUT/cortado-fuzz"
+if [ ! -x "$BIN" ] || [ -n "$(find Sources/Cortado tools/fuzz -newer "$BIN" -name '*.swift' | head -1)" ]; then
+    cat > "$OUT/modules/CCaffeProto/module.modulemap" <<MAP
+module CCaffeProto { header "$PWD/Sources/CCaffeProto/include/caffe_subset.pb-c.h" export * }
+MAP
+    clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CCaffeProto/include \
+        Sources/CCaffeProto/caffe_subset.pb-c.c -o "$OUT/caffe_subset.o"
+    HDF5_CFLAGS=$(pkg-config --cflags hdf5)
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Cortado \
+        -I Sources/CBLAS -I Sources/CHDF5 -I Sources/CLMDB -I Sources/CTurboJPEG -I Sources/CPNG -I "$OUT/modules/CCaffeProto" \
+        $(for f in $HDF5_CFLAGS; do echo "-Xcc $f"; done) \
+        $(find Sources/Cortado -name '*.swift') tools/fuzz/FuzzTargets.swift "$OUT/caffe_subset.o" \
+        -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lprotobuf-c -o "$BIN"
+fi
+SEEDS=tools/fuzz/corpus/$TARGET
+[ -d "$SEEDS" ] || SEEDS=""
+export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/fuzz/lsan.supp:print_suppressions=0}
+CORTADO_FUZZ_TARGET=$TARGET "$BIN" -runs="$RUNS" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
+    -artifact_prefix="$OUT/crashes/$TARGET/" -print_final_stats=1 "$@" "$OUT/corpus/$TARGET" $SEEDS
