@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 N=${1:-100000}
 for t in prototxt config caffemodel solverstate binaryproto hdf5 datum idx; do
     start=$(date +%s)
-    tools/fuzz.sh "$t" "$N" -jobs=1 > ".build-fuzz/$t.log" 2>&1
+    tools/fuzz.sh "$t" "$N" > ".build-fuzz/$t.log" 2>&1
     rc=$?
     secs=$(( $(date +%s) - start ))
     runs=$(grep -o 'number_of_executed_units: [0-9]*' ".build-fuzz/$t.log" | tail -1 | awk '{print $2}')

@@ -15,13 +15,14 @@ struct CortadoCommand: ParsableCommand {
         Caffe's spellings work too: -solver x, --solver=x.
         """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, TestCommand.self, TimeCommand.self, ValidateCommand.self, SummaryCommand.self, UpgradeCommand.self, DrawCommand.self, PlotCommand.self, ConvertWeightsCommand.self, ConvertImagesetCommand.self, ComputeImageMeanCommand.self, ConvertCIFARCommand.self, ConvertMNISTCommand.self, VerifyCommand.self]
+        subcommands: [TrainCommand.self, TestCommand.self, TimeCommand.self, ValidateCommand.self, SummaryCommand.self, UpgradeCommand.self, DrawCommand.self, PlotCommand.self, ConvertWeightsCommand.self, ConvertImagesetCommand.self, ComputeImageMeanCommand.self, ConvertCIFARCommand.self, ConvertMNISTCommand.self, VerifyCommand.self, ReadHDF5Command.self]
     )
 }
 
 /// Runs a command body, turning Cortado's errors into one `error: …` paragraph on stderr and
 /// exit code 1 (no stack trace).
 func reportingErrors(_ body: () throws -> Void) throws {
+    if HDF5Isolation.helper == nil { HDF5Isolation.helper = executablePath() }
     do {
         try body()
     } catch let e as ConfigError {
@@ -30,6 +31,28 @@ func reportingErrors(_ body: () throws -> Void) throws {
         fail(e.description)
     } catch let e as ExitCode {
         throw e
+    }
+}
+
+/// This program's own file, which reads untrusted HDF5 files in a child process.
+func executablePath() -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+}
+
+/// `cortado __read-hdf5 weights|state IN OUT`: the child side of HDF5Isolation (not for users).
+struct ReadHDF5Command: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "__read-hdf5", shouldDisplay: false)
+    @Argument var kind: String
+    @Argument var input: String
+    @Argument var output: String
+
+    func run() throws {
+        try reportingErrors {
+            guard let k = HDF5Isolation.Kind(rawValue: kind) else { throw CortadoError("kind must be weights or state") }
+            try HDF5Isolation.childMain(kind: k, input: input, output: output)
+        }
     }
 }
 

@@ -77,8 +77,9 @@ public struct TextFormatParser {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
             throw ConfigError(location: nil, path: "", message: "\(path) is \(size) bytes; prototxt files larger than \(maxBytes >> 20) MB are refused")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(location: nil, path: "", message: "cannot read \(path)")
+        let data: Data
+        do { data = try FileBytes.read(path, what: "file") } catch let e as CortadoError {
+            throw ConfigError(location: nil, path: "", message: e.description)
         }
         var parser = TextFormatParser(text: String(decoding: data, as: UTF8.self), file: path)
         return try parser.parseTopLevel()

@@ -8,7 +8,7 @@ public enum CIFAR {
 
     /// Reads one batch file's records as Datums.
     public static func read(_ path: String) throws -> [Datum] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CortadoError("cannot open CIFAR-10 batch \(path): no such file") }
+        let data = try FileBytes.read(path, what: "CIFAR-10 batch")
         guard data.count > 0, data.count % recordSize == 0 else {
             throw CortadoError("\(path) is \(data.count) bytes, not a whole number of CIFAR-10 records (\(recordSize) bytes each): is it truncated?")
         }

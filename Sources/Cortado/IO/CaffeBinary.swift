@@ -52,14 +52,17 @@ public enum CaffeBinary {
     /// The whole file, its checksum verified when it has one (see `Checksum`).
     static func readBytes(_ path: String, what: String, verify: Bool = true) throws -> Data {
         try requireFile(path, what: what)
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw CortadoError("cannot read \(what) \(path): \(String(cString: strerror(errno)))")
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
+            throw CortadoError("\(what) \(path) is \(size) bytes; binary protobuf files are limited to 2 GB (as in Caffe and protobuf): convert it to HDF5")
         }
+        let data = try FileBytes.read(path, what: what)
         guard verify else { return data }
         let payload = try data.withUnsafeBytes { try Checksum.checkBinary($0, path: path).payload }
         return payload == data.count ? data : data.prefix(payload)
     }
+
+    /// Caffe's kProtoReadBytesLimit: protobuf messages cannot be larger.
+    static let maxBytes = Int(Int32.max)
 
     /// A clear error for a path that is missing or is a folder.
     static func requireFile(_ path: String, what: String) throws {
@@ -144,7 +147,9 @@ public enum CaffeBinary {
         }
         guard let b = parsed else { throw CortadoError("\(path) is not a binary BlobProto (mean file): it is damaged or of another kind") }
         defer { caffe__blob_proto__free_unpacked(b, nil) }
-        return try blob(b.pointee, path)
+        let stored = try blob(b.pointee, path)
+        guard !stored.values.isEmpty else { throw CortadoError("\(path) holds a blob with no values, so it is not a mean file (or it is damaged)") }
+        return stored
     }
 
     public static func readSolverState(_ path: String) throws -> StoredSolverState {

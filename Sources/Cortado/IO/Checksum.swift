@@ -144,16 +144,19 @@ extension Checksum {
         try CaffeBinary.requireFile(path, what: "file")
         let status = try check(path)
         if HDF5File.isHDF5(path) {
-            let file = try HDF5File.open(path)
-            if file.exists("data") {
+            // Read as weights, else as a state (each through the reader loading would use).
+            do {
                 let layers = try WeightsFile.read(path).layers
                 return Verdict(kind: "HDF5 weights, \(layers.count) layers, \(layers.reduce(0) { $0 + $1.blobs.count - $1.absent.count }) blobs", checksum: status)
+            } catch let weightsError as CortadoError {
+                guard weightsError.description.contains("no \"data\" group") else { throw weightsError }
             }
-            if file.exists("iter") {
+            do {
                 let state = try Snapshot.readState(path)
                 return Verdict(kind: "HDF5 solver state at iteration \(state.iter), \(state.history.count) history blobs", checksum: status)
+            } catch let stateError as CortadoError where stateError.description.contains("is not a solver state") {
+                throw CortadoError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
             }
-            throw CortadoError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
         }
         if let net = try? CaffeBinary.readNet(path), !net.layers.isEmpty {
             return Verdict(kind: "binary weights, \(net.layers.count) layers, \(net.layers.reduce(0) { $0 + $1.blobs.count }) blobs", checksum: status)

@@ -7,9 +7,7 @@ public struct IDXFile {
     public var bytes: [UInt8]
 
     public static func read(_ path: String) throws -> IDXFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CortadoError("cannot read IDX file \(path): no such file")
-        }
+        let data = try FileBytes.read(path, what: "IDX file")
         let b = [UInt8](data)
         guard b.count >= 4, b[0] == 0, b[1] == 0 else {
             throw CortadoError("\(path) is not an IDX file (is it still gzip-compressed? run gunzip first)")

@@ -27,7 +27,7 @@ public struct Image: Sendable, Equatable {
     }
 
     public static func load(_ path: String, color: Bool) throws -> Image {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CortadoError("cannot open image \(path): no such file") }
+        let data = try FileBytes.read(path, what: "image")
         return try data.withUnsafeBytes { try decode($0, color: color, source: path) }
     }
 

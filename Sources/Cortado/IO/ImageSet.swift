@@ -53,7 +53,7 @@ public enum ImageSet {
     static func makeDatum(_ path: String, label: Int, options: Options) throws -> Datum {
         let resize = options.resizeHeight > 0 && options.resizeWidth > 0
         if options.encoded && !resize && !options.gray {
-            guard let bytes = FileManager.default.contents(atPath: path) else { throw CortadoError("cannot open image \(path): no such file") }
+            let bytes = try FileBytes.read(path, what: "image")
             _ = try bytes.withUnsafeBytes { try Image.decode($0, color: true, source: path) }   // refuse undecodable files now
             return Datum(data: [UInt8](bytes), label: label, encoded: true)
         }

@@ -112,7 +112,9 @@ public enum Snapshot {
     static func readState(_ path: String) throws -> StoredSolverState {
         try CaffeBinary.requireFile(path, what: "solver state")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readSolverState(path) }
-        _ = try Checksum.checkHDF5(path)
+        if try Checksum.checkHDF5(path) == .absent, HDF5Isolation.helper != nil {
+            return try HDF5Isolation.readState(path)
+        }
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {
             throw CortadoError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")

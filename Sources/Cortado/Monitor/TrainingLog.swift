@@ -19,9 +19,7 @@ public struct TrainingLog: Sendable {
     public init() {}
 
     public static func load(_ path: String) throws -> TrainingLog {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CortadoError("cannot read log \(path): no such file")
-        }
+        let data = try FileBytes.read(path, what: "log")
         let text = String(decoding: data, as: UTF8.self)
         let log = text.drop { $0 == " " || $0 == "\n" }.hasPrefix("{") ? try parseJSON(text, path: path) : parseText(text)
         guard !log.trainLoss.isEmpty || !log.testOutputs.isEmpty else {

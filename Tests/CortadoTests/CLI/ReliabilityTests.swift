@@ -237,4 +237,29 @@ import Testing
         #expect(v.stdout.contains("snap_iter_10.caffemodel.h5: ok, HDF5 weights") && v.stdout.contains("checksum verified"))
         #expect(v.stdout.contains("caffe.caffemodel.h5: ok") && v.stdout.contains("structure only"))
     }
+
+    // MARK: libhdf5's own crashes
+
+    /// A file the fuzzer found that makes libhdf5 1.10.8 dereference a null pointer: read by a
+    /// child process, so the command reports it instead of dying.
+    @Test func fileThatCrashesLibHDF5IsAnError() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/fuzz/libhdf5-segv.h5").standardized.path
+        let dir = try project()
+        expectCleanFailure(try CLITests.run(["verify", fixture]), ["libhdf5 crashed", "libhdf5-segv.h5"])
+        expectCleanFailure(try CLITests.run(["test", "--model", "\(dir)/net.prototxt", "--weights", fixture, "--iterations", "1"]), ["libhdf5 crashed"])
+        expectCleanFailure(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", fixture]), ["libhdf5-segv.h5"])
+    }
+
+    /// Weights and states without Cortado's checksum (as Caffe writes them) load through the child.
+    @Test func uncheckedHDF5FilesLoadThroughTheChild() throws {
+        let dir = try project()
+        #expect(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"]).status == 0)
+        for file in ["snap_iter_5.caffemodel.h5", "snap_iter_5.solverstate.h5"] {
+            let sealed = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(file)"))
+            try sealed.prefix(sealed.count - Checksum.hdf5TrailerSize).write(to: URL(fileURLWithPath: "\(dir)/\(file)"))
+        }
+        let r = try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", "\(dir)/snap_iter_5.solverstate.h5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("Restoring weights from"))
+    }
 }

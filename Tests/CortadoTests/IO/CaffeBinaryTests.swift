@@ -129,3 +129,17 @@ enum Wire {
         #expect(throws: CortadoError.self) { _ = try IDXFile.read("\(dir)/huge.idx") }
     }
 }
+
+/// Inputs the fuzzers found, kept as tests (tools/fuzz.sh; docs/RELIABILITY.md).
+@Suite struct FuzzFindingsTests {
+    /// An empty file: Foundation's reader leaked a page on it; every reader now refuses it cleanly.
+    @Test func emptyFilesAreRefusedByEveryReader() throws {
+        let path = temporaryDirectory() + "/empty"
+        try Data().write(to: URL(fileURLWithPath: path))
+        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readNet(path) }
+        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readSolverState(path) }
+        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readBlob(path) }
+        #expect(throws: CortadoError.self) { _ = try IDXFile.read(path) }
+        #expect(throws: (any Error).self) { _ = try WeightsFile.read(path) }
+    }
+}
