@@ -230,7 +230,7 @@ public struct ConfigNode: Sendable {
 /// Records reads of field names that the schema does not list for the message read, so a
 /// test can prove that every setting the code asks for exists (a misspelt key in the code
 /// would otherwise silently give the default).
-public enum FieldReads {
+enum FieldReads {
     nonisolated(unsafe) private static var unknown: Set<String> = []
     private static let lock = NSLock()
 
@@ -241,7 +241,7 @@ public enum FieldReads {
     }
 
     /// `Message.field` for every read of a field its message does not have, since the start.
-    public static var unknownReads: Set<String> {
+    static var unknownReads: Set<String> {
         lock.lock(); defer { lock.unlock() }
         return unknown
     }

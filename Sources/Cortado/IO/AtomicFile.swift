@@ -4,10 +4,10 @@ import Foundation
 /// write, `fsync` and `close` is checked, then `rename(2)` puts the file in place and the folder
 /// is fsynced so the rename survives a power cut. On any failure the temporary file is removed
 /// and the previous file under that name is untouched.
-public enum AtomicFile {
+enum AtomicFile {
     /// Why a save failed; the message says what to do. Saving failures exit with code 1 like
     /// every other error, after the previous snapshot has been kept.
-    public static func saveError(_ path: String, _ what: String, _ code: Int32 = errno) -> CortadoError {
+    static func saveError(_ path: String, _ what: String, _ code: Int32 = errno) -> CortadoError {
         let reason = String(cString: strerror(code))
         let hint = code == ENOSPC || code == EDQUOT ? " (the disk is full: free space or point snapshot_prefix elsewhere)"
             : code == EROFS || code == EACCES || code == EPERM ? " (the folder is not writable)" : ""
@@ -17,7 +17,7 @@ public enum AtomicFile {
     static func temporaryName(for path: String) -> String { path + ".tmp-\(getpid())" }
 
     /// Writes `bytes` to `path` atomically, creating the folder when it is missing.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
+    static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
         try createFolder(of: path)
         let temp = temporaryName(for: path)
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -42,7 +42,7 @@ public enum AtomicFile {
         try syncFolder(of: path)
     }
 
-    public static func write(_ bytes: [UInt8], to path: String) throws {
+    static func write(_ bytes: [UInt8], to path: String) throws {
         try bytes.withUnsafeBytes { try write($0, to: path) }
     }
 
@@ -76,7 +76,7 @@ public enum AtomicFile {
 
     /// Proves, before any training, that files can be saved as `prefix…`: creates the folder,
     /// writes, syncs and removes a probe file, and checks that the disk has `bytes` free.
-    public static func preflight(prefix: String, bytes: Int) throws {
+    static func preflight(prefix: String, bytes: Int) throws {
         let probe = prefix + ".cortado-probe-\(getpid())"
         let zeros = [UInt8](repeating: 0, count: 4096)
         do { try write(zeros, to: probe) } catch let e as CortadoError {
@@ -94,7 +94,7 @@ public enum AtomicFile {
     /// Removes `PREFIX*.tmp-PID` files left by runs that were killed mid-write (their process is
     /// gone); returns the paths removed.
     @discardableResult
-    public static func removeStaleTemporaries(prefix: String) -> [String] {
+    static func removeStaleTemporaries(prefix: String) -> [String] {
         let dir = folder(of: prefix), stem = URL(fileURLWithPath: prefix).lastPathComponent
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
         var removed: [String] = []

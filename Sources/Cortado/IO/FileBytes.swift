@@ -2,9 +2,9 @@ import Foundation
 
 /// Whole files through plain open/read(2), with every failure named. Foundation's readers leak
 /// a page on empty files (the fuzzer found it) and turn errors into "error 256".
-public enum FileBytes {
+enum FileBytes {
     /// The file's bytes; `what` names it in errors ("image", "IDX file").
-    public static func read(_ path: String, what: String) throws -> Data {
+    static func read(_ path: String, what: String) throws -> Data {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CortadoError("cannot open \(what) \(path): no such file") }
         guard !isDir.boolValue else { throw CortadoError("\(what) \(path) is a folder, not a file") }

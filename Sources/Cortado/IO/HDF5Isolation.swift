@@ -37,6 +37,10 @@ public enum HDF5Isolation {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: helper)
         p.arguments = ["__read-hdf5", kind.rawValue, path, out]
+        // Under AddressSanitizer (tools/sanitize.sh) a crash must still be a crash, not ASan's exit 1.
+        var environment = ProcessInfo.processInfo.environment
+        environment["ASAN_OPTIONS"] = [environment["ASAN_OPTIONS"], "handle_segv=0:handle_sigbus=0:detect_leaks=0"].compactMap { $0 }.joined(separator: ":")
+        p.environment = environment
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
