@@ -25,8 +25,9 @@ MAP
         -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lprotobuf-c -o "$BIN"
 fi
 # The hdf5 target parses unverified files in a child process, as the tool does: a built cortado.
-swift build --product cortado > /dev/null
-export CORTADO_FUZZ_HELPER=$PWD/.build/debug/cortado
+# (a release build: it starts in about 20 ms, so the target runs at about 40 inputs a second).
+swift build -c release --product cortado > /dev/null
+export CORTADO_FUZZ_HELPER=$PWD/.build/release/cortado
 SEEDS=tools/fuzz/corpus/$TARGET
 [ -d "$SEEDS" ] || SEEDS=""
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}

@@ -62,29 +62,33 @@ public enum Checksum {
     static var hdf5TrailerSize: Int { 1 + marker.count + 64 + 1 }
 
     /// Checks an HDF5 file's trailer; `.absent` for files without one (Caffe's, h5py's).
+    /// Plain pread(2): Foundation's FileHandle traps on read errors (the fuzzer found it).
     static func checkHDF5(_ path: String) throws -> Status {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return .absent }
-        defer { try? handle.close() }
-        let size = Int(handle.seekToEndOfFile())
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CortadoError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw CortadoError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        let size = Int(st.st_size)
         guard size > hdf5TrailerSize else { return .absent }
-        handle.seek(toFileOffset: UInt64(size - hdf5TrailerSize))
-        let tail = [UInt8](handle.readData(ofLength: hdf5TrailerSize))
-        guard tail.count == hdf5TrailerSize else { return .absent }
+        var tail = [UInt8](repeating: 0, count: hdf5TrailerSize)
+        guard readFully(fd, into: &tail, at: size - hdf5TrailerSize) else { throw CortadoError("cannot read \(path): \(String(cString: strerror(errno)))") }
         let hasLine = Array(tail[0..<(1 + marker.count)]) == [0x0a] + marker && tail.last == 0x0a
         guard let stored = hexDigest(Array(tail[(1 + marker.count)..<(hdf5TrailerSize - 1)])) else {
             if hasLine { try damaged(path, "its checksum line is unreadable") }
             return .absent
         }
-        handle.seek(toFileOffset: 0)
         var hasher = SHA256()
-        var left = size - hdf5TrailerSize
-        while left > 0 {
-            let block = handle.readData(ofLength: min(left, 1 << 20))
-            guard !block.isEmpty else { break }
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = 0, end = size - hdf5TrailerSize
+        while offset < end {
+            let n = min(block.count, end - offset)
+            if n < block.count { block = [UInt8](repeating: 0, count: n) }
+            guard readFully(fd, into: &block, at: offset) else { throw CortadoError("cannot read \(path): \(String(cString: strerror(errno)))") }
             block.withUnsafeBytes { hasher.update($0) }
-            left -= block.count
+            offset += n
         }
-        let digestMatches = left == 0 && hasher.finish() == stored
+        let digestMatches = hasher.finish() == stored
         switch (hasLine, digestMatches) {
         case (true, true): return .verified
         case (false, false): return .absent
@@ -92,6 +96,16 @@ public enum Checksum {
         case (false, true): try damaged(path, "the line that holds its checksum is damaged")
         }
         return .absent
+    }
+
+    /// Fills `buffer` from `offset`; false on an error or a file that ended early.
+    private static func readFully(_ fd: Int32, into buffer: inout [UInt8], at offset: Int) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { return false }
+        }
+        return true
     }
 
     static func hexDigest(_ text: [UInt8]) -> [UInt8]? {

@@ -34,29 +34,49 @@ public enum HDF5Isolation {
     private static func run(_ kind: Kind, _ path: String) throws -> String {
         guard let helper else { preconditionFailure("HDF5Isolation used without a helper") }
         let out = NSTemporaryDirectory() + "cortado-hdf5-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pb"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: helper)
-        p.arguments = ["__read-hdf5", kind.rawValue, path, out]
-        // Under AddressSanitizer (tools/sanitize.sh) a crash must still be a crash, not ASan's exit 1.
+        let errPath = out + ".err"
+        defer { unlink(errPath) }
+        // A crash must stay a plain signal: no Swift backtracer, and under AddressSanitizer
+        // (tools/sanitize.sh) no ASan handler turning it into exit 1.
         var environment = ProcessInfo.processInfo.environment
         environment["ASAN_OPTIONS"] = [environment["ASAN_OPTIONS"], "handle_segv=0:handle_sigbus=0:detect_leaks=0"].compactMap { $0 }.joined(separator: ":")
-        p.environment = environment
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationReason == .uncaughtSignal {
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        let status = try spawn(helper, ["__read-hdf5", kind.rawValue, path, out], environment: environment, stderr: errPath)
+        // The child's messages went to a file, not a pipe: Foundation traps when a signal
+        // interrupts a pipe read (EINTR), which the fuzzer found.
+        let message = (try? FileBytes.read(errPath, what: "log")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if let signal = status.signal {
             unlink(out)
-            throw CortadoError("libhdf5 crashed (signal \(p.terminationStatus)) reading \(path): the file is damaged or not a valid HDF5 file")
+            throw CortadoError("libhdf5 crashed (signal \(signal)) reading \(path): the file is damaged or not a valid HDF5 file")
         }
-        guard p.terminationStatus == 0 else {
+        guard status.code == 0 else {
             unlink(out)
             let text = message.split(separator: "\n").map { $0.hasPrefix("error: ") ? String($0.dropFirst(7)) : String($0) }.joined(separator: "\n")
-            throw CortadoError(text.isEmpty ? "cannot read \(path) (exit \(p.terminationStatus))" : text)
+            throw CortadoError(text.isEmpty ? "cannot read \(path) (exit \(status.code))" : text)
         }
         return out
+    }
+
+    /// posix_spawn (no copy of this process's memory, unlike fork), stdout to /dev/null and
+    /// stderr to a file; waits, retrying on EINTR. Returns the exit code or the killing signal.
+    private static func spawn(_ program: String, _ arguments: [String], environment: [String: String], stderr: String) throws -> (code: Int32, signal: Int32?) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        guard rc == 0 else { throw CortadoError("cannot start \(program) to read an HDF5 file: \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw CortadoError("cannot wait for \(program): \(String(cString: strerror(errno)))") }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? ((status >> 8) & 0xff, nil) : (0, signal)
     }
 
     /// The child's side: reads `input` in-process and writes its contents to `output`.
