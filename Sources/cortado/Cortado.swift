@@ -23,6 +23,8 @@ struct CortadoCommand: ParsableCommand {
 /// exit code 1 (no stack trace).
 func reportingErrors(_ body: () throws -> Void) throws {
     if HDF5Isolation.helper == nil { HDF5Isolation.helper = executablePath() }
+    // A closed stdout/stderr pipe (`cortado … | head`) must give write errors, not SIGPIPE.
+    signal(SIGPIPE, SIG_IGN)
     do {
         try body()
     } catch let e as ConfigError {
@@ -58,7 +60,7 @@ struct ReadHDF5Command: ParsableCommand {
 
 func fail(_ message: String) -> Never {
     let text = message.split(separator: "\n").map { "error: \($0)" }.joined(separator: "\n")
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     exit(1)
 }
 

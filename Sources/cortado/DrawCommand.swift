@@ -62,7 +62,7 @@ struct DrawCommand: ParsableCommand {
         p.standardInput = input
         p.standardError = err
         try p.run()
-        input.fileHandleForWriting.write(Data(dot.utf8))
+        try input.fileHandleForWriting.write(contentsOf: Data(dot.utf8))
         try input.fileHandleForWriting.close()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {

@@ -19,7 +19,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         var report = Validator.validate(files: files)
-        for w in report.warnings { FileHandle.standardError.write(Data("note: \(w)\n".utf8)) }
+        for w in report.warnings { try? FileHandle.standardError.write(contentsOf: Data("note: \(w)\n".utf8)) }
         if report.problems.isEmpty {
             print("ok: \(report.checked.joined(separator: ", "))")
             return

@@ -26,7 +26,7 @@ struct VerifyCommand: ParsableCommand {
                 print("\(file): ok, \(v.kind); \(sum)")
             } catch let e as CortadoError {
                 failed += 1
-                FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+                try? FileHandle.standardError.write(contentsOf: Data("error: \(e.description)\n".utf8))
             }
         }
         if failed > 0 { throw ExitCode(1) }

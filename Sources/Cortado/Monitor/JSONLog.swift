@@ -7,6 +7,7 @@ import Foundation
 public final class JSONLog {
     private let handle: FileHandle
     private let start = Date()
+    private var failed = false
 
     public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil),
@@ -28,7 +29,12 @@ public final class JSONLog {
             fields = ["\"type\":\"test\"", "\"iteration\":\(iter)", seconds, "\"net\":\(net)", outputsField(outputs)]
             if let loss { fields.append("\"loss\":\(json(loss))") }
         }
-        handle.write(Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
+        guard !failed else { return }
+        do { try handle.write(contentsOf: Data(("{" + fields.joined(separator: ",") + "}\n").utf8)) } catch {
+            // Training goes on without the JSON log (a full disk must not stop it or crash it).
+            failed = true
+            Log.warning("cannot write the JSON log any more (\(error.localizedDescription)); training goes on without it", "train")
+        }
     }
 
     private var seconds: String { "\"seconds\":" + String(format: "%.3f", Date().timeIntervalSince(start)) }

@@ -22,7 +22,7 @@ public final class StatusLine {
         }
     }
 
-    public init(write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(write: @escaping (String) -> Void = { try? FileHandle.standardError.write(contentsOf: Data($0.utf8)) }) {
         self.write = write
     }
 

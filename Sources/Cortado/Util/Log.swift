@@ -9,7 +9,7 @@ public enum Log {
     nonisolated(unsafe) public static var enabled = true
     /// Where lines go; a test may capture them.
     nonisolated(unsafe) public static var sink: (String) -> Void = { line in
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 
     private static let pid = Int(getpid())
