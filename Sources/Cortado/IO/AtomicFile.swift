@@ -91,15 +91,16 @@ enum AtomicFile {
         }
     }
 
-    /// Removes `PREFIX*.tmp-PID` files left by runs that were killed mid-write (their process is
-    /// gone); returns the paths removed.
+    /// Removes `PREFIX*.tmp-PID` files (and preflight probes) left by runs that were killed
+    /// mid-write (their process is gone); returns the paths removed.
     @discardableResult
     static func removeStaleTemporaries(prefix: String) -> [String] {
         let dir = folder(of: prefix), stem = URL(fileURLWithPath: prefix).lastPathComponent
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
         var removed: [String] = []
         for name in names where name.hasPrefix(stem) {
-            guard let range = name.range(of: ".tmp-", options: .backwards), let pid = Int32(name[range.upperBound...]), pid > 0 else { continue }
+            guard let range = name.range(of: ".tmp-", options: .backwards) ?? name.range(of: ".cortado-probe-", options: .backwards),
+                  let pid = Int32(name[range.upperBound...]), pid > 0 else { continue }
             guard pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
             let path = URL(fileURLWithPath: dir).appendingPathComponent(name).path
             if unlink(path) == 0 { removed.append(path) }

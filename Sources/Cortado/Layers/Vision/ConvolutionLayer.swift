@@ -13,8 +13,11 @@ struct ConvolutionParameter: LayerSettings {
     var dilation = (h: 1, w: 1)
     var weightFiller = FillerParameter()
     var biasFiller = FillerParameter()
+    /// Where the message is, for errors about the axis and groups found at set-up.
+    let node: ConfigNode
 
     init(_ p: ConfigNode) throws {
+        node = p
         guard let n = p.int("num_output"), n > 0 else {
             throw p.error("convolution_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
         }
@@ -63,7 +66,7 @@ struct ConvolutionParameter: LayerSettings {
     /// The channel axis of `bottom`, checked to leave exactly two spatial axes after it.
     func channelAxis(of bottom: Blob, for layer: Layer) throws -> Int {
         guard let a = bottom.canonicalAxis(axis) else {
-            throw layer.error("axis \(axis) is out of range for a bottom of shape \(bottom.shape)")
+            throw node.error("axis \(axis) is out of range for a bottom of shape \(bottom.shape)", field: "axis")
         }
         let spatial = bottom.numAxes - a - 1
         guard spatial == 2 else {
@@ -77,7 +80,7 @@ struct ConvolutionParameter: LayerSettings {
     func makeBlobs(bottom: Blob, axis: Int, context: LayerContext, transposed: Bool, for layer: Layer) throws -> (channels: Int, blobs: [Blob]) {
         let channels = bottom.shape[axis]
         guard channels % group == 0 else {
-            throw layer.error("the input has \(channels) channels, which group \(group) does not divide")
+            throw node.error("the input has \(channels) channels, which group \(group) does not divide", field: "group")
         }
         let shape = transposed ? [channels, numOutput / group, kernel.h, kernel.w] : [numOutput, channels / group, kernel.h, kernel.w]
         let weight = try Blob(checked: shape)

@@ -9,8 +9,11 @@ struct InnerProductParameter: LayerSettings {
     var axis = 1
     /// W is [K, num_output] instead of [num_output, K].
     var transpose = false
+    /// Where the message is, for errors about the axis found at set-up.
+    let node: ConfigNode
 
     init(_ p: ConfigNode) throws {
+        node = p
         guard let n = p.int("num_output"), n > 0 else {
             throw p.error("inner_product_param needs num_output > 0", field: p.has("num_output") ? "num_output" : nil)
         }
@@ -53,7 +56,7 @@ final class InnerProductLayer: Layer {
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let requested = settings.axis, n = numOutput
         guard let a = bottom[0].canonicalAxis(requested) else {
-            throw error("axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)")
+            throw settings.node.error("axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)", field: "axis")
         }
         axis = a
         k = bottom[0].count(a)
