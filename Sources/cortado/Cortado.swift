@@ -22,9 +22,7 @@ struct CortadoCommand: ParsableCommand {
 /// Runs a command body, turning Cortado's errors into one `error: …` paragraph on stderr and
 /// exit code 1 (no stack trace).
 func reportingErrors(_ body: () throws -> Void) throws {
-    if HDF5Isolation.helper == nil { HDF5Isolation.helper = executablePath() }
-    // A closed stdout/stderr pipe (`cortado … | head`) must give write errors, not SIGPIPE.
-    signal(SIGPIPE, SIG_IGN)
+    prepareProcess()
     do {
         try body()
     } catch let e as ConfigError {
@@ -34,6 +32,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let e as ExitCode {
         throw e
     }
+}
+
+/// What every command needs before it starts: untrusted HDF5 files are read by this program in
+/// a child process, and a closed stdout/stderr pipe (`cortado … | head`) gives write errors, not SIGPIPE.
+func prepareProcess() {
+    if HDF5Isolation.helper == nil { HDF5Isolation.helper = executablePath() }
+    signal(SIGPIPE, SIG_IGN)
 }
 
 /// This program's own file, which reads untrusted HDF5 files in a child process.

@@ -17,7 +17,7 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "Files to check.") var files: [String]
 
     func run() throws {
-        if HDF5Isolation.helper == nil { HDF5Isolation.helper = executablePath() }
+        prepareProcess()
         var failed = 0
         for file in files {
             do {

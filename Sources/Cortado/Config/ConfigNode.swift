@@ -89,16 +89,6 @@ public struct ConfigNode: Sendable {
         enumValue(name).flatMap(E.init(rawValue:)) ?? value
     }
 
-    /// A nested message field, or an empty one of its type so that the reader's defaults apply.
-    public func childOrEmpty(_ name: String) -> ConfigNode {
-        if let c = child(name) { return c }
-        guard case .message(let type)? = spec.fields[name]?.kind, let childSpec = Schema.messages[type] else {
-            FieldReads.check(name, in: spec)
-            return ConfigNode(message: TextMessage(location: location), spec: MessageSpec(name: "", fields: [:], order: []), path: path)
-        }
-        return ConfigNode(message: TextMessage(location: location), spec: childSpec, path: path.isEmpty ? name : "\(path) › \(name)")
-    }
-
     func childPath(_ name: String, _ m: TextMessage) -> String {
         Self.segment(parent: path, field: name, message: m)
     }

@@ -135,14 +135,15 @@ public struct LayerParameter: Sendable {
 
     public var location: TextLocation { node.location }
 
-    /// The layer's `*_param` message, or an empty one so that defaults apply.
-    public func sub(_ field: String) -> ConfigNode {
+    /// The layer's `*_param` message, or an empty one so that defaults apply. A field the schema
+    /// lacks (a program's own layer naming a message Caffe does not have) is an error, not a trap.
+    public func sub(_ field: String) throws -> ConfigNode {
         if let c = node.child(field) { return c }
-        guard case .message(let type)? = node.spec.fields[field]?.kind else {
-            preconditionFailure("no message field \(field) in LayerParameter")
+        guard case .message(let type)? = node.spec.fields[field]?.kind, let spec = Schema.messages[type] else {
+            throw error("LayerParameter has no message field \(field); a layer's settings must name one of Caffe's *_param fields")
         }
         let path = node.path.isEmpty ? field : "\(node.path) › \(field)"
-        return ConfigNode(message: TextMessage(location: node.location), spec: Schema.messages[type]!, path: path)
+        return ConfigNode(message: TextMessage(location: node.location), spec: spec, path: path)
     }
 
     public func error(_ text: String) -> ConfigError {

@@ -14,6 +14,14 @@ public struct StoredBlob: Sendable, Equatable {
         self.values = values
     }
 
+    /// A Blob holding these values (the shape checked like any shape from a file).
+    public func blob() throws -> Blob {
+        let blob = try Blob(checked: shape)
+        guard blob.count == values.count else { throw CortadoError("a stored blob of shape \(shape) has \(values.count) values") }
+        blob.setData(values)
+        return blob
+    }
+
     /// Caffe's Blob::ShapeEquals: exact, or for the legacy form the target right-aligned in 4 axes.
     public func fits(_ target: [Int]) -> Bool {
         guard legacy else { return shape == target }
@@ -51,7 +59,7 @@ public enum CaffeBinary {
 
     /// The whole file, its checksum verified when it has one (see `Checksum`).
     static func readBytes(_ path: String, what: String, verify: Bool = true) throws -> Data {
-        try requireFile(path, what: what)
+        try FileBytes.requireFile(path, what: what)
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
             throw CortadoError("\(what) \(path) is \(size) bytes; binary protobuf files are limited to 2 GB (as in Caffe and protobuf): convert it to HDF5")
         }
@@ -64,17 +72,12 @@ public enum CaffeBinary {
     /// Caffe's kProtoReadBytesLimit: protobuf messages cannot be larger.
     static let maxBytes = Int(Int32.max)
 
-    /// A clear error for a path that is missing or is a folder.
-    static func requireFile(_ path: String, what: String) throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CortadoError("cannot open \(what) \(path): no such file") }
-        guard !isDir.boolValue else { throw CortadoError("\(what) \(path) is a folder, not a file") }
-    }
 
     /// Reads a binary NetParameter: modern `layer` records, or old V1 `layers` (types given
     /// as V1 enum numbers are turned into today's names).
-    public static func readNet(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
-        let data = try readBytes(path, what: "weights file")
+    /// `bytes`: the file's message when the caller has read and verified it already.
+    public static func readNet(_ path: String, bytes: Data? = nil) throws -> (name: String, layers: [StoredLayer]) {
+        let data = try bytes ?? readBytes(path, what: "weights file")
         let parsed: UnsafeMutablePointer<Caffe__NetParameter>? = data.withUnsafeBytes {
             caffe__net_parameter__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
         }
@@ -140,8 +143,8 @@ public enum CaffeBinary {
     }
 
     /// A `.binaryproto` BlobProto (a mean file).
-    public static func readBlob(_ path: String) throws -> StoredBlob {
-        let data = try readBytes(path, what: "blob file")
+    public static func readBlob(_ path: String, bytes: Data? = nil) throws -> StoredBlob {
+        let data = try bytes ?? readBytes(path, what: "blob file")
         let parsed: UnsafeMutablePointer<Caffe__BlobProto>? = data.withUnsafeBytes {
             caffe__blob_proto__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
         }
@@ -152,8 +155,8 @@ public enum CaffeBinary {
         return stored
     }
 
-    public static func readSolverState(_ path: String) throws -> StoredSolverState {
-        let data = try readBytes(path, what: "solver state")
+    public static func readSolverState(_ path: String, bytes: Data? = nil) throws -> StoredSolverState {
+        let data = try bytes ?? readBytes(path, what: "solver state")
         let parsed: UnsafeMutablePointer<Caffe__SolverState>? = data.withUnsafeBytes {
             caffe__solver_state__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
         }
@@ -257,13 +260,7 @@ public enum CaffeBinary {
         if let gap = stored.first(where: { !$0.absent.isEmpty }) {
             throw CortadoError("layer \"\(gap.name)\" stores only some of its parameters (shared ones are kept by their owner), which a binary caffemodel cannot express; convert a net's own snapshot instead")
         }
-        let blobs = try stored.map { l in
-            try l.blobs.map { b in
-                let blob = try Blob(checked: b.shape)
-                blob.setData(b.values)
-                return blob
-            }
-        }
+        let blobs = try stored.map { l in try l.blobs.map { try $0.blob() } }
         return encodeNet(name: name, layers: stored.enumerated().map { i, l in (l.name, l.type, l.bottom, l.top, blobs[i]) })
     }
 

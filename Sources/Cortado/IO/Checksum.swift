@@ -125,12 +125,6 @@ public enum Checksum {
         return out
     }
 
-    /// Either format, told by content.
-    public static func check(_ path: String) throws -> Status {
-        if HDF5File.isHDF5(path) { return try checkHDF5(path) }
-        let data = try CaffeBinary.readBytes(path, what: "file", verify: false)
-        return try data.withUnsafeBytes { try checkBinary($0, path: path).0 }
-    }
 
     private static func mismatch(_ path: String) throws {
         try damaged(path, "its contents do not match the SHA-256 Cortado wrote into it")
@@ -155,9 +149,9 @@ extension Checksum {
     /// Checks a weights file, solver state or mean file of either format, Caffe's included: its
     /// checksum when it has one, then its structure (the file is read whole, as loading would).
     public static func verify(_ path: String) throws -> Verdict {
-        try CaffeBinary.requireFile(path, what: "file")
-        let status = try check(path)
+        try FileBytes.requireFile(path, what: "file")
         if HDF5File.isHDF5(path) {
+            let status = try checkHDF5(path)
             // Read as weights, else as a state (each through the reader loading would use).
             do {
                 let layers = try WeightsFile.read(path).layers
@@ -172,13 +166,17 @@ extension Checksum {
                 throw CortadoError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
             }
         }
-        if let net = try? CaffeBinary.readNet(path), !net.layers.isEmpty {
+        // Binary: read and verified once, then tried as each kind of message.
+        let raw = try CaffeBinary.readBytes(path, what: "file", verify: false)
+        let (status, payload) = try raw.withUnsafeBytes { try checkBinary($0, path: path) }
+        let bytes = raw.prefix(payload)
+        if let net = try? CaffeBinary.readNet(path, bytes: bytes), !net.layers.isEmpty {
             return Verdict(kind: "binary weights, \(net.layers.count) layers, \(net.layers.reduce(0) { $0 + $1.blobs.count }) blobs", checksum: status)
         }
-        if let state = try? CaffeBinary.readSolverState(path) {
+        if let state = try? CaffeBinary.readSolverState(path, bytes: bytes) {
             return Verdict(kind: "binary solver state at iteration \(state.iter), \(state.history.count) history blobs", checksum: status)
         }
-        if let blob = try? CaffeBinary.readBlob(path) {
+        if let blob = try? CaffeBinary.readBlob(path, bytes: bytes) {
             return Verdict(kind: "binary blob of shape \(blob.shape)", checksum: status)
         }
         throw CortadoError("\(path) is neither HDF5 nor a Caffe binary file Cortado knows (weights, solver state, mean): it is damaged or of another kind")

@@ -5,9 +5,7 @@ import Foundation
 enum FileBytes {
     /// The file's bytes; `what` names it in errors ("image", "IDX file").
     static func read(_ path: String, what: String) throws -> Data {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CortadoError("cannot open \(what) \(path): no such file") }
-        guard !isDir.boolValue else { throw CortadoError("\(what) \(path) is a folder, not a file") }
+        try requireFile(path, what: what)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CortadoError("cannot open \(what) \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -24,5 +22,12 @@ enum FileBytes {
             }
         }
         return data
+    }
+
+    /// A clear error for a path that is missing or is a folder.
+    static func requireFile(_ path: String, what: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CortadoError("cannot open \(what) \(path): no such file") }
+        guard !isDir.boolValue else { throw CortadoError("\(what) \(path) is a folder, not a file") }
     }
 }

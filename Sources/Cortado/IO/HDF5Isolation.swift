@@ -12,9 +12,9 @@ public enum HDF5Isolation {
 
     public enum Kind: String, Sendable { case weights, state }
 
-    /// Reads an unverified HDF5 weights file through the helper.
-    static func readWeights(_ path: String) throws -> [StoredLayer] {
-        let out = try run(.weights, path)
+    /// Reads an unverified HDF5 weights file through `helper`.
+    static func readWeights(_ path: String, helper: String) throws -> [StoredLayer] {
+        let out = try run(.weights, path, helper: helper)
         defer { unlink(out) }
         return try CaffeBinary.readNet(out).layers.map { layer in
             var l = layer
@@ -24,15 +24,14 @@ public enum HDF5Isolation {
         }
     }
 
-    /// Reads an unverified HDF5 solver state through the helper.
-    static func readState(_ path: String) throws -> StoredSolverState {
-        let out = try run(.state, path)
+    /// Reads an unverified HDF5 solver state through `helper`.
+    static func readState(_ path: String, helper: String) throws -> StoredSolverState {
+        let out = try run(.state, path, helper: helper)
         defer { unlink(out) }
         return try CaffeBinary.readSolverState(out)
     }
 
-    private static func run(_ kind: Kind, _ path: String) throws -> String {
-        guard let helper else { preconditionFailure("HDF5Isolation used without a helper") }
+    private static func run(_ kind: Kind, _ path: String, helper: String) throws -> String {
         let out = NSTemporaryDirectory() + "cortado-hdf5-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pb"
         let errPath = out + ".err"
         defer { unlink(errPath) }
@@ -86,22 +85,13 @@ public enum HDF5Isolation {
         case .weights:
             let (name, layers) = try WeightsFile.read(input)
             let blobs = try layers.map { l in
-                try l.blobs.enumerated().map { j, b -> Blob in
-                    if l.absent.contains(j) { return Blob([0]) }
-                    let blob = try Blob(checked: b.shape)
-                    blob.setData(b.values)
-                    return blob
-                }
+                try l.blobs.enumerated().map { j, b in l.absent.contains(j) ? Blob([0]) : try b.blob() }
             }
             let bytes = CaffeBinary.encodeNet(name: name, layers: layers.enumerated().map { i, l in (l.name, l.type, l.bottom, l.top, blobs[i]) })
             try CaffeBinary.atomicWrite(bytes, to: output)
         case .state:
             let s = try Snapshot.readState(input)
-            let history = try s.history.map { b -> Blob in
-                let blob = try Blob(checked: b.shape)
-                blob.setData(b.values)
-                return blob
-            }
+            let history = try s.history.map { try $0.blob() }
             let bytes = CaffeBinary.encodeSolverState(iter: s.iter, learnedNet: s.learnedNet, currentStep: s.currentStep,
                                                       history: history, layerStates: s.layerStates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             try CaffeBinary.atomicWrite(bytes, to: output)

@@ -110,10 +110,10 @@ public enum Snapshot {
     /// A solver state of either format in memory: HDF5 (`iter`, `current_step`, `learned_net`,
     /// `history/<i>`, Cortado's `cortado/<net>/<layer>`) or binary SolverState.
     static func readState(_ path: String) throws -> StoredSolverState {
-        try CaffeBinary.requireFile(path, what: "solver state")
+        try FileBytes.requireFile(path, what: "solver state")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readSolverState(path) }
-        if try Checksum.checkHDF5(path) == .absent, HDF5Isolation.helper != nil {
-            return try HDF5Isolation.readState(path)
+        if try Checksum.checkHDF5(path) == .absent, let helper = HDF5Isolation.helper {
+            return try HDF5Isolation.readState(path, helper: helper)
         }
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {

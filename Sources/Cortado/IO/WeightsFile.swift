@@ -4,10 +4,10 @@ import Foundation
 /// NetParameter. The kind is told by content, never by the file name.
 public enum WeightsFile {
     public static func read(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
-        try CaffeBinary.requireFile(path, what: "weights file")
+        try FileBytes.requireFile(path, what: "weights file")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readNet(path) }
-        if try Checksum.checkHDF5(path) == .absent, HDF5Isolation.helper != nil {
-            return ("", try HDF5Isolation.readWeights(path))
+        if try Checksum.checkHDF5(path) == .absent, let helper = HDF5Isolation.helper {
+            return ("", try HDF5Isolation.readWeights(path, helper: helper))
         }
         let file = try HDF5File.open(path)
         guard file.exists("data") else { throw CortadoError("\(path) has no \"data\" group, so it is not a Caffe weights file") }

@@ -32,7 +32,7 @@ public protocol LayerSettings: Sendable {
 extension LayerParameter {
     /// The layer's `*_param` message decoded (defaults when the file does not give it).
     public func settings<S: LayerSettings>(_ type: S.Type = S.self) throws -> S {
-        try S(sub(S.field))
+        try S(try sub(S.field))
     }
 }
 
@@ -77,11 +77,8 @@ open class Layer {
     /// Layers without a gradient (Accuracy, data layers) return false so the net never asks.
     open var hasBackward: Bool { true }
 
-    /// Layers that read a dataset (a missing or broken source is a warning in `validate`,
-    /// which may run where the data is not).
-    open var readsData: Bool { false }
-
-    /// The file or folder a data layer reads (its `source`), nil for other layers.
+    /// The file or folder a data layer reads (its `source`), nil for other layers. An absent
+    /// source is only a warning in `validate`, which may run where the data is not.
     open var dataSource: String? { nil }
 
     /// For a data layer whose source is absent here: the top shapes its settings declare, so

@@ -110,7 +110,7 @@ public final class Net {
             }
             do {
                 try addLayer(lp, context: context, available: &available, memory: &memory)
-            } catch let e as LayerSetUpError where e.readsData && !e.sourcePresent && !lp.top.isEmpty {
+            } catch let e as LayerSetUpError where e.sourceAbsent && !lp.top.isEmpty {
                 unknown.formUnion(lp.top)
                 warnings.append("\(lp.location): layer \"\(lp.name)\": \(e.error.problems.map(\.message).joined(separator: "; ")) (layers that read its tops were checked on their own)")
             } catch let e as LayerSetUpError {
@@ -159,10 +159,9 @@ public final class Net {
 
     /// A layer that was created but failed in set-up, so the caller knows what kind it was.
     struct LayerSetUpError: Error {
-        let readsData: Bool
-        /// Whether the data the layer reads exists here (broken data is a problem, absent data
-        /// only a warning: `validate` may run where the data is not).
-        let sourcePresent: Bool
+        /// A data layer whose source is absent here: only a warning in `validate`, which may run
+        /// where the data is not (data that exists but is broken is a problem).
+        let sourceAbsent: Bool
         let error: ConfigError
     }
 
@@ -186,7 +185,7 @@ public final class Net {
                 throw layer.error(e.description)
             }
         } catch let e as ConfigError {
-            throw LayerSetUpError(readsData: layer.readsData, sourcePresent: layer.dataSource.map { FileManager.default.fileExists(atPath: $0) } ?? false, error: e)
+            throw LayerSetUpError(sourceAbsent: layer.dataSource.map { !FileManager.default.fileExists(atPath: $0) } ?? false, error: e)
         }
         let weights = try lossWeights(layer, lp)
         let (newParams, newNames) = try paramEntries(layer, layerID: entries.count)

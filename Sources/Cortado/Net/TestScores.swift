@@ -19,17 +19,17 @@ public struct TestScores {
         var k = 0
         for id in net.outputBlobIDs {
             let b = net.namedBlobs[id].blob, name = net.namedBlobs[id].name
-            if batches > 0 && outputs.lazy.filter({ $0.name == name }).count != b.count {
-                throw CortadoError("test output \(name) changed size between batches; only outputs of a fixed size (losses, accuracies) can be averaged")
-            }
-            for j in 0..<b.count {
-                if batches == 0 {
-                    outputs.append(Output(name: name, lossWeight: net.lossWeight(of: id), sum: b.data[j]))
-                } else {
-                    outputs[k].sum += b.data[j]
+            if batches == 0 {
+                let weight = net.lossWeight(of: id)
+                for j in 0..<b.count { outputs.append(Output(name: name, lossWeight: weight, sum: b.data[j])) }
+            } else {
+                let end = k + b.count
+                guard end <= outputs.count, outputs[k..<end].allSatisfy({ $0.name == name }), end == outputs.count || outputs[end].name != name else {
+                    throw CortadoError("test output \(name) changed size between batches; only outputs of a fixed size (losses, accuracies) can be averaged")
                 }
-                k += 1
+                for j in 0..<b.count { outputs[k + j].sum += b.data[j] }
             }
+            k += b.count
         }
         batches += 1
     }

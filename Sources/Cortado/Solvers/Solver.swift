@@ -179,12 +179,12 @@ public final class Solver {
     private func clipGradients() {
         guard param.clipGradients >= 0 else { return }
         var sumsq: Float = 0
-        for w in net.learnableParams { sumsq += dot(w.count, w.diff, w.diff) }
+        for p in net.learnable { sumsq += dot(p.blob.count, p.blob.diff, p.blob.diff) }
         let norm = sumsq.squareRoot()
         guard norm > param.clipGradients else { return }
         let factor = param.clipGradients / norm
         Log.info("Gradient clipping: scaling down gradients (L2 norm \(caffeFloat(norm)) > \(caffeFloat(param.clipGradients))) by scale factor \(caffeFloat(factor))", "solver")
-        for w in net.learnableParams { scal(w.count, factor, w.diff) }
+        for p in net.learnable { scal(p.blob.count, factor, p.blob.diff) }
     }
 
     private func regularize(_ w: Blob, decayMult: Float) {

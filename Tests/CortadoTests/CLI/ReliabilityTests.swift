@@ -109,7 +109,6 @@ import Testing
 
     @Test func localDamagedHDF5HasNoNetworkHint() throws {
         let dir = try project()
-        try Data(repeating: 0x89, count: 4096).write(to: URL(fileURLWithPath: "\(dir)/bad.caffemodel.h5"))
         try Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a] + [UInt8](repeating: 0xff, count: 2048)).write(to: URL(fileURLWithPath: "\(dir)/bad.caffemodel.h5"))
         let r = try CLITests.run(["test", "--model", "\(dir)/net.prototxt", "--weights", "\(dir)/bad.caffemodel.h5"])
         expectCleanFailure(r, ["bad.caffemodel.h5"])

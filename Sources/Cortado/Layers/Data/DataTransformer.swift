@@ -27,7 +27,7 @@ struct TransformationParameter: Sendable {
         if meanFile != nil && !meanValues.isEmpty { throw p.error("give mean_file or mean_value, not both", field: "mean_value") }
     }
 
-    init(of layer: LayerParameter) throws { try self.init(layer.sub("transform_param")) }
+    init(of layer: LayerParameter) throws { try self.init(try layer.sub("transform_param")) }
 
     /// Channels forced by force_gray/force_color, nil to keep what the data has.
     var forcedColor: Bool? { forceGray ? false : (forceColor ? true : nil) }

@@ -41,7 +41,6 @@ final class HDF5DataLayer: Layer {
     override var exactNumBottoms: Int? { 0 }
     override var minTops: Int? { 1 }
     override var hasBackward: Bool { false }
-    override var readsData: Bool { true }
     override var dataSource: String? { settings.source }
     override var graphDetails: [String] { ["batch \(batchSize)"] }
 

@@ -16,7 +16,6 @@ class PrefetchingDataLayer: Layer {
     override var minTops: Int? { 1 }
     override var maxTops: Int? { 2 }
     override var hasBackward: Bool { false }
-    override var readsData: Bool { true }
 
     deinit { prefetcher?.stop() }
 

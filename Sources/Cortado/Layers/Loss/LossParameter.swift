@@ -7,7 +7,7 @@ struct LossParameter: Sendable {
 
     /// `defaultMode` differs per layer (SoftmaxWithLoss: VALID); the old `normalize: false` means BATCH_SIZE.
     init(_ layer: LayerParameter, defaultMode: Normalization = .valid) throws {
-        let p = layer.sub("loss_param")
+        let p = try layer.sub("loss_param")
         ignoreLabel = p.int("ignore_label")
         if let n = p.enumValue("normalization") {
             normalization = Normalization(rawValue: n) ?? defaultMode

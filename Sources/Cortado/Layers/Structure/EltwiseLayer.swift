@@ -32,7 +32,7 @@ final class EltwiseLayer: Layer {
         coeffs = settings.coeff.isEmpty ? Array(repeating: 1, count: n) : settings.coeff
         try super.init(param, phase: phase)
         guard coeffs.count == n else {
-            throw param.sub(EltwiseParameter.field).error("give one coeff per bottom (\(n)), or none", field: "coeff")
+            throw try param.sub(EltwiseParameter.field).error("give one coeff per bottom (\(n)), or none", field: "coeff")
         }
     }
 

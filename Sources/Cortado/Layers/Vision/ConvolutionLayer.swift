@@ -75,6 +75,14 @@ struct ConvolutionParameter: LayerSettings {
         return a
     }
 
+    /// The number of items before `axis` in `bottom`, checked against the set-up channel count.
+    func items(in bottom: Blob, axis: Int, channels: Int, for layer: Layer) throws -> Int {
+        guard bottom.numAxes == axis + 3, bottom.shape[axis] == channels else {
+            throw layer.error("bottom shape \(bottom.shape) does not match the \(channels) input channels this layer was set up with")
+        }
+        return bottom.count(0, axis)
+    }
+
     /// Input channels and filled parameter blobs. Deconvolution's weights are
     /// [channels, num_output/group, kh, kw] instead of [num_output, channels/group, kh, kw].
     func makeBlobs(bottom: Blob, axis: Int, context: LayerContext, transposed: Bool, for layer: Layer) throws -> (channels: Int, blobs: [Blob]) {
@@ -143,10 +151,7 @@ final class ConvolutionLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = bottom[0]
-        guard b.numAxes == axis + 3, b.shape[axis] == channels else {
-            throw error("bottom shape \(b.shape) does not match the \(channels) input channels this layer was set up with")
-        }
-        num = b.count(0, axis)
+        num = try s.items(in: b, axis: axis, channels: channels, for: self)
         geometry = ConvGeometry(channels: channels, height: b.shape[axis + 1], width: b.shape[axis + 2],
                                 kernelH: s.kernel.h, kernelW: s.kernel.w, padH: s.pad.h, padW: s.pad.w,
                                 strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)

@@ -30,10 +30,7 @@ final class DeconvolutionLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = bottom[0]
-        guard b.numAxes == axis + 3, b.shape[axis] == channels else {
-            throw error("bottom shape \(b.shape) does not match the \(channels) input channels this layer was set up with")
-        }
-        num = b.count(0, axis)
+        num = try s.items(in: b, axis: axis, channels: channels, for: self)
         let inH = b.shape[axis + 1], inW = b.shape[axis + 2]
         let outH = s.stride.h * (inH - 1) + s.dilation.h * (s.kernel.h - 1) + 1 - 2 * s.pad.h
         let outW = s.stride.w * (inW - 1) + s.dilation.w * (s.kernel.w - 1) + 1 - 2 * s.pad.w
