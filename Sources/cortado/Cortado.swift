@@ -77,7 +77,7 @@ struct NetStateOptions: ParsableArguments {
     @Option(name: [.long, .customLong("stage", withSingleDash: true)], help: "Comma-separated NetState stages.")
     var stage: String = ""
 
-    @Option(name: [.long, .customLong("threads", withSingleDash: true)], help: "OpenBLAS threads (default: all cores).")
+    @Option(name: [.long, .customLong("threads", withSingleDash: true)], help: "Threads (default: all cores). Results are deterministic for a given count.")
     var threads: Int?
 
     @Option(name: [.long, .customLong("gpu", withSingleDash: true)], help: ArgumentHelp("Accepted for Caffe scripts; Cortado runs on the CPU.", visibility: .hidden))
@@ -87,7 +87,7 @@ struct NetStateOptions: ParsableArguments {
 
     func applyThreads() {
         if gpu != nil { Log.warning("Cortado runs on the CPU; ignoring --gpu \(gpu!)", "cortado") }
-        setBLASThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 

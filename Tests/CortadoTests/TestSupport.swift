@@ -6,7 +6,7 @@ import Testing
 /// Swift Testing runs tests in parallel, so tests must not each write these globals.
 private let testEnvironment: Void = {
     Log.enabled = false
-    setBLASThreads(1)
+    Parallel.setThreads(1)
 }()
 
 func quietTestEnvironment() { _ = testEnvironment }

@@ -47,6 +47,9 @@ open class Layer {
     public var blobs: [Blob] = []
     /// Which param blobs need a gradient (false when lr_mult is 0); set by the net.
     public var paramPropagateDown: [Bool] = []
+    /// Threads this layer may split its work across (`Parallel.threads` when it was built).
+    /// Tests set it to compare a split layer with a single-threaded one.
+    public var threads = Parallel.threads
 
     public required init(_ param: LayerParameter, phase: Phase) throws {
         self.param = param

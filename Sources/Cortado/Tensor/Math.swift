@@ -1,15 +1,46 @@
 import CBLAS
 
 /// Row-major wrappers over OpenBLAS in Caffe's argument order (caffe_cpu_gemm and friends):
-/// C = alpha·op(A)·op(B) + beta·C with op(A) M×K and op(B) K×N.
-@inline(__always)
+/// C = alpha·op(A)·op(B) + beta·C with op(A) M×K and op(B) K×N. With `threads` > 1 a large
+/// product is split across threads by rows or columns of C (never along K), so every element
+/// is computed by one single-threaded call and the result does not depend on thread timing.
 func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
           _ alpha: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-          _ beta: Float, _ c: UnsafeMutablePointer<Float>) {
-    let lda = transA ? m : k
-    let ldb = transB ? k : n
+          _ beta: Float, _ c: UnsafeMutablePointer<Float>, threads: Int = Parallel.threads) {
+    let lda = transA ? m : k, ldb = transB ? k : n
+    let parts = min(threads, max(1, m * n * k / minSplitMultiplyAdds))
+    guard parts > 1, max(m, n) >= 2 * gemmAlign else {
+        return sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+    }
+    if n >= m {
+        Parallel.run(parts) { p in
+            let cols = Parallel.range(p, of: parts, count: n, align: gemmAlign)
+            guard !cols.isEmpty else { return }
+            sgemm(transA, transB, m, cols.count, k, alpha, a, lda,
+                  transB ? b + cols.lowerBound * ldb : b + cols.lowerBound, ldb, beta, c + cols.lowerBound, n)
+        }
+    } else {
+        Parallel.run(parts) { p in
+            let rows = Parallel.range(p, of: parts, count: m, align: gemmAlign)
+            guard !rows.isEmpty else { return }
+            sgemm(transA, transB, rows.count, n, k, alpha, transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda,
+                  b, ldb, beta, c + rows.lowerBound * n, n)
+        }
+    }
+}
+
+/// Products below this many multiply-adds per thread are not worth waking a thread for.
+private let minSplitMultiplyAdds = 1 << 20
+/// Split points fall on multiples of OpenBLAS's register block, so no part gets ragged edges.
+private let gemmAlign = 16
+
+/// One single-threaded sgemm with explicit leading dimensions.
+@inline(__always)
+func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+           _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// y = alpha·op(A)·x + beta·y with A M×N.
@@ -33,12 +64,6 @@ func scal(_ n: Int, _ alpha: Float, _ x: UnsafeMutablePointer<Float>) {
 @inline(__always)
 func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
     cblas_sdot(Int32(n), x, 1, y, 1)
-}
-
-
-/// Sets the number of OpenBLAS threads (1 makes results independent of thread timing).
-public func setBLASThreads(_ n: Int) {
-    openblas_set_num_threads(Int32(n))
 }
 
 public func blasCoreName() -> String {

@@ -1,3 +1,4 @@
+import Foundation
 /// Caffe's ConvolutionParameter (Deconvolution reads it too). kernel/pad/stride come as one
 /// or two repeated values or as the _h/_w pair; Cortado works over two spatial axes.
 struct ConvolutionParameter: LayerSettings {
@@ -111,8 +112,12 @@ struct ConvolutionParameter: LayerSettings {
     }
 }
 
-/// Convolution over the two spatial axes after `axis`: im2col + one sgemm per group over a
-/// chunk of images side by side (one large product instead of one small product per image).
+/// Convolution over the two spatial axes after `axis`, as im2col + sgemm. The batch is split
+/// across `threads` (each thread takes a contiguous run of images, with its own scratch and
+/// single-threaded sgemm), and each thread unrolls a few images at a time, so the column
+/// matrix stays in the core's cache instead of streaming through memory. Weight and bias
+/// gradients of the second and later threads go to their own buffers and are added in thread
+/// order, so a given thread count always gives the same sums.
 /// Weights [num_output, channels/group, kh, kw], bias [num_output].
 final class ConvolutionLayer: Layer {
     private let s: ConvolutionParameter
@@ -120,15 +125,11 @@ final class ConvolutionLayer: Layer {
     private var axis = 1
     private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
     private var num = 0, channels = 0
+    /// Images unrolled together by one thread.
     private var chunk = 1
-    private let col = Blob()
-    private let tmp = Blob()
-    private var ones: [Float] = []
-    /// True while `col` holds the forward pass's columns for the whole batch (one chunk),
-    /// so backward can skip redoing im2col.
-    private var colHoldsBatch = false
-    /// Limit on the im2col buffer for one chunk of images (floats): 64 MB.
-    static let maxColumnFloats = 16 << 20
+    private var workspaces: [ConvWorkspace] = []
+    /// Floats of columns one thread unrolls at a time: 128K floats (512 KB) stay in L2.
+    static let columnBudget = Int(ProcessInfo.processInfo.environment["CB"] ?? "") ?? (128 << 10)
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
@@ -160,63 +161,27 @@ final class ConvolutionLayer: Layer {
         }
         let topShape = Array(b.shape[0..<axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
         try top[0].reshape(topShape)
-        let spatial = geometry.outHeight * geometry.outWidth
+        guard depthwise == nil else { return }
         let kDim = channels * s.kernel.h * s.kernel.w
-        chunk = max(1, min(num, Self.maxColumnFloats / max(kDim * spatial, 1)))
-        if !isPointwise && !(s.group == channels && s.group > 1) {
-            try col.reshape([kDim, chunk * spatial])
-            try tmp.reshape([s.numOutput, chunk * spatial])
+        chunk = isPointwise ? 1 : max(1, min(num, Self.columnBudget / max(kDim * spatial, 1)))
+        while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
+        for w in workspaces.prefix(parts) {
+            try w.reshape(columns: isPointwise ? 0 : kDim * chunk * spatial, products: chunk > 1 ? s.numOutput * chunk * spatial : 0,
+                          weights: blobs[0].count, outputs: s.numOutput, ones: chunk * spatial)
         }
-        if ones.count < chunk * spatial { ones = [Float](repeating: 1, count: chunk * spatial) }
     }
 
     private var spatial: Int { geometry.outHeight * geometry.outWidth }
     private var inputSize: Int { channels * geometry.height * geometry.width }
-
-    /// Unrolls images start..<start+n side by side into `col`.
-    private func unroll(_ x: UnsafePointer<Float>, start: Int, n: Int) {
-        let ldc = n * spatial
-        for i in 0..<n { im2col(x + (start + i) * inputSize, geometry, col.data + i * spatial, ldc: ldc) }
-    }
+    private var outputSize: Int { s.numOutput * spatial }
+    /// Threads the batch is split across; the rest go to each sgemm (one image, many threads).
+    private var parts: Int { max(1, min(threads, num)) }
+    private var gemmThreads: Int { parts == 1 ? threads : 1 }
 
     /// A 1×1 convolution with stride 1 and no padding is a plain matrix product per image:
-    /// the input already is its own column matrix, so im2col and the scatter are skipped.
+    /// the input already is its own column matrix, so im2col is skipped.
     private var isPointwise: Bool {
         s.kernel == (1, 1) && s.stride == (1, 1) && s.pad == (0, 0) && s.dilation == (1, 1)
-    }
-
-    private func forwardPointwise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let g = s.group, outPerGroup = s.numOutput / g, inPerGroup = channels / g, sp = spatial
-        for n in 0..<num {
-            let xn = x + n * inputSize, yn = y + n * s.numOutput * sp
-            for gi in 0..<g {
-                gemm(false, false, outPerGroup, sp, inPerGroup, 1, blobs[0].data + gi * outPerGroup * inPerGroup,
-                     xn + gi * inPerGroup * sp, 0, yn + gi * outPerGroup * sp)
-            }
-            if s.biasTerm {
-                for c in 0..<s.numOutput { let b = blobs[1].data[c], row = yn + c * sp; for j in 0..<sp { row[j] += b } }
-            }
-        }
-    }
-
-    private func backwardPointwise(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, propagate: Bool, dx: UnsafeMutablePointer<Float>) {
-        let g = s.group, outPerGroup = s.numOutput / g, inPerGroup = channels / g, sp = spatial
-        let weightGrad = needsParamGradient(0), biasGrad = s.biasTerm && needsParamGradient(1)
-        for n in 0..<num {
-            let xn = x + n * inputSize, dyn = dy + n * s.numOutput * sp
-            if biasGrad {
-                ones.withUnsafeBufferPointer { o in gemv(false, s.numOutput, sp, 1, dyn, o.baseAddress!, 1, blobs[1].diff) }
-            }
-            for gi in 0..<g {
-                let w = gi * outPerGroup * inPerGroup
-                if weightGrad {
-                    gemm(false, true, outPerGroup, inPerGroup, sp, 1, dyn + gi * outPerGroup * sp, xn + gi * inPerGroup * sp, 1, blobs[0].diff + w)
-                }
-                if propagate {
-                    gemm(true, false, inPerGroup, sp, outPerGroup, 1, blobs[0].data + w, dyn + gi * outPerGroup * sp, 0, dx + n * inputSize + gi * inPerGroup * sp)
-                }
-            }
-        }
     }
 
     /// Depthwise (group = channels): a direct kernel instead of one tiny GEMM per channel.
@@ -225,31 +190,58 @@ final class ConvolutionLayer: Layer {
         return DepthwiseConvolution(geometry: geometry, multiplier: s.numOutput / s.group)
     }
 
+    /// The column matrix of images start..<start+n (row stride n·spatial): the input itself
+    /// for a pointwise convolution, else unrolled into the workspace.
+    private func columns(_ x: UnsafePointer<Float>, start: Int, n: Int, _ w: ConvWorkspace) -> UnsafePointer<Float> {
+        if isPointwise { return x + start * inputSize }
+        let ldc = n * spatial
+        for i in 0..<n { im2col(x + (start + i) * inputSize, geometry, w.col.data + i * spatial, ldc: ldc) }
+        return UnsafePointer(w.col.data)
+    }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        if isPointwise { return forwardPointwise(bottom[0].data, top[0].data) }
         if let d = depthwise { return d.forward(bottom[0].data, blobs[0].data, s.biasTerm ? UnsafePointer(blobs[1].data) : nil, top[0].data, num: num) }
-        let x = bottom[0].data, y = top[0].data
-        let g = s.group, outPerGroup = s.numOutput / g
-        let kPerGroup = channels / g * s.kernel.h * s.kernel.w
-        for start in stride(from: 0, to: num, by: chunk) {
-            let n = min(chunk, num - start), cols = n * spatial
-            unroll(x, start: start, n: n)
-            for gi in 0..<g {
-                gemm(false, false, outPerGroup, cols, kPerGroup, 1,
-                     blobs[0].data + gi * outPerGroup * kPerGroup, col.data + gi * kPerGroup * cols, 0,
-                     tmp.data + gi * outPerGroup * cols)
+        let x = UnsafePointer(bottom[0].data), y = top[0].data
+        Parallel.run(parts) { p in
+            let w = workspaces[p]
+            let images = Parallel.range(p, of: parts, count: num)
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                let n = min(chunk, images.upperBound - start)
+                let col = columns(x, start: start, n: n, w)
+                // One image: the product [numOutput, spatial] already is the top's layout.
+                let out = n == 1 ? y + start * outputSize : w.tmp.data
+                multiply(col, n: n, into: out)
+                if n == 1 { addBias(out) } else { scatter(w.tmp.data, to: y, start: start, n: n) }
             }
-            scatter(y, start: start, n: n)
         }
-        colHoldsBatch = chunk >= num
+    }
+
+    /// out [numOutput, n·spatial] = W · col, group by group.
+    private func multiply(_ col: UnsafePointer<Float>, n: Int, into out: UnsafeMutablePointer<Float>) {
+        let g = s.group, outPerGroup = s.numOutput / g, kPerGroup = channels / g * s.kernel.h * s.kernel.w
+        let cols = n * spatial
+        for gi in 0..<g {
+            gemm(false, false, outPerGroup, cols, kPerGroup, 1, blobs[0].data + gi * outPerGroup * kPerGroup,
+                 col + gi * kPerGroup * cols, 0, out + gi * outPerGroup * cols, threads: gemmThreads)
+        }
+    }
+
+    /// Adds the bias to one image's output [numOutput, spatial].
+    private func addBias(_ y: UnsafeMutablePointer<Float>) {
+        guard s.biasTerm else { return }
+        let sp = spatial, bias = blobs[1].data
+        for c in 0..<s.numOutput {
+            let row = y + c * sp, b = bias[c]
+            for j in 0..<sp { row[j] += b }
+        }
     }
 
     /// tmp [numOutput, n·spatial] → top [n, numOutput, spatial], adding the bias on the way.
-    private func scatter(_ y: UnsafeMutablePointer<Float>, start: Int, n: Int) {
+    private func scatter(_ tmp: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, start: Int, n: Int) {
         let cols = n * spatial, sp = spatial
         for i in 0..<n {
             for c in 0..<s.numOutput {
-                let src = tmp.data + c * cols + i * sp
+                let src = tmp + c * cols + i * sp
                 let dst = y + ((start + i) * s.numOutput + c) * sp
                 if s.biasTerm {
                     let b = blobs[1].data[c]
@@ -262,54 +254,87 @@ final class ConvolutionLayer: Layer {
     }
 
     /// top diff [n, numOutput, spatial] → tmp [numOutput, n·spatial].
-    private func gather(_ dy: UnsafePointer<Float>, start: Int, n: Int) {
+    private func gather(_ dy: UnsafePointer<Float>, into tmp: UnsafeMutablePointer<Float>, start: Int, n: Int) {
         let cols = n * spatial, sp = spatial
         for i in 0..<n {
             for c in 0..<s.numOutput {
-                (tmp.data + c * cols + i * sp).update(from: dy + ((start + i) * s.numOutput + c) * sp, count: sp)
+                (tmp + c * cols + i * sp).update(from: dy + ((start + i) * s.numOutput + c) * sp, count: sp)
             }
         }
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
-        if isPointwise { return backwardPointwise(bottom[0].data, top[0].diff, propagate: propagateDown[0], dx: bottom[0].diff) }
         if let d = depthwise {
             return d.backward(bottom[0].data, blobs[0].data, top[0].diff,
                               dw: needsParamGradient(0) ? blobs[0].diff : nil,
                               db: s.biasTerm && needsParamGradient(1) ? blobs[1].diff : nil,
                               dx: propagateDown[0] ? bottom[0].diff : nil, num: num)
         }
-        let x = bottom[0].data, dy = top[0].diff
-        let g = s.group, outPerGroup = s.numOutput / g
-        let kPerGroup = channels / g * s.kernel.h * s.kernel.w
+        let x = UnsafePointer(bottom[0].data), dy = UnsafePointer(top[0].diff)
         let weightGrad = needsParamGradient(0), biasGrad = s.biasTerm && needsParamGradient(1)
-        for start in stride(from: 0, to: num, by: chunk) {
-            let n = min(chunk, num - start), cols = n * spatial
-            gather(dy, start: start, n: n)
-            if biasGrad {
-                ones.withUnsafeBufferPointer { o in
-                    gemv(false, s.numOutput, cols, 1, tmp.data, o.baseAddress!, 1, blobs[1].diff)
-                }
+        let propagate = propagateDown[0]
+        Parallel.run(parts) { p in
+            let w = workspaces[p]
+            // The first thread adds into the parameter diffs; the others into their own buffers.
+            let dW = p == 0 ? blobs[0].diff : w.dW.data
+            let db = p == 0 ? (s.biasTerm ? blobs[1].diff : w.db.data) : w.db.data
+            if p > 0 {
+                w.dW.data.update(repeating: 0, count: w.dW.count)
+                w.db.data.update(repeating: 0, count: w.db.count)
             }
-            if weightGrad {
-                if !colHoldsBatch { unroll(x, start: start, n: n) }
-                for gi in 0..<g {
-                    gemm(false, true, outPerGroup, kPerGroup, cols, 1,
-                         tmp.data + gi * outPerGroup * cols, col.data + gi * kPerGroup * cols, 1,
-                         blobs[0].diff + gi * outPerGroup * kPerGroup)
-                }
+            let images = Parallel.range(p, of: parts, count: num)
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                let n = min(chunk, images.upperBound - start), cols = n * spatial
+                let g: UnsafePointer<Float>
+                if n == 1 { g = dy + start * outputSize } else { gather(dy, into: w.tmp.data, start: start, n: n); g = UnsafePointer(w.tmp.data) }
+                if biasGrad { gemv(false, s.numOutput, cols, 1, g, w.ones.data, 1, db) }
+                if weightGrad { weightGradient(g, columns(x, start: start, n: n, w), cols: cols, into: dW) }
+                if propagate { bottomGradient(g, start: start, n: n, w, into: bottom[0].diff) }
             }
-            if propagateDown[0] {
-                colHoldsBatch = false   // col now receives the column gradients
-                for gi in 0..<g {
-                    gemm(true, false, kPerGroup, cols, outPerGroup, 1,
-                         blobs[0].data + gi * outPerGroup * kPerGroup, tmp.data + gi * outPerGroup * cols, 0,
-                         col.data + gi * kPerGroup * cols)
-                }
-                for i in 0..<n {
-                    col2im(col.data + i * spatial, geometry, bottom[0].diff + (start + i) * inputSize, ldc: cols)
-                }
-            }
+        }
+        for w in workspaces[1..<parts] {
+            if weightGrad { axpy(w.dW.count, 1, w.dW.data, blobs[0].diff) }
+            if biasGrad { axpy(w.db.count, 1, w.db.data, blobs[1].diff) }
+        }
+    }
+
+    /// dW += dy · colᵀ, group by group.
+    private func weightGradient(_ dy: UnsafePointer<Float>, _ col: UnsafePointer<Float>, cols: Int, into dW: UnsafeMutablePointer<Float>) {
+        let g = s.group, outPerGroup = s.numOutput / g, kPerGroup = channels / g * s.kernel.h * s.kernel.w
+        for gi in 0..<g {
+            gemm(false, true, outPerGroup, kPerGroup, cols, 1, dy + gi * outPerGroup * cols, col + gi * kPerGroup * cols, 1,
+                 dW + gi * outPerGroup * kPerGroup, threads: gemmThreads)
+        }
+    }
+
+    /// Column gradients Wᵀ · dy, folded back into the images' gradients (col2im). A pointwise
+    /// convolution's column gradient is the image gradient itself.
+    private func bottomGradient(_ dy: UnsafePointer<Float>, start: Int, n: Int, _ w: ConvWorkspace, into dx: UnsafeMutablePointer<Float>) {
+        let g = s.group, outPerGroup = s.numOutput / g, kPerGroup = channels / g * s.kernel.h * s.kernel.w
+        let cols = n * spatial
+        let dcol = isPointwise ? dx + start * inputSize : w.col.data
+        for gi in 0..<g {
+            gemm(true, false, kPerGroup, cols, outPerGroup, 1, blobs[0].data + gi * outPerGroup * kPerGroup,
+                 dy + gi * outPerGroup * cols, 0, dcol + gi * kPerGroup * cols, threads: gemmThreads)
+        }
+        guard !isPointwise else { return }
+        for i in 0..<n { col2im(w.col.data + i * spatial, geometry, dx + (start + i) * inputSize, ldc: cols) }
+    }
+}
+
+/// One thread's scratch for a convolution: unrolled columns and products for one chunk of
+/// images, its share of the weight and bias gradients, and a row of ones for bias sums.
+final class ConvWorkspace {
+    let col = Blob(), tmp = Blob(), dW = Blob(), db = Blob(), ones = Blob()
+
+    func reshape(columns: Int, products: Int, weights: Int, outputs: Int, ones n: Int) throws {
+        try col.reshape([columns])
+        try tmp.reshape([products])
+        try dW.reshape([weights])
+        try db.reshape([outputs])
+        if ones.count != n {
+            try ones.reshape([n])
+            ones.data.update(repeating: 1, count: n)
         }
     }
 }

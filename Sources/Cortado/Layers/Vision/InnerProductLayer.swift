@@ -82,7 +82,7 @@ final class InnerProductLayer: Layer {
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, w = blobs[0].data
-        gemm(false, !transpose, m, numOutput, k, 1, x, w, 0, y)
+        gemm(false, !transpose, m, numOutput, k, 1, x, w, 0, y, threads: threads)
         if biasTerm {
             ones.withUnsafeBufferPointer { o in
                 gemm(false, false, m, numOutput, 1, 1, o.baseAddress!, blobs[1].data, 1, y)
@@ -94,9 +94,9 @@ final class InnerProductLayer: Layer {
         let dy = top[0].diff, x = bottom[0].data
         if !needsParamGradient(0) {
         } else if transpose {
-            gemm(true, false, k, numOutput, m, 1, x, dy, 1, blobs[0].diff)
+            gemm(true, false, k, numOutput, m, 1, x, dy, 1, blobs[0].diff, threads: threads)
         } else {
-            gemm(true, false, numOutput, k, m, 1, dy, x, 1, blobs[0].diff)
+            gemm(true, false, numOutput, k, m, 1, dy, x, 1, blobs[0].diff, threads: threads)
         }
         if biasTerm && needsParamGradient(1) {
             ones.withUnsafeBufferPointer { o in
@@ -104,7 +104,7 @@ final class InnerProductLayer: Layer {
             }
         }
         if propagateDown[0] {
-            gemm(false, transpose, m, k, numOutput, 1, dy, blobs[0].data, 0, bottom[0].diff)
+            gemm(false, transpose, m, k, numOutput, 1, dy, blobs[0].data, 0, bottom[0].diff, threads: threads)
         }
     }
 }

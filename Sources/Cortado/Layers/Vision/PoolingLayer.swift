@@ -132,7 +132,7 @@ final class PoolingLayer: Layer {
             let maskTop: UnsafeMutablePointer<Float>? = top.count > 1 ? top[1].data : nil
             mask.withUnsafeMutableBufferPointer { m in
                 let m = m.baseAddress!
-                for plane in 0..<planes {
+                forEachPlane(planes) { plane in
                     let xp = x + plane * inPlane, yp = y + plane * outPlane, mp = m + plane * outPlane
                     Self.maxPlane(xp, yp, mp, w)
                     if let maskTop {
@@ -167,7 +167,7 @@ final class PoolingLayer: Layer {
                 }
             }
         } else {
-            for plane in 0..<planes {
+            forEachPlane(planes) { plane in
                 let xp = x + plane * inPlane, yp = y + plane * outPlane
                 for ph in 0..<w.pooledH {
                     for pw in 0..<w.pooledW {
@@ -216,6 +216,18 @@ final class PoolingLayer: Layer {
         }
     }
 
+    /// Runs `body` for every plane, the planes split across `threads` (MAX and AVE; STOCHASTIC
+    /// draws from one random stream in plane order and stays on one thread).
+    private func forEachPlane(_ planes: Int, _ body: (Int) -> Void) {
+        let parts = max(1, min(threads, planes * height * width / Self.minPlaneSplit))
+        Parallel.run(parts) { p in
+            for plane in Parallel.range(p, of: parts, count: planes) { body(plane) }
+        }
+    }
+
+    /// Inputs below this many values per thread are pooled on one thread.
+    private static let minPlaneSplit = 1 << 14
+
     /// Σx and Σx² over one window (STOCHASTIC pooling).
     private static func sums(_ xp: UnsafePointer<Float>, _ b: (hs: Int, he: Int, ws: Int, we: Int, size: Float), width: Int) -> (Float, Float) {
         var sum: Float = 0, sumSq: Float = 0
@@ -237,17 +249,18 @@ final class PoolingLayer: Layer {
         let w = window, planes = num * channels
         let dy = top[0].diff, dx = bottom[0].diff
         let inPlane = height * width, outPlane = pooledH * pooledW
-        dx.update(repeating: 0, count: bottom[0].count)
         if method == .max {
             mask.withUnsafeBufferPointer { m in
                 let m = m.baseAddress!
-                for plane in 0..<planes {
+                forEachPlane(planes) { plane in
                     let dxp = dx + plane * inPlane, dyp = dy + plane * outPlane, mp = m + plane * outPlane
+                    dxp.update(repeating: 0, count: inPlane)
                     for o in 0..<outPlane where mp[o] >= 0 { dxp[Int(mp[o])] += dyp[o] }
                 }
             }
         } else if method == .stochastic {
             let x = bottom[0].data
+            dx.update(repeating: 0, count: bottom[0].count)
             for plane in 0..<planes {
                 let xp = x + plane * inPlane, dxp = dx + plane * inPlane, dyp = dy + plane * outPlane
                 for ph in 0..<w.pooledH {
@@ -268,8 +281,9 @@ final class PoolingLayer: Layer {
                 }
             }
         } else {
-            for plane in 0..<planes {
+            forEachPlane(planes) { plane in
                 let dxp = dx + plane * inPlane, dyp = dy + plane * outPlane
+                dxp.update(repeating: 0, count: inPlane)
                 for ph in 0..<w.pooledH {
                     for pw in 0..<w.pooledW {
                         let b = w.bounds(ph, pw)
