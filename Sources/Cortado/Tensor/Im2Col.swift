@@ -13,34 +13,37 @@ struct ConvGeometry: Sendable {
 
 /// Unrolls one image (C×H×W) into columns: row (c, kh, kw), column (oh, ow), so a convolution
 /// becomes one matrix product. `ldc` is the row stride of `col`, so several images can be
-/// laid side by side for one GEMM over a whole batch.
+/// laid side by side for one GEMM over a whole batch. Rows are short (LeNet's conv2: 8 values),
+/// so the copies are inline loops over the valid span with wrapping index arithmetic, not
+/// memcpy calls; the spans are computed once per kernel offset.
 func im2col(_ im: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
-    let oh = g.outHeight, ow = g.outWidth
+    let oh = g.outHeight, ow = g.outWidth, sw = g.strideW
     var row = 0
     for c in 0..<g.channels {
         let plane = im + c * g.height * g.width
         for kh in 0..<g.kernelH {
+            let rows = g.validRows(kh)
             for kw in 0..<g.kernelW {
                 let dst = col + row * ldc
-                var inRow = -g.padH + kh * g.dilationH
-                for y in 0..<oh {
-                    let out = dst + y * ow
-                    if inRow < 0 || inRow >= g.height {
-                        out.update(repeating: 0, count: ow)
+                let span = g.validColumns(kw)
+                dst.update(repeating: 0, count: rows.lowerBound * ow)
+                var src = plane + (rows.lowerBound * g.strideH - g.padH + kh * g.dilationH) * g.width - g.padW + kw * g.dilationW
+                var out = dst + rows.lowerBound * ow
+                let rowStep = g.strideH * g.width
+                for _ in rows {
+                    var x = 0
+                    while x < span.lowerBound { out[x] = 0; x &+= 1 }
+                    if sw == 1 {
+                        copyFloats(out + x, src + x, span.upperBound &- x)
+                        x = span.upperBound
                     } else {
-                        let src = plane + inRow * g.width
-                        var inCol = -g.padW + kw * g.dilationW
-                        if g.strideW == 1 && inCol >= 0 && inCol + ow <= g.width {
-                            out.update(from: src + inCol, count: ow)
-                        } else {
-                            for x in 0..<ow {
-                                out[x] = (inCol >= 0 && inCol < g.width) ? src[inCol] : 0
-                                inCol += g.strideW
-                            }
-                        }
+                        while x < span.upperBound { out[x] = src[x &* sw]; x &+= 1 }
                     }
-                    inRow += g.strideH
+                    while x < ow { out[x] = 0; x &+= 1 }
+                    src += rowStep
+                    out += ow
                 }
+                out.update(repeating: 0, count: (oh - rows.upperBound) * ow)
                 row += 1
             }
         }
@@ -50,34 +53,77 @@ func im2col(_ im: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutableP
 /// The adjoint of im2col: adds each column entry back into the image position it came from.
 /// `im` is overwritten.
 func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ im: UnsafeMutablePointer<Float>, ldc: Int) {
-    let oh = g.outHeight, ow = g.outWidth
+    let ow = g.outWidth, sw = g.strideW
     im.update(repeating: 0, count: g.channels * g.height * g.width)
     var row = 0
     for c in 0..<g.channels {
         let plane = im + c * g.height * g.width
         for kh in 0..<g.kernelH {
+            let rows = g.validRows(kh)
             for kw in 0..<g.kernelW {
-                let src = col + row * ldc
-                var inRow = -g.padH + kh * g.dilationH
-                for y in 0..<oh {
-                    if inRow >= 0 && inRow < g.height {
-                        let dst = plane + inRow * g.width
-                        let s = src + y * ow
-                        var inCol = -g.padW + kw * g.dilationW
-                        if g.strideW == 1 && inCol >= 0 && inCol + ow <= g.width {
-                            let d = dst + inCol
-                            for x in 0..<ow { d[x] += s[x] }
-                        } else {
-                            for x in 0..<ow {
-                                if inCol >= 0 && inCol < g.width { dst[inCol] += s[x] }
-                                inCol += g.strideW
-                            }
-                        }
+                let span = g.validColumns(kw)
+                var dst = plane + (rows.lowerBound * g.strideH - g.padH + kh * g.dilationH) * g.width - g.padW + kw * g.dilationW
+                var s = col + row * ldc + rows.lowerBound * ow
+                let rowStep = g.strideH * g.width
+                for _ in rows {
+                    var x = span.lowerBound
+                    if sw == 1 {
+                        addFloats(dst + x, s + x, span.upperBound &- x)
+                    } else {
+                        while x < span.upperBound { dst[x &* sw] += s[x]; x &+= 1 }
                     }
-                    inRow += g.strideH
+                    dst += rowStep
+                    s += ow
                 }
                 row += 1
             }
         }
     }
+}
+
+extension ConvGeometry {
+    /// The output columns whose input column, for kernel column `kw`, lies inside the image.
+    @inline(__always)
+    func validColumns(_ kw: Int) -> Range<Int> {
+        Self.valid(offset: -padW + kw * dilationW, stride: strideW, size: width, outputs: outWidth)
+    }
+
+    /// The output rows whose input row, for kernel row `kh`, lies inside the image.
+    @inline(__always)
+    func validRows(_ kh: Int) -> Range<Int> {
+        Self.valid(offset: -padH + kh * dilationH, stride: strideH, size: height, outputs: outHeight)
+    }
+
+    /// The outputs o in 0..<outputs with 0 ≤ offset + o·stride < size.
+    @inline(__always)
+    static func valid(offset: Int, stride: Int, size: Int, outputs: Int) -> Range<Int> {
+        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let end = offset >= size ? 0 : (size - offset + stride - 1) / stride
+        let lo = min(first, outputs)
+        return lo..<min(max(end, lo), outputs)
+    }
+}
+
+/// dst[0..<n] = src[0..<n], eight lanes at a time: the rows im2col copies are often 8–30
+/// values, too short for memcpy's call or for a compiler's 16-lane loop to pay.
+@inline(__always)
+func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i &+ 8 <= n {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        i &+= 8
+    }
+    while i < n { dst[i] = src[i]; i &+= 1 }
+}
+
+/// dst[0..<n] += src[0..<n], eight lanes at a time (col2im's rows).
+@inline(__always)
+func addFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i &+ 8 <= n {
+        let d = UnsafeMutableRawPointer(dst + i)
+        d.storeBytes(of: d.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        i &+= 8
+    }
+    while i < n { dst[i] += src[i]; i &+= 1 }
 }

@@ -128,8 +128,9 @@ final class ConvolutionLayer: Layer {
     /// Images unrolled together by one thread.
     private var chunk = 1
     private var workspaces: [ConvWorkspace] = []
-    /// Floats of columns one thread unrolls at a time: 128K floats (512 KB) stay in L2.
-    static let columnBudget = Int(ProcessInfo.processInfo.environment["CB"] ?? "") ?? (128 << 10)
+    /// Floats of columns one thread unrolls at a time (128 KB): well inside L2, and LeNet's conv2
+    /// unrolls one image at a time, writing its product straight into the top.
+    static let columnBudget = 32 << 10
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }

@@ -117,6 +117,12 @@ final class PoolingLayer: Layer {
             let size = Float((he - hs) * (we - ws))
             return (max(hs, 0), min(he, height), max(ws, 0), min(we, width), size)
         }
+
+        /// 2×2 windows at stride 2 that all lie inside the image.
+        var isUnclipped2x2: Bool {
+            kernelH == 2 && kernelW == 2 && strideH == 2 && strideW == 2 && padH == 0 && padW == 0
+                && 2 * pooledH <= height && 2 * pooledW <= width
+        }
     }
 
     private var window: Window {
@@ -134,7 +140,7 @@ final class PoolingLayer: Layer {
                 let m = m.baseAddress!
                 forEachPlane(planes) { plane in
                     let xp = x + plane * inPlane, yp = y + plane * outPlane, mp = m + plane * outPlane
-                    Self.maxPlane(xp, yp, mp, w)
+                    if w.isUnclipped2x2 { Self.max2x2Plane(xp, yp, mp, w) } else { Self.maxPlane(xp, yp, mp, w) }
                     if let maskTop {
                         for o in 0..<outPlane { maskTop[plane * outPlane + o] = Float(mp[o]) }
                     }
@@ -177,6 +183,25 @@ final class PoolingLayer: Layer {
                         yp[ph * w.pooledW + pw] = sum / b.size
                     }
                 }
+            }
+        }
+    }
+
+    /// MAX with 2×2 windows, stride 2, no padding and no window cut by the edge (LeNet's,
+    /// VGG's and most nets' pooling): four loads and compares per output, in Caffe's scan
+    /// order with a strict `>`, so ties and NaNs pick what `maxPlane` picks.
+    @inline(__always)
+    private static func max2x2Plane(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
+                                    _ mp: UnsafeMutablePointer<Int32>, _ w: Window) {
+        for ph in 0..<w.pooledH {
+            let top = 2 &* ph &* w.width
+            let yRow = yp + ph &* w.pooledW, mRow = mp + ph &* w.pooledW
+            for pw in 0..<w.pooledW {
+                let i0 = top &+ 2 &* pw
+                var best = -Float.greatestFiniteMagnitude, arg = -1
+                for i in [i0, i0 &+ 1, i0 &+ w.width, i0 &+ w.width &+ 1] where xp[i] > best { best = xp[i]; arg = i }
+                yRow[pw] = best
+                mRow[pw] = Int32(truncatingIfNeeded: arg)
             }
         }
     }
