@@ -173,6 +173,18 @@ public final class HDF5File {
         }
     }
 
+    /// A numeric dataset kept open for reading rows (HDF5Data's batches).
+    public func rows(_ name: String) throws -> HDF5Rows {
+        let ds = try openDataset(name)
+        do {
+            try requireNumeric(ds, name)
+            return HDF5Rows(file: self, name: name, id: ds, shape: try shape(of: ds, name))
+        } catch {
+            H5Dclose(ds)
+            throw error
+        }
+    }
+
     public func readInt64s(_ name: String) throws -> [Int64] {
         let ds = try openDataset(name)
         defer { H5Dclose(ds) }
@@ -269,6 +281,45 @@ public final class HDF5File {
             guard H5Dwrite(ds, type, H5S_ALL, H5S_ALL, chdf5_p_default(), data) >= 0 else {
                 throw CortadoError("cannot write dataset \"\(name)\" to \(path): is the disk full?")
             }
+        }
+    }
+}
+
+/// An open dataset read row by row along its first axis through hyperslabs, so a reader holds
+/// one batch in memory, not the dataset.
+public final class HDF5Rows {
+    public let name: String
+    public let shape: [Int]
+    private let file: HDF5File   // kept open while its dataset is
+    private let id: hid_t
+
+    init(file: HDF5File, name: String, id: hid_t, shape: [Int]) {
+        self.file = file
+        self.name = name
+        self.id = id
+        self.shape = shape
+    }
+
+    deinit { H5Dclose(id) }
+
+    /// Reads rows start..<start+count as Float into `buffer`.
+    public func read(start: Int, count: Int, into buffer: UnsafeMutablePointer<Float>) throws {
+        var dims = shape.map { hsize_t($0) }
+        guard !dims.isEmpty, start >= 0, count > 0, start + count <= shape[0] else {
+            throw CortadoError("rows \(start)..<\(start + count) are outside dataset \"\(name)\" in \(file.path)")
+        }
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        var offset = [hsize_t](repeating: 0, count: dims.count)
+        offset[0] = hsize_t(start)
+        dims[0] = hsize_t(count)
+        guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &dims, nil) >= 0 else {
+            throw CortadoError("cannot select rows of dataset \"\(name)\" in \(file.path)")
+        }
+        let memSpace = H5Screate_simple(Int32(dims.count), &dims, nil)
+        defer { H5Sclose(memSpace) }
+        guard H5Dread(id, chdf5_native_float(), memSpace, fileSpace, chdf5_p_default(), buffer) >= 0 else {
+            throw CortadoError("cannot read rows \(start)..<\(start + count) of dataset \"\(name)\" from \(file.path): the file may be truncated")
         }
     }
 }

@@ -20,8 +20,10 @@ struct HDF5DataParameter: LayerSettings {
     }
 }
 
-/// HDF5Data: reads the .h5 files listed in `source` (one path per line), one file in memory at
-/// a time; each top is the dataset of the same name, first axis = example. With `shuffle`, the
+/// HDF5Data: reads the .h5 files listed in `source` (one path per line), one file open at a
+/// time; each top is the dataset of the same name, first axis = example. Each batch is read
+/// from the file (one hyperslab per run of consecutive rows), so memory holds one batch, not
+/// the dataset: Fashion-MNIST's 188 MB training set costs 200 KB. With `shuffle`, the
 /// file order and the rows within each file are shuffled, as in Caffe. The read position and
 /// the shuffle state are saved in solverstates, so a resumed run sees the same batches.
 final class HDF5DataLayer: Layer {
@@ -35,7 +37,10 @@ final class HDF5DataLayer: Layer {
     private var currentFile = 0
     private var currentRow = 0
     private var loadedFile = -1
-    private var datasets: [Blob] = []
+    /// The open file's dataset for each top.
+    private var datasets: [HDF5Rows] = []
+    /// Each top's example shape (its dataset's shape after the first axis).
+    private var exampleShapes: [[Int]] = []
     private var rows = 0
 
     override var exactNumBottoms: Int? { 0 }
@@ -60,12 +65,11 @@ final class HDF5DataLayer: Layer {
         files = try Self.readList(settings.source, node: settings.node)
         filePermutation = Array(0..<files.count)
         if shuffle { rng.shuffle(&filePermutation) }
-        datasets = top.map { _ in Blob() }
         currentFile = 0
         try load(filePermutation[0])
         currentRow = 0
         for (i, t) in top.enumerated() {
-            try t.reshape([batchSize] + datasets[i].shape.dropFirst())
+            try t.reshape([batchSize] + exampleShapes[i])
         }
     }
 
@@ -78,45 +82,54 @@ final class HDF5DataLayer: Layer {
         return files
     }
 
-    /// Loads every top's dataset from one file and checks they agree on the number of rows.
+    /// Opens one file and checks that every top's dataset is there and that they agree on the
+    /// number of rows (and with earlier files on the example shape).
     private func load(_ index: Int) throws {
         guard index != loadedFile else { return }
         let path = files[index]
-        let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let e as CortadoError {
+        let opened: HDF5File
+        do { opened = try HDF5File.open(path) } catch let e as CortadoError {
             throw error("\(e.description) (listed in the layer's source)")
         }
+        var opens: [HDF5Rows] = []
         for (i, name) in param.top.enumerated() {
-            guard file.exists(name) else {
+            guard opened.exists(name) else {
                 throw self.error("\(path) has no dataset named \"\(name)\"; HDF5Data reads one dataset per top, named like the top")
             }
-            let shape: [Int]
-            do { shape = try file.shape(name) } catch let e as CortadoError { throw self.error(e.description) }
+            let rowsOf: HDF5Rows
+            do { rowsOf = try opened.rows(name) } catch let e as CortadoError { throw self.error(e.description) }
+            let shape = rowsOf.shape
             guard !shape.isEmpty, shape[0] > 0 else { throw error("dataset \"\(name)\" in \(path) is empty") }
             if i == 0 { rows = shape[0] } else if shape[0] != rows {
                 throw error("datasets in \(path) disagree on the number of examples (\(param.top[0]): \(rows), \(name): \(shape[0]))")
             }
-            if loadedFile >= 0, Array(shape.dropFirst()) != Array(datasets[i].shape.dropFirst()) {
-                throw error("dataset \"\(name)\" in \(path) has example shape \(Array(shape.dropFirst())), but earlier files had \(Array(datasets[i].shape.dropFirst()))")
+            if loadedFile >= 0, Array(shape.dropFirst()) != exampleShapes[i] {
+                throw error("dataset \"\(name)\" in \(path) has example shape \(Array(shape.dropFirst())), but earlier files had \(exampleShapes[i])")
             }
-            try datasets[i].reshape(shape)
-            do { try file.readFloats(name, into: datasets[i].data, count: datasets[i].count) } catch let e as CortadoError {
-                throw error(e.description)
-            }
+            opens.append(rowsOf)
         }
+        datasets = opens
+        exampleShapes = opens.map { Array($0.shape.dropFirst()) }
         loadedFile = index
         dataPermutation = Array(0..<rows)
         if shuffle { rng.shuffle(&dataPermutation) }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        for i in 0..<batchSize {
-            let row = dataPermutation[currentRow]
+        var i = 0
+        while i < batchSize {
+            // A run of rows that follow one another in the file: one read per top.
+            let first = dataPermutation[currentRow]
+            var run = 1
+            while i + run < batchSize, currentRow + run < rows, dataPermutation[currentRow + run] == first + run { run += 1 }
             for (j, t) in top.enumerated() {
-                let dim = datasets[j].count / rows
-                (t.data + i * dim).update(from: datasets[j].data + row * dim, count: dim)
+                let dim = t.count / batchSize
+                do { try datasets[j].read(start: first, count: run, into: t.data + i * dim) } catch let e as CortadoError {
+                    throw error(e.description)
+                }
             }
-            try next()
+            i += run
+            for _ in 0..<run { try next() }
         }
     }
 
