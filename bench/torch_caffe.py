@@ -71,6 +71,7 @@ class CaffeNet:
     """A net of PyTorch tensors and functional ops, layer by layer as in the prototxt."""
 
     def __init__(self, net, phase, input_shapes):
+        self.phase = phase
         self.layers, self.params = [], []  # params: (tensor, lr_mult, decay_mult)
         shapes = dict(input_shapes)
         for layer in net.get("layer", []):
@@ -137,7 +138,7 @@ class CaffeNet:
             return (lambda x: F.local_response_norm(x, size, alpha, beta, k)), [s]
         if kind == "Dropout":
             r = one(one(layer, "dropout_param", {}), "dropout_ratio", 0.5)
-            return (lambda x: F.dropout(x, r, training=True)), [s]
+            return (lambda x: F.dropout(x, r, training=self.phase == "TRAIN")), [s]
         if kind == "Concat":
             c = sum(b[1] for b in bshapes)
             return (lambda *xs: torch.cat(xs, 1)), [(s[0], c) + tuple(s[2:])]
@@ -201,7 +202,7 @@ def train(args):
         sgd_step(net, lr, 0.9, args.decay, history)
         if it == 0:
             start = time.perf_counter()
-    return time.perf_counter() - start, float(loss)
+    return time.perf_counter() - start, loss.item()
 
 
 def forward_backward(args):

@@ -82,6 +82,18 @@ func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ im: UnsafeMutableP
 }
 
 extension ConvGeometry {
+    var hasPadding: Bool { padH > 0 || padW > 0 }
+
+    /// The same convolution over the image with its zero padding written out (`pad(_:_:into:)`):
+    /// im2col over it copies whole rows, with no bounds to check.
+    var unpadded: ConvGeometry {
+        ConvGeometry(channels: channels, height: height + 2 * padH, width: width + 2 * padW, kernelH: kernelH, kernelW: kernelW,
+                     padH: 0, padW: 0, strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW)
+    }
+
+    /// Floats of one image with its padding written out.
+    var paddedImageCount: Int { channels * (height + 2 * padH) * (width + 2 * padW) }
+
     /// The output columns whose input column, for kernel column `kw`, lies inside the image.
     @inline(__always)
     func validColumns(_ kw: Int) -> Range<Int> {
@@ -105,15 +117,23 @@ extension ConvGeometry {
 }
 
 /// dst[0..<n] = src[0..<n], eight lanes at a time: the rows im2col copies are often 8–30
-/// values, too short for memcpy's call or for a compiler's 16-lane loop to pay.
+/// values, too short for memcpy's call or for a compiler's 16-lane loop to pay. The last
+/// eight lanes may overlap the ones before (copying a value twice is harmless), so no
+/// scalar tail is left for n ≥ 8.
 @inline(__always)
 func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    guard n >= 8 else {
+        var i = 0
+        while i < n { dst[i] = src[i]; i &+= 1 }
+        return
+    }
     var i = 0
-    while i &+ 8 <= n {
+    while i &+ 8 < n {
         UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
         i &+= 8
     }
-    while i < n { dst[i] = src[i]; i &+= 1 }
+    i = n &- 8
+    UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
 }
 
 /// dst[0..<n] += src[0..<n], eight lanes at a time (col2im's rows).
@@ -126,4 +146,29 @@ func addFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, 
         i &+= 8
     }
     while i < n { dst[i] += src[i]; i &+= 1 }
+}
+
+/// Copies one image (C×H×W) into `padded` (C×(H+2·padH)×(W+2·padW)) with zero borders.
+func pad(_ im: UnsafePointer<Float>, _ g: ConvGeometry, into padded: UnsafeMutablePointer<Float>) {
+    let pw = g.width + 2 * g.padW, ph = g.height + 2 * g.padH
+    for c in 0..<g.channels {
+        let src = im + c * g.height * g.width, dst = padded + c * ph * pw
+        dst.update(repeating: 0, count: g.padH * pw)
+        for y in 0..<g.height {
+            let row = dst + (g.padH + y) * pw
+            for x in 0..<g.padW { row[x] = 0 }
+            copyFloats(row + g.padW, src + y * g.width, g.width)
+            for x in (g.padW + g.width)..<pw { row[x] = 0 }
+        }
+        (dst + (g.padH + g.height) * pw).update(repeating: 0, count: g.padH * pw)
+    }
+}
+
+/// The adjoint of `pad`: the interior of `padded` into `im` (overwritten).
+func crop(_ padded: UnsafePointer<Float>, _ g: ConvGeometry, into im: UnsafeMutablePointer<Float>) {
+    let pw = g.width + 2 * g.padW, ph = g.height + 2 * g.padH
+    for c in 0..<g.channels {
+        let src = padded + c * ph * pw, dst = im + c * g.height * g.width
+        for y in 0..<g.height { copyFloats(dst + y * g.width, src + (g.padH + y) * pw + g.padW, g.width) }
+    }
 }

@@ -168,6 +168,7 @@ final class ConvolutionLayer: Layer {
         while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
         for w in workspaces.prefix(parts) {
             try w.reshape(columns: isPointwise ? 0 : kDim * chunk * spatial, products: chunk > 1 ? s.numOutput * chunk * spatial : 0,
+                          padded: geometry.hasPadding ? geometry.paddedImageCount : 0,
                           weights: blobs[0].count, outputs: s.numOutput, ones: chunk * spatial)
         }
     }
@@ -196,7 +197,15 @@ final class ConvolutionLayer: Layer {
     private func columns(_ x: UnsafePointer<Float>, start: Int, n: Int, _ w: ConvWorkspace) -> UnsafePointer<Float> {
         if isPointwise { return x + start * inputSize }
         let ldc = n * spatial
-        for i in 0..<n { im2col(x + (start + i) * inputSize, geometry, w.col.data + i * spatial, ldc: ldc) }
+        for i in 0..<n {
+            let image = x + (start + i) * inputSize
+            if geometry.hasPadding {
+                pad(image, geometry, into: w.padded.data)
+                im2col(w.padded.data, geometry.unpadded, w.col.data + i * spatial, ldc: ldc)
+            } else {
+                im2col(image, geometry, w.col.data + i * spatial, ldc: ldc)
+            }
+        }
         return UnsafePointer(w.col.data)
     }
 
@@ -319,18 +328,28 @@ final class ConvolutionLayer: Layer {
                  dy + gi * outPerGroup * cols, 0, dcol + gi * kPerGroup * cols, threads: gemmThreads)
         }
         guard !isPointwise else { return }
-        for i in 0..<n { col2im(w.col.data + i * spatial, geometry, dx + (start + i) * inputSize, ldc: cols) }
+        for i in 0..<n {
+            let image = dx + (start + i) * inputSize
+            if geometry.hasPadding {
+                col2im(w.col.data + i * spatial, geometry.unpadded, w.padded.data, ldc: cols)
+                crop(w.padded.data, geometry, into: image)
+            } else {
+                col2im(w.col.data + i * spatial, geometry, image, ldc: cols)
+            }
+        }
     }
 }
 
 /// One thread's scratch for a convolution: unrolled columns and products for one chunk of
-/// images, its share of the weight and bias gradients, and a row of ones for bias sums.
+/// images, one image with its padding written out, its share of the weight and bias
+/// gradients, and a row of ones for bias sums.
 final class ConvWorkspace {
-    let col = Blob(), tmp = Blob(), dW = Blob(), db = Blob(), ones = Blob()
+    let col = Blob(), tmp = Blob(), padded = Blob(), dW = Blob(), db = Blob(), ones = Blob()
 
-    func reshape(columns: Int, products: Int, weights: Int, outputs: Int, ones n: Int) throws {
+    func reshape(columns: Int, products: Int, padded paddedCount: Int, weights: Int, outputs: Int, ones n: Int) throws {
         try col.reshape([columns])
         try tmp.reshape([products])
+        try padded.reshape([paddedCount])
         try dW.reshape([weights])
         try db.reshape([outputs])
         if ones.count != n {

@@ -105,7 +105,7 @@ final class PoolingLayer: Layer {
     }
 
     /// The window geometry as plain values, so the hot loops touch no class properties.
-    private struct Window {
+    struct Window {
         var height: Int, width: Int, pooledH: Int, pooledW: Int
         var kernelH: Int, kernelW: Int, padH: Int, padW: Int, strideH: Int, strideW: Int
 
@@ -116,6 +116,33 @@ final class PoolingLayer: Layer {
             let he = min(hs + kernelH, height + padH), we = min(ws + kernelW, width + padW)
             let size = Float((he - hs) * (we - ws))
             return (max(hs, 0), min(he, height), max(ws, 0), min(we, width), size)
+        }
+
+        /// Output rows whose windows lie wholly inside the image.
+        var interiorRows: Range<Int> { Self.interior(pad: padH, stride: strideH, kernel: kernelH, size: height, outputs: pooledH) }
+        var interiorColumns: Range<Int> { Self.interior(pad: padW, stride: strideW, kernel: kernelW, size: width, outputs: pooledW) }
+
+        static func interior(pad: Int, stride: Int, kernel: Int, size: Int, outputs: Int) -> Range<Int> {
+            let first = min((pad + stride - 1) / stride, outputs)
+            let end = size + pad >= kernel ? min((size + pad - kernel) / stride + 1, outputs) : 0
+            return first..<max(first, end)
+        }
+
+        /// Eight outputs are loaded side by side for strides 1 and 2 (every other lane of 16).
+        var vectorStride: Bool { strideW == 1 || strideW == 2 }
+
+        /// Whether the loads for outputs (ph, pw..<pw+8) stay inside the plane: at stride 2 a
+        /// load reads 16 values, one past the last one used.
+        @inline(__always)
+        func canLoad8(_ ph: Int, _ pw: Int) -> Bool {
+            let last = (ph * strideH - padH + kernelH - 1) * width + pw * strideW - padW + kernelW - 1 + (strideW == 1 ? 7 : 15)
+            return last < height * width
+        }
+
+        @inline(__always)
+        func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+            strideW == 1 ? UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+                : UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self).evenHalf
         }
 
         /// 2×2 windows at stride 2 that all lie inside the image.
@@ -173,17 +200,7 @@ final class PoolingLayer: Layer {
                 }
             }
         } else {
-            forEachPlane(planes) { plane in
-                let xp = x + plane * inPlane, yp = y + plane * outPlane
-                for ph in 0..<w.pooledH {
-                    for pw in 0..<w.pooledW {
-                        let b = w.bounds(ph, pw)
-                        var sum: Float = 0
-                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { sum += xp[h * w.width + c] } }
-                        yp[ph * w.pooledW + pw] = sum / b.size
-                    }
-                }
-            }
+            forEachPlane(planes) { plane in Self.averagePlane(x + plane * inPlane, y + plane * outPlane, w) }
         }
     }
 
@@ -199,46 +216,134 @@ final class PoolingLayer: Layer {
             for pw in 0..<w.pooledW {
                 let i0 = top &+ 2 &* pw
                 var best = -Float.greatestFiniteMagnitude, arg = -1
-                for i in [i0, i0 &+ 1, i0 &+ w.width, i0 &+ w.width &+ 1] where xp[i] > best { best = xp[i]; arg = i }
+                for i in [i0, i0 &+ 1, i0 &+ w.width, i0 &+ w.width &+ 1] {
+                    let greater = xp[i] > best
+                    best = greater ? xp[i] : best
+                    arg = greater ? i : arg
+                }
                 yRow[pw] = best
                 mRow[pw] = Int32(truncatingIfNeeded: arg)
             }
         }
     }
 
-    /// MAX over one plane. Plain while-loops with wrapping arithmetic: the windows are tiny,
-    /// so loop and overflow-check overhead, not memory, decides the speed.
+    /// MAX over one plane: windows inside the image eight outputs at a time (`max8`), the
+    /// others one by one.
     @inline(__always)
     private static func maxPlane(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
                                  _ mp: UnsafeMutablePointer<Int32>, _ w: Window) {
-        var ph = 0
-        while ph < w.pooledH {
-            let h0 = ph &* w.strideH &- w.padH
-            let hs = max(h0, 0), he = min(h0 &+ w.kernelH, w.height)
+        let rows = w.interiorRows, cols = w.interiorColumns
+        for ph in 0..<w.pooledH {
             var pw = 0
-            while pw < w.pooledW {
-                let c0 = pw &* w.strideW &- w.padW
-                let ws = max(c0, 0), we = min(c0 &+ w.kernelW, w.width)
-                var best = -Float.greatestFiniteMagnitude
-                var arg: Int = -1
-                var h = hs
-                while h < he {
-                    var idx = h &* w.width &+ ws
-                    let end = h &* w.width &+ we
-                    while idx < end {
-                        let v = xp[idx]
-                        if v > best { best = v; arg = idx }
-                        idx &+= 1
-                    }
-                    h &+= 1
+            if rows.contains(ph) && w.vectorStride {
+                while pw < cols.lowerBound { maxOne(xp, yp, mp, w, ph, pw); pw &+= 1 }
+                while pw &+ 8 <= cols.upperBound && w.canLoad8(ph, pw) { max8(xp, yp, mp, w, ph, pw); pw &+= 8 }
+                // The rest as one more block that overlaps the last: recomputing an output is harmless.
+                let last = cols.upperBound &- 8
+                if pw < cols.upperBound && last >= cols.lowerBound && w.canLoad8(ph, last) {
+                    max8(xp, yp, mp, w, ph, last)
+                    pw = cols.upperBound
                 }
-                let o = ph &* w.pooledW &+ pw
-                yp[o] = best
-                mp[o] = Int32(truncatingIfNeeded: arg)
-                pw &+= 1
             }
-            ph &+= 1
+            while pw < w.pooledW { maxOne(xp, yp, mp, w, ph, pw); pw &+= 1 }
         }
+    }
+
+    /// MAX of output (ph, pw), its window clipped to the image. Plain while-loops with
+    /// wrapping arithmetic and a branch-free compare: the windows are tiny and on real
+    /// activations the comparison is a coin toss.
+    @inline(__always)
+    private static func maxOne(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
+                               _ mp: UnsafeMutablePointer<Int32>, _ w: Window, _ ph: Int, _ pw: Int) {
+        let h0 = ph &* w.strideH &- w.padH, c0 = pw &* w.strideW &- w.padW
+        let hs = max(h0, 0), he = min(h0 &+ w.kernelH, w.height)
+        let ws = max(c0, 0), we = min(c0 &+ w.kernelW, w.width)
+        var best = -Float.greatestFiniteMagnitude
+        var arg: Int = -1
+        var h = hs
+        while h < he {
+            var idx = h &* w.width &+ ws
+            let end = h &* w.width &+ we
+            while idx < end {
+                let v = xp[idx], greater = v > best
+                best = greater ? v : best
+                arg = greater ? idx : arg
+                idx &+= 1
+            }
+            h &+= 1
+        }
+        let o = ph &* w.pooledW &+ pw
+        yp[o] = best
+        mp[o] = Int32(truncatingIfNeeded: arg)
+    }
+
+    /// MAX of outputs (ph, pw..<pw+8), whose windows lie inside the image: each lane scans its
+    /// window in Caffe's order with a strict `>`, so it picks what `maxOne` picks.
+    @inline(__always)
+    private static func max8(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
+                             _ mp: UnsafeMutablePointer<Int32>, _ w: Window, _ ph: Int, _ pw: Int) {
+        var best = SIMD8<Float>(repeating: -Float.greatestFiniteMagnitude)
+        var arg = SIMD8<Int32>(repeating: -1)
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(truncatingIfNeeded: w.strideW)
+        for kh in 0..<w.kernelH {
+            let row = (ph &* w.strideH &- w.padH &+ kh) &* w.width &+ pw &* w.strideW &- w.padW
+            for kw in 0..<w.kernelW {
+                let i = row &+ kw
+                let v = w.load8(xp + i)
+                let greater = v .> best
+                best.replace(with: v, where: greater)
+                arg.replace(with: SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: i)) &+ lanes, where: greater)
+            }
+        }
+        let o = ph &* w.pooledW &+ pw
+        UnsafeMutableRawPointer(yp + o).storeBytes(of: best, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(mp + o).storeBytes(of: arg, as: SIMD8<Int32>.self)
+    }
+
+    /// AVE over one plane: each window's sum over its part inside the image, divided by its
+    /// size clipped to the padded image (Caffe counts padding, not what lies beyond it).
+    /// Windows inside the image go eight at a time, summed in the same order.
+    @inline(__always)
+    private static func averagePlane(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, _ w: Window) {
+        let rows = w.interiorRows, cols = w.interiorColumns
+        let size = SIMD8<Float>(repeating: Float(w.kernelH * w.kernelW))
+        for ph in 0..<w.pooledH {
+            var pw = 0
+            if rows.contains(ph) && w.vectorStride {
+                while pw < cols.lowerBound { averageOne(xp, yp, w, ph, pw); pw &+= 1 }
+                while pw &+ 8 <= cols.upperBound && w.canLoad8(ph, pw) { average8(xp, yp, w, ph, pw, size); pw &+= 8 }
+                let last = cols.upperBound &- 8
+                if pw < cols.upperBound && last >= cols.lowerBound && w.canLoad8(ph, last) {
+                    average8(xp, yp, w, ph, last, size)
+                    pw = cols.upperBound
+                }
+            }
+            while pw < w.pooledW { averageOne(xp, yp, w, ph, pw); pw &+= 1 }
+        }
+    }
+
+    @inline(__always)
+    private static func average8(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, _ w: Window, _ ph: Int, _ pw: Int, _ size: SIMD8<Float>) {
+        var sum = SIMD8<Float>(repeating: 0)
+        for kh in 0..<w.kernelH {
+            let row = (ph &* w.strideH &- w.padH &+ kh) &* w.width &+ pw &* w.strideW &- w.padW
+            for kw in 0..<w.kernelW { sum += w.load8(xp + (row &+ kw)) }
+        }
+        UnsafeMutableRawPointer(yp + (ph &* w.pooledW &+ pw)).storeBytes(of: sum / size, as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    private static func averageOne(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, _ w: Window, _ ph: Int, _ pw: Int) {
+        let b = w.bounds(ph, pw)
+        var sum: Float = 0
+        var h = b.hs
+        while h < b.he {
+            var idx = h &* w.width &+ b.ws
+            let end = h &* w.width &+ b.we
+            while idx < end { sum += xp[idx]; idx &+= 1 }
+            h &+= 1
+        }
+        yp[ph &* w.pooledW &+ pw] = sum / b.size
     }
 
     /// Runs `body` for every plane, the planes split across `threads` (MAX and AVE; STOCHASTIC
@@ -313,7 +418,13 @@ final class PoolingLayer: Layer {
                     for pw in 0..<w.pooledW {
                         let b = w.bounds(ph, pw)
                         let share = dyp[ph * w.pooledW + pw] / b.size
-                        for h in b.hs..<max(b.he, b.hs) { for c in b.ws..<max(b.we, b.ws) { dxp[h * w.width + c] += share } }
+                        var h = b.hs
+                        while h < b.he {
+                            var idx = h &* w.width &+ b.ws
+                            let end = h &* w.width &+ b.we
+                            while idx < end { dxp[idx] += share; idx &+= 1 }
+                            h &+= 1
+                        }
                     }
                 }
             }

@@ -75,4 +75,63 @@ import Testing
             """, bottoms: [x])
         try GradientChecker().check(layer, bottoms: [x], tops: tops)
     }
+
+    /// Caffe's pooling written plainly (one window at a time, scanned in order), for comparing
+    /// the kernels that take eight windows at once against it.
+    static func reference(_ x: Blob, kernel: Int, stride: Int, pad: Int, max isMax: Bool) -> (values: [Float], argmax: [Int]) {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        func out(_ size: Int) -> Int {
+            var o = Int((Float(size + 2 * pad - kernel) / Float(stride)).rounded(.up)) + 1
+            if pad > 0 && (o - 1) * stride >= size + pad { o -= 1 }
+            return o
+        }
+        let (oh, ow) = (out(h), out(w))
+        var values: [Float] = [], argmax: [Int] = []
+        for plane in 0..<(n * c) {
+            for ph in 0..<oh {
+                for pw in 0..<ow {
+                    let hs = ph * stride - pad, ws = pw * stride - pad
+                    let he = min(hs + kernel, h + pad), we = min(ws + kernel, w + pad)
+                    let size = Float((he - hs) * (we - ws))
+                    var best = -Float.greatestFiniteMagnitude, arg = -1, sum: Float = 0
+                    for y in max(hs, 0)..<min(he, h) {
+                        for xx in max(ws, 0)..<min(we, w) {
+                            let v = x.data[plane * h * w + y * w + xx]
+                            sum += v
+                            if v > best { best = v; arg = y * w + xx }
+                        }
+                    }
+                    values.append(isMax ? best : sum / size)
+                    argmax.append(arg)
+                }
+            }
+        }
+        return (values, argmax)
+    }
+
+    /// Windows inside the image go eight at a time (strides 1 and 2), the edges one by one; both
+    /// must give the plain computation's values and, for MAX, pick the same element (ties too:
+    /// the input has many repeated values).
+    @Test(arguments: [(3, 2, 0), (3, 1, 1), (2, 2, 0), (3, 2, 1), (5, 3, 2), (2, 1, 0)])
+    func eightAtATimeMatchesPlainPooling(kernel: Int, stride: Int, pad: Int) throws {
+        var rng = RNG(seed: 21)
+        let x = Blob([2, 3, 29, 37], values: (0..<(2 * 3 * 29 * 37)).map { _ in Float(Int(rng.uniform(0, 8))) - 3.5 })
+        for method in ["MAX", "AVE"] {
+            let (layer, tops) = try makeLayer("""
+                name: "p" type: "Pooling" bottom: "x" top: "y"
+                pooling_param { pool: \(method) kernel_size: \(kernel) stride: \(stride) pad: \(pad) }
+                """, bottoms: [x])
+            try layer.forward(bottom: [x], top: tops)
+            let expected = Self.reference(x, kernel: kernel, stride: stride, pad: pad, max: method == "MAX")
+            #expect(tops[0].dataArray == expected.values, "\(method) k\(kernel) s\(stride) p\(pad)")
+            guard method == "MAX" else { continue }
+            // The gradient lands on the chosen element: one-hot top diffs reveal the choice.
+            tops[0].setDiff([Float](repeating: 1, count: tops[0].count))
+            layer.backward(top: tops, propagateDown: [true], bottom: [x])
+            var counts = [Float](repeating: 0, count: x.count)
+            let outPlane = tops[0].count / 6, inPlane = 29 * 37
+            for (o, a) in expected.argmax.enumerated() where a >= 0 { counts[(o / outPlane) * inPlane + a] += 1 }
+            #expect(x.diffArray == counts, "MAX k\(kernel) s\(stride) p\(pad) picks other elements")
+        }
+    }
 }
