@@ -1,11 +1,19 @@
 import Foundation
 
 /// `caffe time`: one warm-up pass, then every layer's forward and backward timed separately
-/// over `iterations`, reported as Caffe prints it.
+/// over `iterations`, reported as Caffe prints it. Layers that multiply (convolutions, inner
+/// products) also get their GFLOP/s and its share of this machine's sgemm peak, measured at
+/// the start with the thread count in use, so a slow layer shows itself.
 public struct Benchmark {
     public var forwardMs: [Double]
     public var backwardMs: [Double]
     public var layerNames: [String]
+    /// Floating-point operations of each layer's forward and backward pass (2 per multiply-add;
+    /// backward counts the weight gradient and the bottom gradient when they are computed).
+    public var forwardFlops: [Double]
+    public var backwardFlops: [Double]
+    /// GFLOP/s of one large single-precision matrix product on `Parallel.threads` threads.
+    public var sgemmPeak: Double
     public var averageForward: Double
     public var averageBackward: Double
     public var averageTotal: Double
@@ -39,9 +47,38 @@ public struct Benchmark {
         }
         let total = ms(since: start)
         let k = Double(iterations)
+        let (forwardFlops, backwardFlops) = flops(net)
         return Benchmark(forwardMs: fwd.map { $0 / k }, backwardMs: bwd.map { $0 / k }, layerNames: net.layers.map(\.name),
+                         forwardFlops: forwardFlops, backwardFlops: backwardFlops, sgemmPeak: measureSgemmPeak(),
                          averageForward: fwdTotal / k, averageBackward: bwdTotal / k, averageTotal: total / k,
                          totalMs: total, iterationLines: lines)
+    }
+
+    /// Forward: 2 · multiply-adds. Backward: as much again for the weight gradient (when the
+    /// first parameter needs one) and for the bottom gradient (when it is propagated).
+    static func flops(_ net: Net) -> ([Double], [Double]) {
+        var forward: [Double] = [], backward: [Double] = []
+        for e in net.entries {
+            let f = 2 * Double(e.layer.multiplyAdds(bottom: e.bottoms, top: e.tops))
+            let passes = (e.layer.paramPropagateDown.first == true ? 1 : 0) + (e.bottomNeedsBackward.first == true ? 1 : 0)
+            forward.append(f)
+            backward.append(e.needsBackward && e.layer.hasBackward ? f * Double(passes) : 0)
+        }
+        return (forward, backward)
+    }
+
+    /// The best of five 1024³ products, split across threads as the layers split theirs.
+    static func measureSgemmPeak() -> Double {
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t = DispatchTime.now().uptimeNanoseconds
+            c.withUnsafeMutableBufferPointer { c in gemm(false, false, n, n, n, 1, a, b, 0, c.baseAddress!) }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
     }
 
     private static func ms(since t: UInt64) -> Double {
@@ -50,14 +87,22 @@ public struct Benchmark {
 
     static func format(_ v: Double) -> String { String(format: "%g", v) }
 
+    /// `  (113.2 GFLOP/s, 56% of sgemm peak)` for layers that multiply; empty for the others.
+    private func rate(_ flops: Double, _ ms: Double) -> String {
+        guard flops > 0, ms > 0 else { return "" }
+        let gflops = flops / ms / 1e6
+        return String(format: "  (%.1f GFLOP/s, %.0f%% of sgemm peak)", gflops, 100 * gflops / max(sgemmPeak, 1e-9))
+    }
+
     public var lines: [String] {
         var out = iterationLines
         out.append("Average time per layer: ")
         for i in layerNames.indices {
             let padded = String(repeating: " ", count: max(0, 10 - layerNames[i].count)) + layerNames[i]
-            out.append("\(padded)\tforward: \(Self.format(forwardMs[i])) ms.")
-            out.append("\(padded)\tbackward: \(Self.format(backwardMs[i])) ms.")
+            out.append("\(padded)\tforward: \(Self.format(forwardMs[i])) ms.\(rate(forwardFlops[i], forwardMs[i]))")
+            out.append("\(padded)\tbackward: \(Self.format(backwardMs[i])) ms.\(rate(backwardFlops[i], backwardMs[i]))")
         }
+        out.append("sgemm peak on \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s"): \(String(format: "%.1f", sgemmPeak)) GFLOP/s")
         out.append("Average Forward pass: \(Self.format(averageForward)) ms.")
         out.append("Average Backward pass: \(Self.format(averageBackward)) ms.")
         out.append("Average Forward-Backward: \(Self.format(averageTotal)) ms.")
