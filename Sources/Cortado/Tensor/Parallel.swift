@@ -28,6 +28,14 @@ public enum Parallel {
 
     private static let pool = WorkerPool(workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
+    /// Runs `body` over 0..<count cut into contiguous ranges, one per thread, when there are at
+    /// least `minPerPart` items per thread (element-wise layers: below that, waking a thread
+    /// costs more than it saves).
+    static func forRanges(_ count: Int, threads: Int, minPerPart: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(threads, count / minPerPart))
+        run(parts) { p in body(range(p, of: parts, count: count)) }
+    }
+
     /// 0..<count cut into `parts` contiguous ranges, the first ones one longer when it does not
     /// divide; each range starts at a multiple of `align` where possible.
     static func range(_ part: Int, of parts: Int, count: Int, align: Int = 1) -> Range<Int> {

@@ -65,6 +65,14 @@ import Testing
             """, shape: [64, 50, 4, 4])
     }
 
+    @Test(arguments: ["", "relu_param { negative_slope: 0.1 }"])
+    func relu(settings: String) throws {
+        // 2 · 70,000 values: enough for two threads to take a range each.
+        try expectSplitMatchesSingle("""
+            name: "r" type: "ReLU" bottom: "x" top: "y" \(settings)
+            """, shape: [2, 7, 100, 100])
+    }
+
     /// The split product against one call, for every transpose pair, on shapes that split by
     /// columns (N ≥ M) and by rows.
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])

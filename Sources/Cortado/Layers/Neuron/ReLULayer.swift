@@ -18,18 +18,22 @@ final class ReLULayer: NeuronLayer {
     override var graphDetails: [String] { slope != 0 ? ["slope \(caffeFloat(slope))"] : [] }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        let x = bottom[0].data, y = top[0].data, n = bottom[0].count, s = slope
-        if s == 0 {
-            for i in 0..<n { y[i] = max(x[i], 0) }
-        } else {
-            for i in 0..<n { let v = x[i]; y[i] = max(v, 0) + s * min(v, 0) }
+        let x = bottom[0].data, y = top[0].data, s = slope
+        Parallel.forRanges(bottom[0].count, threads: threads) { r in
+            if s == 0 {
+                for i in r { y[i] = max(x[i], 0) }
+            } else {
+                for i in r { let v = x[i]; y[i] = max(v, 0) + s * min(v, 0) }
+            }
         }
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
         // In place, bottom data already holds y; y > 0 exactly where x > 0, so the mask is the same.
-        let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff, n = bottom[0].count, s = slope
-        for i in 0..<n { dx[i] = dy[i] * (x[i] > 0 ? 1 : s) }
+        let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff, s = slope
+        Parallel.forRanges(bottom[0].count, threads: threads) { r in
+            for i in r { dx[i] = dy[i] * (x[i] > 0 ? 1 : s) }
+        }
     }
 }
