@@ -95,9 +95,11 @@ def main():
         ratio = statistics.median(ours) / statistics.median(theirs)
         rows.append((name, spread(ours), spread(theirs), ratio, max(rss)))
     cpu, cores, blas, swift, torch_version, mkldnn = versions()
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    kernels = f"`OPENBLAS_CORETYPE={coretype}`" if coretype else "`OPENBLAS_CORETYPE` unset (OpenBLAS picks its kernels)"
     table = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/compare.sh` ({args.pairs} alternating pairs, Cortado first): "
              f"{cpu}, {cores} cores; Cortado with {cores} threads (OpenBLAS {blas or '?'} single-threaded under "
-             f"Cortado's own threads), {swift}; PyTorch {torch_version} with `torch.set_num_threads({cores})` "
+             f"Cortado's own threads, {kernels}), {swift}; PyTorch {torch_version} with `torch.set_num_threads({cores})` "
              f"(oneDNN {'on' if mkldnn else 'off'}). Median (min–max).", "",
              "| workload | Cortado | PyTorch | Cortado/PyTorch | Cortado peak RSS |", "|---|---|---|---|---|"]
     for name, ours, theirs, ratio, rss in rows:
@@ -107,11 +109,12 @@ def main():
     if not args.no_write and not args.only:
         path = os.path.join(ROOT, "bench", "RESULTS.md")
         doc = open(path).read()
-        begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
+        label = coretype or "auto"
+        begin, end = f"<!-- compare:begin {label} -->", f"<!-- compare:end {label} -->"
         if begin in doc:
             doc = doc[:doc.index(begin) + len(begin)] + "\n" + text + "\n" + doc[doc.index(end):]
         else:
-            doc += f"\n## Side by side with PyTorch (`bench/compare.sh`)\n\n{begin}\n{text}\n{end}\n"
+            doc += f"\n### OpenBLAS kernels: {label}\n\n{begin}\n{text}\n{end}\n"
         open(path, "w").write(doc)
 
 
