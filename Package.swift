@@ -1,12 +1,5 @@
 // swift-tools-version:6.0
 import PackageDescription
-import Foundation
-
-/// Cortado's own loops (im2col, pooling, element-wise layers) are compiled for the CPU that
-/// builds them, as llama.cpp does: on AVX-512 machines that doubles their vector width.
-/// `CORTADO_PORTABLE=1 swift build` makes binaries that run on any x86-64 (or arm64) CPU.
-let hostCPU: [SwiftSetting] = ProcessInfo.processInfo.environment["CORTADO_PORTABLE"] == "1"
-    ? [] : [.unsafeFlags(["-target-cpu", "native"])]
 
 let package = Package(
     name: "Cortado",
@@ -25,8 +18,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // protoc-c output for proto/caffe_subset.proto (regenerate with proto/generate.sh).
         .target(name: "CCaffeProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
-        .target(name: "Cortado", dependencies: ["CBLAS", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"],
-                swiftSettings: hostCPU),
+        // Not built for the host CPU (-target-cpu native): measured no faster (bench/RESULTS.md),
+        // since the hot loops use explicit 8-lane SIMD and the products are OpenBLAS's.
+        .target(name: "Cortado", dependencies: ["CBLAS", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"]),
         .executableTarget(name: "cortado", dependencies: [
             "Cortado",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

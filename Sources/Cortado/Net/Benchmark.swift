@@ -54,15 +54,16 @@ public struct Benchmark {
                          totalMs: total, iterationLines: lines)
     }
 
-    /// Forward: 2 · multiply-adds. Backward: as much again for the weight gradient (when the
-    /// first parameter needs one) and for the bottom gradient (when it is propagated).
+    /// Forward: 2 · multiply-adds. Backward (which `time` runs for every layer that has one):
+    /// as much again for the weight gradient (when the first parameter needs one) and for the
+    /// bottom gradient (when it is propagated).
     static func flops(_ net: Net) -> ([Double], [Double]) {
         var forward: [Double] = [], backward: [Double] = []
         for e in net.entries {
             let f = 2 * Double(e.layer.multiplyAdds(bottom: e.bottoms, top: e.tops))
             let passes = (e.layer.paramPropagateDown.first == true ? 1 : 0) + (e.bottomNeedsBackward.first == true ? 1 : 0)
             forward.append(f)
-            backward.append(e.needsBackward && e.layer.hasBackward ? f * Double(passes) : 0)
+            backward.append(e.layer.hasBackward ? f * Double(passes) : 0)
         }
         return (forward, backward)
     }
