@@ -226,11 +226,11 @@ final class ConvolutionLayer: Layer {
     /// Builds (or keeps) one oneDNN convolution per thread for this batch. oneDNN runs each
     /// single-threaded on its thread's images, so a batch smaller than the thread count (one
     /// image to classify) stays on the im2col path, whose products split across threads.
-    /// So do convolutions with one input channel per group (LeNet's conv1): oneDNN 2.6's weight
-    /// gradient for them was not the same bits from run to run (batch 4, one thread), and
-    /// Cortado promises that; with K = kh·kw their im2col is cheap anyway.
+    /// So do convolutions with fewer than four input channels per group (first layers: LeNet's
+    /// and CIFAR-10's conv1): oneDNN 2.6's weight gradient for them differed from run to run at
+    /// batch 4 and kept CIFAR-10 quick from learning (CIFARTests), while their im2col is small.
     private func prepareOneDNN() throws {
-        guard allowsOneDNN, parts == threads || threads == 1, channels / s.group > 1 else { oneDNN = []; oneDNNShapes = []; return }
+        guard allowsOneDNN, parts == threads || threads == 1, channels / s.group >= 4 else { oneDNN = []; oneDNNShapes = []; return }
         let g = geometry
         let shapes = (0..<parts).map { p in
             DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, channels: channels, height: g.height, width: g.width,

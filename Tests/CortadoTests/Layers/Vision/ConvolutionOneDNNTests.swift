@@ -21,25 +21,27 @@ import Testing
         return (ParallelTests.Pass(top: tops[0].dataArray, bottomDiff: x.diffArray, paramDiffs: layer.blobs.map(\.diffArray)), conv.runsOnOneDNN)
     }
 
-    /// One input channel per group stays on im2col (see `ConvolutionLayer.prepareOneDNN`).
-    @Test func oneInputChannelStaysOnIm2col() throws {
-        let (_, used) = try pass("num_output: 20 kernel_size: 5", shape: [4, 1, 28, 28], oneDNN: true, threads: 1)
+    /// Fewer than four input channels per group stay on im2col (see `ConvolutionLayer.prepareOneDNN`).
+    @Test(arguments: [("num_output: 20 kernel_size: 5", [4, 1, 28, 28]), ("num_output: 32 pad: 2 kernel_size: 5", [4, 3, 32, 32]),
+                      ("num_output: 8 kernel_size: 3 group: 2", [2, 6, 7, 7])])
+    func fewInputChannelsStayOnIm2col(settings: String, shape: [Int]) throws {
+        let (_, used) = try pass(settings, shape: shape, oneDNN: true, threads: 1)
         #expect(!used)
     }
 
     @Test(arguments: [
-        ("num_output: 20 kernel_size: 5", [4, 3, 28, 28]),
+        ("num_output: 20 kernel_size: 5", [4, 4, 28, 28]),
         ("num_output: 32 kernel_size: 5 pad: 2", [3, 32, 16, 16]),
         ("num_output: 6 kernel_size: 3 pad: 1 stride: 2", [3, 4, 9, 10]),
-        ("num_output: 8 kernel_size: 3 group: 2", [2, 6, 7, 7]),
-        ("num_output: 4 kernel_size: 3 dilation: 2 pad: 1", [2, 3, 9, 9]),
-        ("num_output: 5 kernel_h: 3 kernel_w: 1 stride_h: 2 pad_w: 1", [2, 3, 8, 6]),
+        ("num_output: 8 kernel_size: 3 group: 2", [2, 8, 7, 7]),
+        ("num_output: 4 kernel_size: 3 dilation: 2 pad: 1", [2, 5, 9, 9]),
+        ("num_output: 5 kernel_h: 3 kernel_w: 1 stride_h: 2 pad_w: 1", [2, 4, 8, 6]),
         ("num_output: 8 kernel_size: 1", [2, 16, 5, 5]),
-        ("num_output: 16 kernel_size: 11 stride: 4", [2, 3, 35, 35]),
-        ("num_output: 4 kernel_size: 3 bias_term: false", [3, 3, 6, 6]),
-        // CIFAR-10 quick's three convolutions at batch 20.
-        ("num_output: 32 pad: 2 kernel_size: 5 stride: 1", [20, 3, 32, 32]),
+        ("num_output: 16 kernel_size: 11 stride: 4", [2, 4, 35, 35]),
+        ("num_output: 4 kernel_size: 3 bias_term: false", [3, 4, 6, 6]),
+        // CIFAR-10 quick's conv2 and conv3 at batch 20, and at batch 4 (one thread's share).
         ("num_output: 32 pad: 2 kernel_size: 5 stride: 1", [20, 32, 16, 16]),
+        ("num_output: 32 pad: 2 kernel_size: 5 stride: 1", [4, 32, 16, 16]),
         ("num_output: 64 pad: 2 kernel_size: 5 stride: 1", [20, 32, 8, 8]),
     ])
     func oneDNNMatchesIm2col(settings: String, shape: [Int]) throws {
