@@ -12,6 +12,9 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN's convolutions (Debian's libdnnl-dev): 2.5–3.5× the im2col + sgemm path on
+        // convolutions with many channels (bench/RESULTS.md).
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
@@ -20,7 +23,7 @@ let package = Package(
         .target(name: "CCaffeProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // Not built for the host CPU (-target-cpu native): measured no faster (bench/RESULTS.md),
         // since the hot loops use explicit 8-lane SIMD and the products are OpenBLAS's.
-        .target(name: "Cortado", dependencies: ["CBLAS", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"]),
+        .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"]),
         .executableTarget(name: "cortado", dependencies: [
             "Cortado",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

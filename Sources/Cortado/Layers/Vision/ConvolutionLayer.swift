@@ -163,12 +163,14 @@ final class ConvolutionLayer: Layer {
         let topShape = Array(b.shape[0..<axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
         try top[0].reshape(topShape)
         guard depthwise == nil else { return }
+        try prepareOneDNN()
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = isPointwise ? 1 : max(1, min(num, Self.columnBudget / max(kDim * spatial, 1)))
         while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
+        let unrolls = oneDNN.isEmpty   // oneDNN needs only the gradient buffers
         for w in workspaces.prefix(parts) {
-            try w.reshape(columns: isPointwise ? 0 : kDim * chunk * spatial, products: chunk > 1 ? s.numOutput * chunk * spatial : 0,
-                          padded: geometry.hasPadding ? geometry.paddedImageCount : 0,
+            try w.reshape(columns: unrolls && !isPointwise ? kDim * chunk * spatial : 0, products: unrolls && chunk > 1 ? s.numOutput * chunk * spatial : 0,
+                          padded: unrolls && geometry.hasPadding ? geometry.paddedImageCount : 0,
                           weights: blobs[0].count, outputs: s.numOutput, ones: chunk * spatial)
         }
     }
@@ -209,9 +211,54 @@ final class ConvolutionLayer: Layer {
         return UnsafePointer(w.col.data)
     }
 
+    // MARK: oneDNN
+
+    /// Whether this layer may run through oneDNN (`DNNLConvolution`): on by default, off with
+    /// CORTADO_ONEDNN=0; tests turn it off per layer to compare with the im2col path.
+    var allowsOneDNN = ConvolutionLayer.oneDNNByDefault
+    static let oneDNNByDefault = ProcessInfo.processInfo.environment["CORTADO_ONEDNN"] != "0"
+    /// Whether the last reshape put this layer on oneDNN.
+    var runsOnOneDNN: Bool { !oneDNN.isEmpty }
+    /// One per thread's run of images, when oneDNN serves this shape.
+    private var oneDNN: [DNNLConvolution] = []
+    private var oneDNNShapes: [DNNLConvolution.Shape] = []
+
+    /// Builds (or keeps) one oneDNN convolution per thread for this batch. oneDNN runs each
+    /// single-threaded on its thread's images, so a batch smaller than the thread count (one
+    /// image to classify) stays on the im2col path, whose products split across threads.
+    /// So do convolutions with fewer than four input channels per group (first layers: LeNet's
+    /// and CIFAR-10's conv1): oneDNN 2.6's weight gradient for them differed from run to run at
+    /// batch 4 and kept CIFAR-10 quick from learning (CIFARTests), while their im2col is small.
+    private func prepareOneDNN() throws {
+        guard allowsOneDNN, parts == threads || threads == 1, channels / s.group >= 4 else { oneDNN = []; oneDNNShapes = []; return }
+        let g = geometry
+        let shapes = (0..<parts).map { p in
+            DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, channels: channels, height: g.height, width: g.width,
+                                  outputs: s.numOutput, groups: s.group, kernelH: g.kernelH, kernelW: g.kernelW,
+                                  strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW,
+                                  dilationH: g.dilationH, dilationW: g.dilationW, outHeight: g.outHeight, outWidth: g.outWidth,
+                                  bias: s.biasTerm)
+        }
+        guard shapes != oneDNNShapes else { return }
+        oneDNNShapes = shapes
+        var built: [DNNLConvolution] = []
+        for shape in shapes {
+            guard let c = DNNLConvolution(shape) else { oneDNN = []; return }
+            built.append(c)
+        }
+        oneDNN = built
+    }
+
     override func forward(bottom: [Blob], top: [Blob]) throws {
         if let d = depthwise { return d.forward(bottom[0].data, blobs[0].data, s.biasTerm ? UnsafePointer(blobs[1].data) : nil, top[0].data, num: num) }
         let x = UnsafePointer(bottom[0].data), y = top[0].data
+        if !oneDNN.isEmpty {
+            let w = UnsafePointer(blobs[0].data), b = s.biasTerm ? UnsafePointer(blobs[1].data) : nil
+            return Parallel.run(parts) { p in
+                let start = Parallel.range(p, of: parts, count: num).lowerBound
+                oneDNN[p].forward(x + start * inputSize, w, b, y + start * outputSize)
+            }
+        }
         Parallel.run(parts) { p in
             let w = workspaces[p]
             let images = Parallel.range(p, of: parts, count: num)
@@ -283,6 +330,7 @@ final class ConvolutionLayer: Layer {
         let x = UnsafePointer(bottom[0].data), dy = UnsafePointer(top[0].diff)
         let weightGrad = needsParamGradient(0), biasGrad = s.biasTerm && needsParamGradient(1)
         let propagate = propagateDown[0]
+        if !oneDNN.isEmpty { return backwardOneDNN(x, dy, weightGrad: weightGrad, biasGrad: biasGrad, dx: propagate ? bottom[0].diff : nil) }
         Parallel.run(parts) { p in
             let w = workspaces[p]
             // The first thread adds into the parameter diffs; the others into their own buffers.
@@ -303,6 +351,24 @@ final class ConvolutionLayer: Layer {
             }
         }
         for w in workspaces[1..<parts] {
+            if weightGrad { axpy(w.dW.count, 1, w.dW.data, blobs[0].diff) }
+            if biasGrad { axpy(w.db.count, 1, w.db.data, blobs[1].diff) }
+        }
+    }
+
+    /// oneDNN writes (not adds) each thread's gradients into its own buffers; they are added to
+    /// the parameter diffs in thread order, so a given thread count gives the same sums.
+    private func backwardOneDNN(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weightGrad: Bool, biasGrad: Bool,
+                                dx: UnsafeMutablePointer<Float>?) {
+        let weights = UnsafePointer(blobs[0].data)
+        Parallel.run(parts) { p in
+            let w = workspaces[p], start = Parallel.range(p, of: parts, count: num).lowerBound
+            if weightGrad || biasGrad {
+                oneDNN[p].weightGradient(x + start * inputSize, dy + start * outputSize, w.dW.data, s.biasTerm ? w.db.data : nil)
+            }
+            if let dx { oneDNN[p].dataGradient(weights, dy + start * outputSize, dx + start * inputSize) }
+        }
+        for w in workspaces[0..<parts] {
             if weightGrad { axpy(w.dW.count, 1, w.dW.data, blobs[0].diff) }
             if biasGrad { axpy(w.db.count, 1, w.db.data, blobs[1].diff) }
         }

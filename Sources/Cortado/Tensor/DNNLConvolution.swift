@@ -1,0 +1,216 @@
+import CDNNL
+
+/// One convolution geometry at one batch size through oneDNN (Debian's libdnnl 2.6): forward,
+/// weight gradient and input gradient. oneDNN's fast kernels want blocked layouts (channels in
+/// groups of 16), so each call reorders Cortado's NCHW blobs in and out; the reorders are
+/// cheap beside the 2.5–3.5× they buy on convolutions with many channels. Each call runs
+/// oneDNN single-threaded on the calling thread: `ConvolutionLayer` gives each of its threads
+/// its own images and its own `DNNLConvolution`, as with its im2col path.
+final class DNNLConvolution {
+    /// What oneDNN needs to know; equal keys share primitives.
+    struct Shape: Hashable {
+        var images: Int, channels: Int, height: Int, width: Int
+        var outputs: Int, groups: Int, kernelH: Int, kernelW: Int
+        var strideH: Int, strideW: Int, padH: Int, padW: Int, dilationH: Int, dilationW: Int
+        var outHeight: Int, outWidth: Int
+        var bias: Bool
+    }
+
+    private let forwardStep: Step
+    private let weightStep: Step
+    private let dataStep: Step
+
+    /// nil when oneDNN offers no implementation for this shape.
+    init?(_ s: Shape) {
+        guard let engine = DNNLEngine.shared else { return nil }
+        let src = Self.desc([s.images, s.channels, s.height, s.width], dnnl_nchw)
+        let dst = Self.desc([s.images, s.outputs, s.outHeight, s.outWidth], dnnl_nchw)
+        let wei = s.groups == 1 ? Self.desc([s.outputs, s.channels, s.kernelH, s.kernelW], dnnl_oihw)
+            : Self.desc([s.groups, s.outputs / s.groups, s.channels / s.groups, s.kernelH, s.kernelW], dnnl_goihw)
+        let bia = Self.desc([s.outputs], dnnl_x)
+        var anySrc = Self.desc([s.images, s.channels, s.height, s.width], dnnl_format_tag_any)
+        var anyDst = Self.desc([s.images, s.outputs, s.outHeight, s.outWidth], dnnl_format_tag_any)
+        var anyWei = s.groups == 1 ? Self.desc([s.outputs, s.channels, s.kernelH, s.kernelW], dnnl_format_tag_any)
+            : Self.desc([s.groups, s.outputs / s.groups, s.channels / s.groups, s.kernelH, s.kernelW], dnnl_format_tag_any)
+        let strides: [Int64] = [Int64(s.strideH), Int64(s.strideW)]
+        let dilates: [Int64] = [Int64(s.dilationH - 1), Int64(s.dilationW - 1)]
+        let padL: [Int64] = [Int64(s.padH), Int64(s.padW)]
+        // Caffe's output size floors; oneDNN wants the right padding that gives exactly it.
+        let padR: [Int64] = [Int64((s.outHeight - 1) * s.strideH + (s.dilationH * (s.kernelH - 1) + 1) - s.height - s.padH),
+                             Int64((s.outWidth - 1) * s.strideW + (s.dilationW * (s.kernelW - 1) + 1) - s.width - s.padW)]
+        let biasDesc = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
+        biasDesc.initialize(to: bia)
+        defer { biasDesc.deallocate() }
+        let optionalBias = s.bias ? UnsafePointer(biasDesc) : nil
+
+        var fd = dnnl_convolution_desc_t()
+        guard dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &anySrc, &anyWei,
+                                                         optionalBias, &anyDst, strides, dilates, padL, padR) == dnnl_success,
+              let fpd = engine.primitiveDesc(&fd, hint: nil) else { return nil }
+        var wd = dnnl_convolution_desc_t()
+        guard dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &anySrc, &anyWei, optionalBias,
+                                                                  &anyDst, strides, dilates, padL, padR) == dnnl_success,
+              let wpd = engine.primitiveDesc(&wd, hint: fpd) else { return nil }
+        var dd = dnnl_convolution_desc_t()
+        guard dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &anySrc, &anyWei, &anyDst,
+                                                               strides, dilates, padL, padR) == dnnl_success,
+              let dpd = engine.primitiveDesc(&dd, hint: fpd) else { return nil }
+
+        guard let f = Step(engine, fpd, inputs: [(DNNL_ARG_SRC, src, dnnl_query_src_md), (DNNL_ARG_WEIGHTS, wei, dnnl_query_weights_md)]
+                               + (s.bias ? [(DNNL_ARG_BIAS, bia, dnnl_query_weights_md)] : []),
+                           outputs: [(DNNL_ARG_DST, dst, dnnl_query_dst_md)]),
+              let w = Step(engine, wpd, inputs: [(DNNL_ARG_SRC, src, dnnl_query_src_md), (DNNL_ARG_DIFF_DST, dst, dnnl_query_diff_dst_md)],
+                           outputs: [(DNNL_ARG_DIFF_WEIGHTS, wei, dnnl_query_diff_weights_md)]
+                               + (s.bias ? [(DNNL_ARG_DIFF_BIAS, bia, dnnl_query_diff_weights_md)] : [])),
+              let d = Step(engine, dpd, inputs: [(DNNL_ARG_WEIGHTS, wei, dnnl_query_weights_md), (DNNL_ARG_DIFF_DST, dst, dnnl_query_diff_dst_md)],
+                           outputs: [(DNNL_ARG_DIFF_SRC, src, dnnl_query_diff_src_md)])
+        else { return nil }
+        forwardStep = f; weightStep = w; dataStep = d
+    }
+
+    /// y = conv(x, w) + b.
+    func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
+        forwardStep.run(inputs: [x, w] + (b.map { [$0] } ?? []), outputs: [y])
+    }
+
+    /// dW = Σ dyᵀ ⊛ x and db = Σ dy, overwritten (not added).
+    func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dW: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?) {
+        weightStep.run(inputs: [x, dy], outputs: [dW] + (db.map { [$0] } ?? []))
+    }
+
+    /// dx, overwritten.
+    func dataGradient(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        dataStep.run(inputs: [w, dy], outputs: [dx])
+    }
+
+    private static func desc(_ shape: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        _ = dnnl_memory_desc_init_by_tag(&md, Int32(shape.count), shape.map { Int64($0) }, dnnl_f32, tag)
+        return md
+    }
+}
+
+/// The CPU engine, made once, and the attributes every primitive is made with; nil when
+/// oneDNN cannot start.
+final class DNNLEngine: @unchecked Sendable {
+    let engine: dnnl_engine_t
+    /// Scratchpads owned by each primitive (`dnnl_scratchpad_mode_user`): oneDNN's own is one
+    /// global buffer, which two of Cortado's threads running primitives at once would share.
+    let attributes: dnnl_primitive_attr_t
+
+    static let shared: DNNLEngine? = {
+        var e: dnnl_engine_t?
+        guard dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success, let engine = e else { return nil }
+        var a: dnnl_primitive_attr_t?
+        guard dnnl_primitive_attr_create(&a) == dnnl_success, let attributes = a,
+              dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user) == dnnl_success else { return nil }
+        return DNNLEngine(engine: engine, attributes: attributes)
+    }()
+
+    private init(engine: dnnl_engine_t, attributes: dnnl_primitive_attr_t) {
+        self.engine = engine
+        self.attributes = attributes
+    }
+
+    func primitiveDesc(_ op: UnsafeMutablePointer<dnnl_convolution_desc_t>, hint: dnnl_primitive_desc_t?) -> dnnl_primitive_desc_t? {
+        var pd: dnnl_primitive_desc_t?
+        guard dnnl_primitive_desc_create(&pd, op, attributes, engine, hint) == dnnl_success else { return nil }
+        return pd
+    }
+}
+
+/// A primitive with the scratchpad it asked for.
+private struct Executable {
+    let primitive: dnnl_primitive_t
+    let scratch: dnnl_memory_t?
+
+    init?(_ engine: DNNLEngine, _ pd: dnnl_primitive_desc_t) {
+        var p: dnnl_primitive_t?
+        guard dnnl_primitive_create(&p, pd) == dnnl_success, let p else { return nil }
+        primitive = p
+        var sm: dnnl_memory_t?
+        if let smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), dnnl_memory_desc_get_size(smd) > 0 {
+            guard dnnl_memory_create(&sm, smd, engine.engine, Step.allocate) == dnnl_success else { return nil }
+        }
+        scratch = sm
+    }
+
+    func run(_ stream: dnnl_stream_t, _ args: [(Int32, dnnl_memory_t)]) {
+        var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
+        if let scratch { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch)) }
+        _ = dnnl_primitive_execute(primitive, stream, Int32(a.count), a)
+    }
+}
+
+/// One primitive with its arguments: for each, a memory in Cortado's layout (its pointer set
+/// per call) and, where the primitive wants another layout, a buffer and a reorder. Each step
+/// has its own stream and scratchpads, so steps of different threads run at the same time.
+final class Step {
+    private struct Argument {
+        var id: Int32
+        var user: dnnl_memory_t
+        /// The primitive's own memory and the reorder into (inputs) or out of (outputs) it.
+        var inner: dnnl_memory_t?
+        var reorder: Executable?
+    }
+    private let stream: dnnl_stream_t
+    private let executable: Executable
+    private var inputs: [Argument] = []
+    private var outputs: [Argument] = []
+
+    typealias Spec = (id: Int32, user: dnnl_memory_desc_t, query: dnnl_query_t)
+
+    init?(_ engine: DNNLEngine, _ pd: dnnl_primitive_desc_t, inputs inSpecs: [Spec], outputs outSpecs: [Spec]) {
+        var st: dnnl_stream_t?
+        guard dnnl_stream_create(&st, engine.engine, dnnl_stream_default_flags.rawValue) == dnnl_success, let st,
+              let e = Executable(engine, pd) else { return nil }
+        stream = st
+        executable = e
+        for (spec, isInput) in inSpecs.map({ ($0, true) }) + outSpecs.map({ ($0, false) }) {
+            // Bias and its gradient are the weights' second argument (index 1).
+            let index: Int32 = (spec.id == DNNL_ARG_BIAS || spec.id == DNNL_ARG_DIFF_BIAS) ? 1 : 0
+            guard let inner = dnnl_primitive_desc_query_md(pd, spec.query, index),
+                  let arg = Self.argument(engine, spec, inner: inner, input: isInput) else { return nil }
+            if isInput { inputs.append(arg) } else { outputs.append(arg) }
+        }
+    }
+
+    /// DNNL_MEMORY_ALLOCATE and DNNL_MEMORY_NONE, which Swift does not import.
+    static var allocate: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
+    static var none: UnsafeMutableRawPointer? { nil }
+
+    private static func argument(_ engine: DNNLEngine, _ spec: Spec, inner: UnsafePointer<dnnl_memory_desc_t>, input: Bool) -> Argument? {
+        var userDesc = spec.user
+        var user: dnnl_memory_t?
+        guard dnnl_memory_create(&user, &userDesc, engine.engine, none) == dnnl_success, let user else { return nil }
+        guard dnnl_memory_desc_equal(&userDesc, inner) == 0 else { return Argument(id: spec.id, user: user) }
+        var mem: dnnl_memory_t?
+        guard dnnl_memory_create(&mem, inner, engine.engine, allocate) == dnnl_success, let mem else { return nil }
+        var rpd: dnnl_primitive_desc_t?
+        let ok = input ? dnnl_reorder_primitive_desc_create(&rpd, &userDesc, engine.engine, inner, engine.engine, engine.attributes)
+                       : dnnl_reorder_primitive_desc_create(&rpd, inner, engine.engine, &userDesc, engine.engine, engine.attributes)
+        guard ok == dnnl_success, let rpd else { return nil }
+        defer { dnnl_primitive_desc_destroy(rpd) }
+        guard let r = Executable(engine, rpd) else { return nil }
+        return Argument(id: spec.id, user: user, inner: mem, reorder: r)
+    }
+
+    func run(inputs pointers: [UnsafePointer<Float>], outputs results: [UnsafeMutablePointer<Float>]) {
+        omp_set_num_threads(1)
+        var args: [(Int32, dnnl_memory_t)] = []
+        for (a, ptr) in zip(inputs, pointers) {
+            dnnl_memory_set_data_handle(a.user, UnsafeMutableRawPointer(mutating: ptr))
+            if let inner = a.inner, let reorder = a.reorder { reorder.run(stream, [(DNNL_ARG_FROM, a.user), (DNNL_ARG_TO, inner)]) }
+            args.append((a.id, a.inner ?? a.user))
+        }
+        for (a, ptr) in zip(outputs, results) {
+            dnnl_memory_set_data_handle(a.user, UnsafeMutableRawPointer(ptr))
+            args.append((a.id, a.inner ?? a.user))
+        }
+        executable.run(stream, args)
+        for a in outputs {
+            if let inner = a.inner, let reorder = a.reorder { reorder.run(stream, [(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, a.user)]) }
+        }
+        _ = dnnl_stream_wait(stream)
+    }
+}

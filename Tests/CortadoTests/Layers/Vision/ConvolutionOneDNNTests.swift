@@ -1,0 +1,60 @@
+import Testing
+@testable import Cortado
+
+/// Convolution through oneDNN against the im2col + sgemm path: the same outputs, bottom
+/// gradients and parameter gradients on random inputs, for every geometry Caffe allows.
+@Suite struct ConvolutionOneDNNTests {
+    func pass(_ settings: String, shape: [Int], oneDNN: Bool, threads: Int) throws -> (ParallelTests.Pass, Bool) {
+        let x = randomBlob(shape, seed: 9)
+        let (layer, tops) = try makeLayer("""
+            name: "c" type: "Convolution" bottom: "x" top: "y"
+            convolution_param { \(settings) weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.3 } }
+            """, bottoms: [x])
+        let conv = try #require(layer as? ConvolutionLayer)
+        conv.allowsOneDNN = oneDNN
+        conv.threads = threads
+        try layer.reshape(bottom: [x], top: tops)
+        try layer.forward(bottom: [x], top: tops)
+        tops[0].setDiff(randomBlob(tops[0].shape, seed: 10).dataArray)
+        for p in layer.blobs { p.setDiff([Float](repeating: 0.25, count: p.count)) }
+        layer.backward(top: tops, propagateDown: [true], bottom: [x])
+        return (ParallelTests.Pass(top: tops[0].dataArray, bottomDiff: x.diffArray, paramDiffs: layer.blobs.map(\.diffArray)), conv.runsOnOneDNN)
+    }
+
+    /// Fewer than four input channels per group stay on im2col (see `ConvolutionLayer.prepareOneDNN`).
+    @Test(arguments: [("num_output: 20 kernel_size: 5", [4, 1, 28, 28]), ("num_output: 32 pad: 2 kernel_size: 5", [4, 3, 32, 32]),
+                      ("num_output: 8 kernel_size: 3 group: 2", [2, 6, 7, 7])])
+    func fewInputChannelsStayOnIm2col(settings: String, shape: [Int]) throws {
+        let (_, used) = try pass(settings, shape: shape, oneDNN: true, threads: 1)
+        #expect(!used)
+    }
+
+    @Test(arguments: [
+        ("num_output: 20 kernel_size: 5", [4, 4, 28, 28]),
+        ("num_output: 32 kernel_size: 5 pad: 2", [3, 32, 16, 16]),
+        ("num_output: 6 kernel_size: 3 pad: 1 stride: 2", [3, 4, 9, 10]),
+        ("num_output: 8 kernel_size: 3 group: 2", [2, 8, 7, 7]),
+        ("num_output: 4 kernel_size: 3 dilation: 2 pad: 1", [2, 5, 9, 9]),
+        ("num_output: 5 kernel_h: 3 kernel_w: 1 stride_h: 2 pad_w: 1", [2, 4, 8, 6]),
+        ("num_output: 8 kernel_size: 1", [2, 16, 5, 5]),
+        ("num_output: 16 kernel_size: 11 stride: 4", [2, 4, 35, 35]),
+        ("num_output: 4 kernel_size: 3 bias_term: false", [3, 4, 6, 6]),
+        // CIFAR-10 quick's conv2 and conv3 at batch 20, and at batch 4 (one thread's share).
+        ("num_output: 32 pad: 2 kernel_size: 5 stride: 1", [20, 32, 16, 16]),
+        ("num_output: 32 pad: 2 kernel_size: 5 stride: 1", [4, 32, 16, 16]),
+        ("num_output: 64 pad: 2 kernel_size: 5 stride: 1", [20, 32, 8, 8]),
+    ])
+    func oneDNNMatchesIm2col(settings: String, shape: [Int]) throws {
+        for threads in [1, 2] {
+            let (plain, plainUsed) = try pass(settings, shape: shape, oneDNN: false, threads: threads)
+            let (fast, fastUsed) = try pass(settings, shape: shape, oneDNN: true, threads: threads)
+            #expect(!plainUsed && fastUsed, "oneDNN should serve \(settings)")
+            expectClose(fast.top, plain.top, tolerance: 1e-4)
+            expectClose(fast.bottomDiff, plain.bottomDiff, tolerance: 1e-4)
+            for (a, b) in zip(fast.paramDiffs, plain.paramDiffs) { expectClose(a, b, tolerance: 1e-4) }
+            let (again, _) = try pass(settings, shape: shape, oneDNN: true, threads: threads)
+            #expect(again.top == fast.top && again.bottomDiff == fast.bottomDiff && again.paramDiffs == fast.paramDiffs,
+                    "oneDNN must repeat bit for bit")
+        }
+    }
+}
