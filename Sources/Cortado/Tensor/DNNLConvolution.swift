@@ -50,11 +50,15 @@ final class DNNLConvolution {
         var wd = dnnl_convolution_desc_t()
         guard dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &anySrc, &anyWei, optionalBias,
                                                                   &anyDst, strides, dilates, padL, padR) == dnnl_success,
-              let wpd = engine.primitiveDesc(&wd, hint: fpd) else { return nil }
+              let wpd = engine.primitiveDesc(&wd, hint: fpd) else { dnnl_primitive_desc_destroy(fpd); return nil }
         var dd = dnnl_convolution_desc_t()
         guard dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &anySrc, &anyWei, &anyDst,
                                                                strides, dilates, padL, padR) == dnnl_success,
-              let dpd = engine.primitiveDesc(&dd, hint: fpd) else { return nil }
+              let dpd = engine.primitiveDesc(&dd, hint: fpd) else {
+            dnnl_primitive_desc_destroy(fpd); dnnl_primitive_desc_destroy(wpd); return nil
+        }
+        // Primitives keep what they need of their descriptors.
+        defer { dnnl_primitive_desc_destroy(fpd); dnnl_primitive_desc_destroy(wpd); dnnl_primitive_desc_destroy(dpd) }
 
         guard let f = Step(engine, fpd, inputs: [(DNNL_ARG_SRC, src, dnnl_query_src_md), (DNNL_ARG_WEIGHTS, wei, dnnl_query_weights_md)]
                                + (s.bias ? [(DNNL_ARG_BIAS, bia, dnnl_query_weights_md)] : []),
@@ -119,8 +123,8 @@ final class DNNLEngine: @unchecked Sendable {
     }
 }
 
-/// A primitive with the scratchpad it asked for.
-private struct Executable {
+/// A primitive with the scratchpad it asked for; both are destroyed with it.
+private final class Executable {
     let primitive: dnnl_primitive_t
     let scratch: dnnl_memory_t?
 
@@ -130,9 +134,14 @@ private struct Executable {
         primitive = p
         var sm: dnnl_memory_t?
         if let smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), dnnl_memory_desc_get_size(smd) > 0 {
-            guard dnnl_memory_create(&sm, smd, engine.engine, Step.allocate) == dnnl_success else { return nil }
+            guard dnnl_memory_create(&sm, smd, engine.engine, Step.allocate) == dnnl_success else { dnnl_primitive_destroy(p); return nil }
         }
         scratch = sm
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        if let scratch { dnnl_memory_destroy(scratch) }
     }
 
     func run(_ stream: dnnl_stream_t, _ args: [(Int32, dnnl_memory_t)]) {
@@ -173,6 +182,14 @@ final class Step {
                   let arg = Self.argument(engine, spec, inner: inner, input: isInput) else { return nil }
             if isInput { inputs.append(arg) } else { outputs.append(arg) }
         }
+    }
+
+    deinit {
+        for a in inputs + outputs {
+            dnnl_memory_destroy(a.user)
+            if let inner = a.inner { dnnl_memory_destroy(inner) }
+        }
+        dnnl_stream_destroy(stream)
     }
 
     /// DNNL_MEMORY_ALLOCATE and DNNL_MEMORY_NONE, which Swift does not import.
