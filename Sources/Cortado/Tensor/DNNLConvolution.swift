@@ -23,6 +23,9 @@ final class DNNLConvolution {
     /// nil when oneDNN offers no implementation for this shape.
     init?(_ s: Shape) {
         guard let engine = DNNLEngine.shared else { return nil }
+        // oneDNN sizes a primitive's work split by the creating thread's OpenMP thread count;
+        // it runs on one thread, so it must be made for one.
+        omp_set_num_threads(1)
         let src = Self.desc([s.images, s.channels, s.height, s.width], dnnl_nchw)
         let dst = Self.desc([s.images, s.outputs, s.outHeight, s.outWidth], dnnl_nchw)
         let wei = s.groups == 1 ? Self.desc([s.outputs, s.channels, s.kernelH, s.kernelW], dnnl_oihw)

@@ -217,6 +217,11 @@ final class ConvolutionLayer: Layer {
     /// CORTADO_ONEDNN=0; tests turn it off per layer to compare with the im2col path.
     var allowsOneDNN = ConvolutionLayer.oneDNNByDefault
     static let oneDNNByDefault = ProcessInfo.processInfo.environment["CORTADO_ONEDNN"] != "0"
+    /// oneDNN's fast layouts hold channels in blocks of 16: input channels per group that are a
+    /// multiple of 16 fill them; first layers (1–3 channels) have kernels of their own. Others
+    /// pay for the padding: LeNet's conv2 (20 channels in 32) was slower than im2col.
+    static func oneDNNPays(channelsPerGroup c: Int) -> Bool { c % 16 == 0 || c <= 3 }
+
     /// Whether the last reshape put this layer on oneDNN.
     var runsOnOneDNN: Bool { !oneDNN.isEmpty }
     /// One per thread's run of images, when oneDNN serves this shape.
@@ -226,11 +231,10 @@ final class ConvolutionLayer: Layer {
     /// Builds (or keeps) one oneDNN convolution per thread for this batch. oneDNN runs each
     /// single-threaded on its thread's images, so a batch smaller than the thread count (one
     /// image to classify) stays on the im2col path, whose products split across threads.
-    /// So do convolutions with fewer than four input channels per group (first layers: LeNet's
-    /// and CIFAR-10's conv1): oneDNN 2.6's weight gradient for them differed from run to run at
-    /// batch 4 and kept CIFAR-10 quick from learning (CIFARTests), while their im2col is small.
     private func prepareOneDNN() throws {
-        guard allowsOneDNN, parts == threads || threads == 1, channels / s.group >= 4 else { oneDNN = []; oneDNNShapes = []; return }
+        guard allowsOneDNN, parts == threads || threads == 1, Self.oneDNNPays(channelsPerGroup: channels / s.group) else {
+            oneDNN = []; oneDNNShapes = []; return
+        }
         let g = geometry
         let shapes = (0..<parts).map { p in
             DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, channels: channels, height: g.height, width: g.width,
