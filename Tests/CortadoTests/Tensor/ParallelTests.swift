@@ -6,28 +6,36 @@ import Testing
 @Suite struct ParallelTests {
     struct Pass { var top: [Float]; var bottomDiff: [Float]; var paramDiffs: [[Float]] }
 
-    /// Forward and backward of one layer built from `text` with `threads`, on a fixed random input.
-    func pass(_ text: String, shape: [Int], threads: Int, seed: UInt64 = 5) throws -> Pass {
+    /// Forward and backward of one layer built from `text` with `threads`, on a fixed random input;
+    /// `configure` may set more on the layer before it is reshaped.
+    static func pass(_ text: String, shape: [Int], threads: Int, seed: UInt64 = 5,
+                     configure: (Layer) -> Void = { _ in }) throws -> (Pass, Layer) {
         let x = randomBlob(shape, seed: seed)
         let (layer, tops) = try makeLayer(text, bottoms: [x])
         layer.threads = threads
+        configure(layer)
         try layer.reshape(bottom: [x], top: tops)
         try layer.forward(bottom: [x], top: tops)
         tops[0].setDiff(randomBlob(tops[0].shape, seed: seed + 1).dataArray)
         // Non-zero starting diffs: parameter gradients are added, not written.
         for p in layer.blobs { p.setDiff([Float](repeating: 0.25, count: p.count)) }
         layer.backward(top: tops, propagateDown: [true], bottom: [x])
-        return Pass(top: tops[0].dataArray, bottomDiff: x.diffArray, paramDiffs: layer.blobs.map(\.diffArray))
+        return (Pass(top: tops[0].dataArray, bottomDiff: x.diffArray, paramDiffs: layer.blobs.map(\.diffArray)), layer)
     }
 
-    func expectSplitMatchesSingle(_ text: String, shape: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let single = try pass(text, shape: shape, threads: 1)
+    func pass(_ text: String, shape: [Int], threads: Int, configure: (Layer) -> Void = { _ in }) throws -> Pass {
+        try Self.pass(text, shape: shape, threads: threads, configure: configure).0
+    }
+
+    func expectSplitMatchesSingle(_ text: String, shape: [Int], configure: (Layer) -> Void = { _ in },
+                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let single = try pass(text, shape: shape, threads: 1, configure: configure)
         for threads in [2, 3] {
-            let split = try pass(text, shape: shape, threads: threads)
+            let split = try pass(text, shape: shape, threads: threads, configure: configure)
             expectClose(split.top, single.top, tolerance: 1e-5, sourceLocation: sourceLocation)
             expectClose(split.bottomDiff, single.bottomDiff, tolerance: 1e-5, sourceLocation: sourceLocation)
             for (a, b) in zip(split.paramDiffs, single.paramDiffs) { expectClose(a, b, tolerance: 1e-4, sourceLocation: sourceLocation) }
-            let again = try pass(text, shape: shape, threads: threads)
+            let again = try pass(text, shape: shape, threads: threads, configure: configure)
             #expect(again.top == split.top && again.bottomDiff == split.bottomDiff && again.paramDiffs == split.paramDiffs,
                     "a split run must repeat bit for bit", sourceLocation: sourceLocation)
         }
@@ -44,10 +52,11 @@ import Testing
         ("num_output: 4 kernel_size: 3 bias_term: false", [4, 3, 8, 8]),
     ])
     func convolution(settings: String, shape: [Int]) throws {
+        // The im2col path; ConvolutionOneDNNTests splits oneDNN's.
         try expectSplitMatchesSingle("""
             name: "c" type: "Convolution" bottom: "x" top: "y"
             convolution_param { \(settings) weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.3 } }
-            """, shape: shape)
+            """, shape: shape) { ($0 as? ConvolutionLayer)?.allowsOneDNN = false }
     }
 
     @Test(arguments: ["pool: MAX kernel_size: 2 stride: 2", "pool: MAX kernel_size: 3 stride: 2 pad: 1",

@@ -5,20 +5,11 @@ import Testing
 /// gradients and parameter gradients on random inputs, for every geometry Caffe allows.
 @Suite struct ConvolutionOneDNNTests {
     func pass(_ settings: String, shape: [Int], oneDNN: Bool, threads: Int) throws -> (ParallelTests.Pass, Bool) {
-        let x = randomBlob(shape, seed: 9)
-        let (layer, tops) = try makeLayer("""
+        let (result, layer) = try ParallelTests.pass("""
             name: "c" type: "Convolution" bottom: "x" top: "y"
             convolution_param { \(settings) weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.3 } }
-            """, bottoms: [x])
-        let conv = try #require(layer as? ConvolutionLayer)
-        conv.allowsOneDNN = oneDNN
-        conv.threads = threads
-        try layer.reshape(bottom: [x], top: tops)
-        try layer.forward(bottom: [x], top: tops)
-        tops[0].setDiff(randomBlob(tops[0].shape, seed: 10).dataArray)
-        for p in layer.blobs { p.setDiff([Float](repeating: 0.25, count: p.count)) }
-        layer.backward(top: tops, propagateDown: [true], bottom: [x])
-        return (ParallelTests.Pass(top: tops[0].dataArray, bottomDiff: x.diffArray, paramDiffs: layer.blobs.map(\.diffArray)), conv.runsOnOneDNN)
+            """, shape: shape, threads: threads, seed: 9) { ($0 as? ConvolutionLayer)?.allowsOneDNN = oneDNN }
+        return (result, (layer as? ConvolutionLayer)?.runsOnOneDNN == true)
     }
 
     /// Input channels per group that neither fill oneDNN's blocks of 16 nor make a first layer
