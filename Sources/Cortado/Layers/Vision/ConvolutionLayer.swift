@@ -217,11 +217,6 @@ final class ConvolutionLayer: Layer {
     /// CORTADO_ONEDNN=0; tests turn it off per layer to compare with the im2col path.
     var allowsOneDNN = ConvolutionLayer.oneDNNByDefault
     static let oneDNNByDefault = ProcessInfo.processInfo.environment["CORTADO_ONEDNN"] != "0"
-    /// oneDNN's fast layouts hold channels in blocks of 16: input channels per group that are a
-    /// multiple of 16 fill them; first layers (1–3 channels) have kernels of their own. Others
-    /// pay for the padding: LeNet's conv2 (20 channels in 32) was slower than im2col.
-    static func oneDNNPays(channelsPerGroup c: Int) -> Bool { c % 16 == 0 || c <= 3 }
-
     /// Whether the last reshape put this layer on oneDNN.
     var runsOnOneDNN: Bool { !oneDNN.isEmpty }
     /// One per thread's run of images, when oneDNN serves this shape.
@@ -232,7 +227,7 @@ final class ConvolutionLayer: Layer {
     /// single-threaded on its thread's images, so a batch smaller than the thread count (one
     /// image to classify) stays on the im2col path, whose products split across threads.
     private func prepareOneDNN() throws {
-        guard allowsOneDNN, parts == threads || threads == 1, Self.oneDNNPays(channelsPerGroup: channels / s.group) else {
+        guard allowsOneDNN, parts == threads || threads == 1 else {
             oneDNN = []; oneDNNShapes = []; return
         }
         let g = geometry
