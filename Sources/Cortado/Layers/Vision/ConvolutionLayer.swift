@@ -112,7 +112,9 @@ struct ConvolutionParameter: LayerSettings {
     }
 }
 
-/// Convolution over the two spatial axes after `axis`, as im2col + sgemm. The batch is split
+/// Convolution over the two spatial axes after `axis`: through oneDNN (`DNNLConvolution`, one
+/// per thread, each on its own run of images) when the batch has an image for every thread,
+/// otherwise as im2col + sgemm, described here. The batch is split
 /// across `threads` (each thread takes a contiguous run of images, with its own scratch and
 /// single-threaded sgemm), and each thread unrolls a few images at a time, so the column
 /// matrix stays in the core's cache instead of streaming through memory. Weight and bias
@@ -163,7 +165,7 @@ final class ConvolutionLayer: Layer {
         let topShape = Array(b.shape[0..<axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
         try top[0].reshape(topShape)
         guard depthwise == nil else { return }
-        try prepareOneDNN()
+        prepareOneDNN()
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = isPointwise ? 1 : max(1, min(num, Self.columnBudget / max(kDim * spatial, 1)))
         while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
@@ -226,7 +228,7 @@ final class ConvolutionLayer: Layer {
     /// Builds (or keeps) one oneDNN convolution per thread for this batch. oneDNN runs each
     /// single-threaded on its thread's images, so a batch smaller than the thread count (one
     /// image to classify) stays on the im2col path, whose products split across threads.
-    private func prepareOneDNN() throws {
+    private func prepareOneDNN() {
         guard allowsOneDNN, parts == threads || threads == 1 else {
             oneDNN = []; oneDNNShapes = []; return
         }
