@@ -7,12 +7,11 @@ import CDNNL
 /// oneDNN single-threaded on the calling thread: `ConvolutionLayer` gives each of its threads
 /// its own images and its own `DNNLConvolution`, as with its im2col path.
 final class DNNLConvolution {
-    /// What oneDNN needs to know; equal keys share primitives.
-    struct Shape: Hashable {
-        var images: Int, channels: Int, height: Int, width: Int
-        var outputs: Int, groups: Int, kernelH: Int, kernelW: Int
-        var strideH: Int, strideW: Int, padH: Int, padW: Int, dilationH: Int, dilationW: Int
-        var outHeight: Int, outWidth: Int
+    /// What oneDNN needs to know.
+    struct Shape {
+        var images: Int
+        var geometry: ConvGeometry
+        var outputs: Int, groups: Int
         var bias: Bool
     }
 
@@ -21,20 +20,21 @@ final class DNNLConvolution {
     private let dataStep: Step
 
     /// nil when oneDNN offers no implementation for this shape.
-    init?(_ s: Shape) {
+    init?(_ shape: Shape) {
+        let s = shape.geometry, images = shape.images, outputs = shape.outputs, groups = shape.groups
         guard let engine = DNNLEngine.shared else { return nil }
         // oneDNN sizes a primitive's work split by the creating thread's OpenMP thread count;
         // it runs on one thread, so it must be made for one.
         omp_set_num_threads(1)
-        let src = Self.desc([s.images, s.channels, s.height, s.width], dnnl_nchw)
-        let dst = Self.desc([s.images, s.outputs, s.outHeight, s.outWidth], dnnl_nchw)
-        let wei = s.groups == 1 ? Self.desc([s.outputs, s.channels, s.kernelH, s.kernelW], dnnl_oihw)
-            : Self.desc([s.groups, s.outputs / s.groups, s.channels / s.groups, s.kernelH, s.kernelW], dnnl_goihw)
-        let bia = Self.desc([s.outputs], dnnl_x)
-        var anySrc = Self.desc([s.images, s.channels, s.height, s.width], dnnl_format_tag_any)
-        var anyDst = Self.desc([s.images, s.outputs, s.outHeight, s.outWidth], dnnl_format_tag_any)
-        var anyWei = s.groups == 1 ? Self.desc([s.outputs, s.channels, s.kernelH, s.kernelW], dnnl_format_tag_any)
-            : Self.desc([s.groups, s.outputs / s.groups, s.channels / s.groups, s.kernelH, s.kernelW], dnnl_format_tag_any)
+        let src = Self.desc([images, s.channels, s.height, s.width], dnnl_nchw)
+        let dst = Self.desc([images, outputs, s.outHeight, s.outWidth], dnnl_nchw)
+        let wei = groups == 1 ? Self.desc([outputs, s.channels, s.kernelH, s.kernelW], dnnl_oihw)
+            : Self.desc([groups, outputs / groups, s.channels / groups, s.kernelH, s.kernelW], dnnl_goihw)
+        let bia = Self.desc([outputs], dnnl_x)
+        var anySrc = Self.desc([images, s.channels, s.height, s.width], dnnl_format_tag_any)
+        var anyDst = Self.desc([images, outputs, s.outHeight, s.outWidth], dnnl_format_tag_any)
+        var anyWei = groups == 1 ? Self.desc([outputs, s.channels, s.kernelH, s.kernelW], dnnl_format_tag_any)
+            : Self.desc([groups, outputs / groups, s.channels / groups, s.kernelH, s.kernelW], dnnl_format_tag_any)
         let strides: [Int64] = [Int64(s.strideH), Int64(s.strideW)]
         let dilates: [Int64] = [Int64(s.dilationH - 1), Int64(s.dilationW - 1)]
         let padL: [Int64] = [Int64(s.padH), Int64(s.padW)]
@@ -44,7 +44,7 @@ final class DNNLConvolution {
         let biasDesc = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 1)
         biasDesc.initialize(to: bia)
         defer { biasDesc.deallocate() }
-        let optionalBias = s.bias ? UnsafePointer(biasDesc) : nil
+        let optionalBias = shape.bias ? UnsafePointer(biasDesc) : nil
 
         var fd = dnnl_convolution_desc_t()
         guard dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &anySrc, &anyWei,
@@ -64,11 +64,11 @@ final class DNNLConvolution {
         defer { dnnl_primitive_desc_destroy(fpd); dnnl_primitive_desc_destroy(wpd); dnnl_primitive_desc_destroy(dpd) }
 
         guard let f = Step(engine, fpd, inputs: [(DNNL_ARG_SRC, src, dnnl_query_src_md), (DNNL_ARG_WEIGHTS, wei, dnnl_query_weights_md)]
-                               + (s.bias ? [(DNNL_ARG_BIAS, bia, dnnl_query_weights_md)] : []),
+                               + (shape.bias ? [(DNNL_ARG_BIAS, bia, dnnl_query_weights_md)] : []),
                            outputs: [(DNNL_ARG_DST, dst, dnnl_query_dst_md)]),
               let w = Step(engine, wpd, inputs: [(DNNL_ARG_SRC, src, dnnl_query_src_md), (DNNL_ARG_DIFF_DST, dst, dnnl_query_diff_dst_md)],
                            outputs: [(DNNL_ARG_DIFF_WEIGHTS, wei, dnnl_query_diff_weights_md)]
-                               + (s.bias ? [(DNNL_ARG_DIFF_BIAS, bia, dnnl_query_diff_weights_md)] : [])),
+                               + (shape.bias ? [(DNNL_ARG_DIFF_BIAS, bia, dnnl_query_diff_weights_md)] : [])),
               let d = Step(engine, dpd, inputs: [(DNNL_ARG_WEIGHTS, wei, dnnl_query_weights_md), (DNNL_ARG_DIFF_DST, dst, dnnl_query_diff_dst_md)],
                            outputs: [(DNNL_ARG_DIFF_SRC, src, dnnl_query_diff_src_md)])
         else { return nil }
@@ -77,17 +77,28 @@ final class DNNLConvolution {
 
     /// y = conv(x, w) + b.
     func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
-        forwardStep.run(inputs: [x, w] + (b.map { [$0] } ?? []), outputs: [y])
+        forwardStep.bind(input: 0, x)
+        forwardStep.bind(input: 1, w)
+        if let b { forwardStep.bind(input: 2, b) }
+        forwardStep.bind(output: 0, y)
+        forwardStep.execute()
     }
 
     /// dW = Σ dyᵀ ⊛ x and db = Σ dy, overwritten (not added).
     func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dW: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?) {
-        weightStep.run(inputs: [x, dy], outputs: [dW] + (db.map { [$0] } ?? []))
+        weightStep.bind(input: 0, x)
+        weightStep.bind(input: 1, dy)
+        weightStep.bind(output: 0, dW)
+        if let db { weightStep.bind(output: 1, db) }
+        weightStep.execute()
     }
 
     /// dx, overwritten.
     func dataGradient(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        dataStep.run(inputs: [w, dy], outputs: [dx])
+        dataStep.bind(input: 0, w)
+        dataStep.bind(input: 1, dy)
+        dataStep.bind(output: 0, dx)
+        dataStep.execute()
     }
 
     private static func desc(_ shape: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
@@ -147,10 +158,15 @@ private final class Executable {
         if let scratch { dnnl_memory_destroy(scratch) }
     }
 
-    func run(_ stream: dnnl_stream_t, _ args: [(Int32, dnnl_memory_t)]) {
-        var a = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
-        if let scratch { a.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratch)) }
-        _ = dnnl_primitive_execute(primitive, stream, Int32(a.count), a)
+    /// The execution arguments with the scratchpad added; made once, as the memories (whose
+    /// data pointers change per call) stay the same objects.
+    func arguments(_ args: [(Int32, dnnl_memory_t)]) -> [dnnl_exec_arg_t] {
+        args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
+            + (scratch.map { [dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: $0)] } ?? [])
+    }
+
+    func run(_ stream: dnnl_stream_t, _ args: [dnnl_exec_arg_t]) {
+        _ = args.withUnsafeBufferPointer { dnnl_primitive_execute(primitive, stream, Int32($0.count), $0.baseAddress) }
     }
 }
 
@@ -161,14 +177,17 @@ final class Step {
     private struct Argument {
         var id: Int32
         var user: dnnl_memory_t
-        /// The primitive's own memory and the reorder into (inputs) or out of (outputs) it.
+        /// The primitive's own memory and the reorder into (inputs) or out of (outputs) it,
+        /// with the reorder's arguments.
         var inner: dnnl_memory_t?
         var reorder: Executable?
+        var reorderArguments: [dnnl_exec_arg_t] = []
     }
     private let stream: dnnl_stream_t
     private let executable: Executable
     private var inputs: [Argument] = []
     private var outputs: [Argument] = []
+    private var arguments: [dnnl_exec_arg_t] = []
 
     typealias Spec = (id: Int32, user: dnnl_memory_desc_t, query: dnnl_query_t)
 
@@ -185,6 +204,7 @@ final class Step {
                   let arg = Self.argument(engine, spec, inner: inner, input: isInput) else { return nil }
             if isInput { inputs.append(arg) } else { outputs.append(arg) }
         }
+        arguments = executable.arguments((inputs + outputs).map { ($0.id, $0.inner ?? $0.user) })
     }
 
     deinit {
@@ -212,25 +232,26 @@ final class Step {
         guard ok == dnnl_success, let rpd else { return nil }
         defer { dnnl_primitive_desc_destroy(rpd) }
         guard let r = Executable(engine, rpd) else { return nil }
-        return Argument(id: spec.id, user: user, inner: mem, reorder: r)
+        let (from, to) = input ? (user, mem) : (mem, user)
+        return Argument(id: spec.id, user: user, inner: mem, reorder: r,
+                        reorderArguments: r.arguments([(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)]))
     }
 
-    func run(inputs pointers: [UnsafePointer<Float>], outputs results: [UnsafeMutablePointer<Float>]) {
+    /// Points input or output `index` (in the order the step was made with) at Cortado's memory.
+    func bind(input index: Int, _ p: UnsafePointer<Float>) {
+        dnnl_memory_set_data_handle(inputs[index].user, UnsafeMutableRawPointer(mutating: p))
+    }
+
+    func bind(output index: Int, _ p: UnsafeMutablePointer<Float>) {
+        dnnl_memory_set_data_handle(outputs[index].user, UnsafeMutableRawPointer(p))
+    }
+
+    /// Reorders the inputs in, runs the primitive, reorders the outputs out, and waits.
+    func execute() {
         omp_set_num_threads(1)
-        var args: [(Int32, dnnl_memory_t)] = []
-        for (a, ptr) in zip(inputs, pointers) {
-            dnnl_memory_set_data_handle(a.user, UnsafeMutableRawPointer(mutating: ptr))
-            if let inner = a.inner, let reorder = a.reorder { reorder.run(stream, [(DNNL_ARG_FROM, a.user), (DNNL_ARG_TO, inner)]) }
-            args.append((a.id, a.inner ?? a.user))
-        }
-        for (a, ptr) in zip(outputs, results) {
-            dnnl_memory_set_data_handle(a.user, UnsafeMutableRawPointer(ptr))
-            args.append((a.id, a.inner ?? a.user))
-        }
-        executable.run(stream, args)
-        for a in outputs {
-            if let inner = a.inner, let reorder = a.reorder { reorder.run(stream, [(DNNL_ARG_FROM, inner), (DNNL_ARG_TO, a.user)]) }
-        }
+        for a in inputs { a.reorder?.run(stream, a.reorderArguments) }
+        executable.run(stream, arguments)
+        for a in outputs { a.reorder?.run(stream, a.reorderArguments) }
         _ = dnnl_stream_wait(stream)
     }
 }

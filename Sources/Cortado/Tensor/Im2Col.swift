@@ -1,11 +1,15 @@
 /// Geometry of a 2-D convolution window over one image plane.
-struct ConvGeometry: Sendable {
+struct ConvGeometry: Sendable, Equatable {
     var channels: Int
     var height: Int, width: Int
     var kernelH: Int, kernelW: Int
     var padH: Int, padW: Int
     var strideH: Int, strideW: Int
     var dilationH: Int, dilationW: Int
+
+    /// Before a layer's first reshape.
+    static let empty = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0,
+                                    strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
 
     var outHeight: Int { (height + 2 * padH - (dilationH * (kernelH - 1) + 1)) / strideH + 1 }
     var outWidth: Int { (width + 2 * padW - (dilationW * (kernelW - 1) + 1)) / strideW + 1 }

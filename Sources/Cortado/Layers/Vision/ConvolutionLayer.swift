@@ -103,6 +103,12 @@ struct ConvolutionParameter: LayerSettings {
         return (channels, blobs)
     }
 
+    /// The window geometry over a channels×height×width image.
+    func geometry(channels: Int, height: Int, width: Int) -> ConvGeometry {
+        ConvGeometry(channels: channels, height: height, width: width, kernelH: kernel.h, kernelW: kernel.w, padH: pad.h, padW: pad.w,
+                     strideH: stride.h, strideW: stride.w, dilationH: dilation.h, dilationW: dilation.w)
+    }
+
     /// `20 out, k5 s1 p0, group 2`: for graph nodes.
     var graphDetails: [String] {
         var parts = ["\(numOutput) out", "k\(kernel.h) s\(stride.h) p\(pad.h)"]
@@ -125,7 +131,7 @@ final class ConvolutionLayer: Layer {
     private let s: ConvolutionParameter
     /// The channel axis, from the settings, made non-negative against the bottom.
     private var axis = 1
-    private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
+    private var geometry = ConvGeometry.empty
     private var num = 0, channels = 0
     /// Images unrolled together by one thread.
     private var chunk = 1
@@ -156,9 +162,7 @@ final class ConvolutionLayer: Layer {
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = bottom[0]
         num = try s.items(in: b, axis: axis, channels: channels, for: self)
-        geometry = ConvGeometry(channels: channels, height: b.shape[axis + 1], width: b.shape[axis + 2],
-                                kernelH: s.kernel.h, kernelW: s.kernel.w, padH: s.pad.h, padW: s.pad.w,
-                                strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
+        geometry = s.geometry(channels: channels, height: b.shape[axis + 1], width: b.shape[axis + 2])
         guard geometry.outHeight > 0, geometry.outWidth > 0 else {
             throw error("the kernel (\(s.kernel.h)×\(s.kernel.w), dilation \(s.dilation.h)) does not fit the \(geometry.height)×\(geometry.width) input with pad \(s.pad.h)")
         }
@@ -223,25 +227,24 @@ final class ConvolutionLayer: Layer {
     var runsOnOneDNN: Bool { !oneDNN.isEmpty }
     /// One per thread's run of images, when oneDNN serves this shape.
     private var oneDNN: [DNNLConvolution] = []
-    private var oneDNNShapes: [DNNLConvolution.Shape] = []
+    /// What `oneDNN` was built for; a reshape to the same batch and geometry keeps it.
+    private var oneDNNKey: OneDNNKey?
+    private struct OneDNNKey: Equatable { var num: Int, parts: Int, geometry: ConvGeometry }
 
     /// Builds (or keeps) one oneDNN convolution per thread for this batch. oneDNN runs each
     /// single-threaded on its thread's images, so a batch smaller than the thread count (one
     /// image to classify) stays on the im2col path, whose products split across threads.
     private func prepareOneDNN() {
         guard allowsOneDNN, parts == threads || threads == 1 else {
-            oneDNN = []; oneDNNShapes = []; return
+            oneDNN = []; oneDNNKey = nil; return
         }
-        let g = geometry
+        let key = OneDNNKey(num: num, parts: parts, geometry: geometry)
+        guard key != oneDNNKey else { return }
+        oneDNNKey = key
         let shapes = (0..<parts).map { p in
-            DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, channels: channels, height: g.height, width: g.width,
-                                  outputs: s.numOutput, groups: s.group, kernelH: g.kernelH, kernelW: g.kernelW,
-                                  strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW,
-                                  dilationH: g.dilationH, dilationW: g.dilationW, outHeight: g.outHeight, outWidth: g.outWidth,
-                                  bias: s.biasTerm)
+            DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, geometry: geometry,
+                                  outputs: s.numOutput, groups: s.group, bias: s.biasTerm)
         }
-        guard shapes != oneDNNShapes else { return }
-        oneDNNShapes = shapes
         var built: [DNNLConvolution] = []
         for shape in shapes {
             guard let c = DNNLConvolution(shape) else { oneDNN = []; return }

@@ -5,7 +5,7 @@ final class DeconvolutionLayer: Layer {
     private var axis = 1
     private var channels = 0, num = 0
     /// The geometry of the convolution this one transposes: its input is our output.
-    private var geometry = ConvGeometry(channels: 0, height: 0, width: 0, kernelH: 0, kernelW: 0, padH: 0, padW: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1)
+    private var geometry = ConvGeometry.empty
     private let col = Blob()
 
     override var exactNumBottoms: Int? { 1 }
@@ -35,8 +35,7 @@ final class DeconvolutionLayer: Layer {
         let outH = s.stride.h * (inH - 1) + s.dilation.h * (s.kernel.h - 1) + 1 - 2 * s.pad.h
         let outW = s.stride.w * (inW - 1) + s.dilation.w * (s.kernel.w - 1) + 1 - 2 * s.pad.w
         guard outH > 0, outW > 0 else { throw error("the output would be empty (\(outH)×\(outW)); reduce pad") }
-        geometry = ConvGeometry(channels: s.numOutput, height: outH, width: outW, kernelH: s.kernel.h, kernelW: s.kernel.w,
-                                padH: s.pad.h, padW: s.pad.w, strideH: s.stride.h, strideW: s.stride.w, dilationH: s.dilation.h, dilationW: s.dilation.w)
+        geometry = s.geometry(channels: s.numOutput, height: outH, width: outW)
         let shape = Array(b.shape[0..<axis]) + [s.numOutput, outH, outW]
         try top[0].reshape(shape)
         try col.reshape([s.numOutput * s.kernel.h * s.kernel.w, inH * inW])
