@@ -108,4 +108,12 @@ open class Layer {
     }
 
     public func error(_ text: String) -> ConfigError { param.error(text) }
+
+    /// `requested` (negative counts from the end) as an axis of `blob`, or an error naming the
+    /// layer, or the settings' `axis` field when `node` is given.
+    func canonicalAxis(_ requested: Int, of blob: Blob, node: ConfigNode? = nil) throws -> Int {
+        if let a = blob.canonicalAxis(requested) { return a }
+        let text = "axis \(requested) is out of range for a bottom of shape \(blob.shape)"
+        throw node.map { $0.error(text, field: "axis") } ?? error(text)
+    }
 }

@@ -55,9 +55,7 @@ struct AxisSplit {
 
     /// Splits `blob` around `requested` (negative counts from the end), or fails naming the layer.
     init(_ blob: Blob, axis requested: Int, for layer: Layer) throws {
-        guard let a = blob.canonicalAxis(requested) else {
-            throw layer.error("axis \(requested) is out of range for a bottom of shape \(blob.shape)")
-        }
+        let a = try layer.canonicalAxis(requested, of: blob)
         axis = a
         outer = blob.count(0, a)
         channels = blob.shape[a]

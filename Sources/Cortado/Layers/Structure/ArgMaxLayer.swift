@@ -36,7 +36,7 @@ final class ArgMaxLayer: Layer {
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let b = bottom[0]
         if let requested = settings.axis {
-            guard let a = b.canonicalAxis(requested) else { throw error("argmax axis \(requested) is out of range for bottom shape \(b.shape)") }
+            let a = try canonicalAxis(requested, of: b)
             axis = a
             (outer, dim, inner) = (b.count(0, a), b.shape[a], b.count(a + 1))
             var shape = b.shape

@@ -24,9 +24,7 @@ final class ConcatLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let requested = settings.axis
-        guard let a = bottom[0].canonicalAxis(requested) else {
-            throw error("concat axis \(requested) is out of range for bottom shape \(bottom[0].shape)")
-        }
+        let a = try canonicalAxis(requested, of: bottom[0])
         axis = a
         var shape = bottom[0].shape
         for b in bottom.dropFirst() {

@@ -31,7 +31,7 @@ final class ReductionLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let requested = settings.axis
-        guard let a = bottom[0].canonicalAxis(requested) else { throw error("reduction axis \(requested) is out of range for bottom shape \(bottom[0].shape)") }
+        let a = try canonicalAxis(requested, of: bottom[0])
         outer = bottom[0].count(0, a)
         inner = bottom[0].count(a)
         try top[0].reshape(Array(bottom[0].shape[..<a]))

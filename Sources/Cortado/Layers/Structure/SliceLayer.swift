@@ -28,9 +28,7 @@ final class SliceLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let requested = settings.axis
-        guard let a = bottom[0].canonicalAxis(requested) else {
-            throw error("slice axis \(requested) is out of range for bottom shape \(bottom[0].shape)")
-        }
+        let a = try canonicalAxis(requested, of: bottom[0])
         axis = a
         let dim = bottom[0].shape[a]
         let points = settings.slicePoint

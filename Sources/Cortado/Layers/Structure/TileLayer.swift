@@ -26,7 +26,7 @@ final class TileLayer: Layer {
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         let t = settings.tiles
-        guard let a = bottom[0].canonicalAxis(settings.axis) else { throw error("tile axis is out of range for bottom shape \(bottom[0].shape)") }
+        let a = try canonicalAxis(settings.axis, of: bottom[0])
         (axis, tiles) = (a, t)
         outer = bottom[0].count(0, a)
         inner = bottom[0].count(a)

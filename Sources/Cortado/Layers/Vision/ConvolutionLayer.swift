@@ -66,9 +66,7 @@ struct ConvolutionParameter: LayerSettings {
 
     /// The channel axis of `bottom`, checked to leave exactly two spatial axes after it.
     func channelAxis(of bottom: Blob, for layer: Layer) throws -> Int {
-        guard let a = bottom.canonicalAxis(axis) else {
-            throw node.error("axis \(axis) is out of range for a bottom of shape \(bottom.shape)", field: "axis")
-        }
+        let a = try layer.canonicalAxis(axis, of: bottom, node: node)
         let spatial = bottom.numAxes - a - 1
         guard spatial == 2 else {
             throw layer.error("Cortado's Convolution works over 2 spatial axes; the bottom \(bottom.shape) has \(spatial) after axis \(a)")

@@ -55,9 +55,7 @@ final class InnerProductLayer: Layer {
 
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let requested = settings.axis, n = numOutput
-        guard let a = bottom[0].canonicalAxis(requested) else {
-            throw settings.node.error("axis \(requested) is out of range for a bottom of shape \(bottom[0].shape)", field: "axis")
-        }
+        let a = try canonicalAxis(requested, of: bottom[0], node: settings.node)
         axis = a
         k = bottom[0].count(a)
         let weight = try Blob(checked: transpose ? [k, n] : [n, k])
