@@ -128,6 +128,27 @@ final class PoolingLayer: Layer {
             return first..<max(first, end)
         }
 
+        /// Visits every output (ph, pw) of a plane: windows inside the image eight at a time
+        /// (`eight(ph, pw)` covers pw..<pw+8), the others one by one. A row's last block of eight
+        /// may overlap the one before: recomputing an output is harmless.
+        @inline(__always)
+        func forEachOutput(one: (Int, Int) -> Void, eight: (Int, Int) -> Void) {
+            let rows = interiorRows, cols = interiorColumns
+            for ph in 0..<pooledH {
+                var pw = 0
+                if rows.contains(ph) && vectorStride {
+                    while pw < cols.lowerBound { one(ph, pw); pw &+= 1 }
+                    while pw &+ 8 <= cols.upperBound && canLoad8(ph, pw) { eight(ph, pw); pw &+= 8 }
+                    let last = cols.upperBound &- 8
+                    if pw < cols.upperBound && last >= cols.lowerBound && canLoad8(ph, last) {
+                        eight(ph, last)
+                        pw = cols.upperBound
+                    }
+                }
+                while pw < pooledW { one(ph, pw); pw &+= 1 }
+            }
+        }
+
         /// Eight outputs are loaded side by side for strides 1 and 2 (every other lane of 16).
         var vectorStride: Bool { strideW == 1 || strideW == 2 }
 
@@ -232,21 +253,7 @@ final class PoolingLayer: Layer {
     @inline(__always)
     private static func maxPlane(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
                                  _ mp: UnsafeMutablePointer<Int32>, _ w: Window) {
-        let rows = w.interiorRows, cols = w.interiorColumns
-        for ph in 0..<w.pooledH {
-            var pw = 0
-            if rows.contains(ph) && w.vectorStride {
-                while pw < cols.lowerBound { maxOne(xp, yp, mp, w, ph, pw); pw &+= 1 }
-                while pw &+ 8 <= cols.upperBound && w.canLoad8(ph, pw) { max8(xp, yp, mp, w, ph, pw); pw &+= 8 }
-                // The rest as one more block that overlaps the last: recomputing an output is harmless.
-                let last = cols.upperBound &- 8
-                if pw < cols.upperBound && last >= cols.lowerBound && w.canLoad8(ph, last) {
-                    max8(xp, yp, mp, w, ph, last)
-                    pw = cols.upperBound
-                }
-            }
-            while pw < w.pooledW { maxOne(xp, yp, mp, w, ph, pw); pw &+= 1 }
-        }
+        w.forEachOutput(one: { maxOne(xp, yp, mp, w, $0, $1) }, eight: { max8(xp, yp, mp, w, $0, $1) })
     }
 
     /// MAX of output (ph, pw), its window clipped to the image. Plain while-loops with
@@ -305,21 +312,8 @@ final class PoolingLayer: Layer {
     /// Windows inside the image go eight at a time, summed in the same order.
     @inline(__always)
     private static func averagePlane(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, _ w: Window) {
-        let rows = w.interiorRows, cols = w.interiorColumns
         let size = SIMD8<Float>(repeating: Float(w.kernelH * w.kernelW))
-        for ph in 0..<w.pooledH {
-            var pw = 0
-            if rows.contains(ph) && w.vectorStride {
-                while pw < cols.lowerBound { averageOne(xp, yp, w, ph, pw); pw &+= 1 }
-                while pw &+ 8 <= cols.upperBound && w.canLoad8(ph, pw) { average8(xp, yp, w, ph, pw, size); pw &+= 8 }
-                let last = cols.upperBound &- 8
-                if pw < cols.upperBound && last >= cols.lowerBound && w.canLoad8(ph, last) {
-                    average8(xp, yp, w, ph, last, size)
-                    pw = cols.upperBound
-                }
-            }
-            while pw < w.pooledW { averageOne(xp, yp, w, ph, pw); pw &+= 1 }
-        }
+        w.forEachOutput(one: { averageOne(xp, yp, w, $0, $1) }, eight: { average8(xp, yp, w, $0, $1, size) })
     }
 
     @inline(__always)
