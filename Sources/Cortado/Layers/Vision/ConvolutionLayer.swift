@@ -413,16 +413,21 @@ final class ConvolutionLayer: Layer {
 /// gradients, and a row of ones for bias sums.
 final class ConvWorkspace {
     let col = Blob(), tmp = Blob(), padded = Blob(), dW = Blob(), db = Blob(), ones = Blob()
+    /// The sizes of the last reshape: the net reshapes before every forward, and an unchanged
+    /// layer should not rebuild six shape arrays each time.
+    private var sizes: Sizes?
+    private struct Sizes: Equatable { var columns, products, padded, weights, outputs, ones: Int }
 
     func reshape(columns: Int, products: Int, padded paddedCount: Int, weights: Int, outputs: Int, ones n: Int) throws {
+        let wanted = Sizes(columns: columns, products: products, padded: paddedCount, weights: weights, outputs: outputs, ones: n)
+        guard wanted != sizes else { return }
         try col.reshape([columns])
         try tmp.reshape([products])
         try padded.reshape([paddedCount])
         try dW.reshape([weights])
         try db.reshape([outputs])
-        if ones.count != n {
-            try ones.reshape([n])
-            ones.data.update(repeating: 1, count: n)
-        }
+        try ones.reshape([n])
+        ones.data.update(repeating: 1, count: n)
+        sizes = wanted
     }
 }
