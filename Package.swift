@@ -16,6 +16,10 @@ let package = Package(
         // convolutions with many channels (bench/RESULTS.md).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // Open MPI (Debian's libopenmpi-dev) for data-parallel training across processes and
+        // machines; CMPI wraps the handle macros Swift cannot import.
+        .systemLibrary(name: "COpenMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CMPI", dependencies: ["COpenMPI"]),
         .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -23,7 +27,7 @@ let package = Package(
         .target(name: "CCaffeProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // Not built for the host CPU (-target-cpu native): measured no faster (bench/RESULTS.md),
         // since the hot loops use explicit 8-lane SIMD and the products are OpenBLAS's.
-        .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"]),
+        .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto", "CMPI"]),
         .executableTarget(name: "cortado", dependencies: [
             "Cortado",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -64,10 +64,15 @@ struct ReadHDF5Command: ParsableCommand {
 }
 
 func fail(_ message: String) -> Never {
-    let text = message.split(separator: "\n").map { "error: \($0)" }.joined(separator: "\n")
+    let text = message.split(separator: "\n").map { "error: \(Log.label)\($0)" }.joined(separator: "\n")
     try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
+    abortRanks?()
     exit(1)
 }
+
+/// Set by a data-parallel `train`: ends every rank (MPI_Abort) when this one fails, so none
+/// waits for it.
+nonisolated(unsafe) var abortRanks: (() -> Void)?
 
 /// Options shared by commands that build a net from a file.
 struct NetStateOptions: ParsableArguments {
@@ -92,6 +97,7 @@ struct NetStateOptions: ParsableArguments {
 }
 
 extension StatusLine.Mode: ExpressibleByArgument {}
+extension Reduction: ExpressibleByArgument {}
 
 func checkFile(_ path: String, _ what: String) throws {
     guard FileManager.default.fileExists(atPath: path) else {

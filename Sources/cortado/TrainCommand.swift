@@ -12,7 +12,10 @@ struct TrainCommand: ParsableCommand {
           cortado train --solver solvers/lenet_solver.prototxt --weights pretrained.caffemodel.h5
           cortado train -solver solvers/lenet_solver.prototxt -snapshot snapshots/lenet_iter_5000.solverstate.h5
           cortado train --solver solvers/lenet_solver.prototxt --log-json train.jsonl --progress never
+          mpirun -np 2 cortado train --solver solvers/lenet_solver.prototxt
         On a terminal a live status line shows progress; on a pipe or file only Caffe's log lines are printed.
+        Under mpirun each rank trains on its share of the batches and gradients are summed over ranks:
+        N ranks give the weights of one process with iter_size N. Rank 0 logs, tests and snapshots.
         """
     )
 
@@ -39,56 +42,114 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
+    @Option(help: "Under mpirun, how ranks sum gradients: ordered (in rank order, bitwise equal to one process with iter_size N) or fast (MPI_Allreduce).")
+    var allreduce: Reduction = .ordered
+
+    @Option(name: .customLong("rank-timeout"), help: "Under mpirun, seconds one rank waits for another before stopping every rank with an error.")
+    var rankTimeout: Double = 60
+
+    @Flag(name: .customLong("verbose-ranks"), help: "Under mpirun, let ranks other than 0 log too (each line says its rank).")
+    var verboseRanks = false
+
     @Flag(name: .customLong("no-verify"), help: "Load weights and solver states whose checksum does not match (damaged files) instead of refusing them.")
     var noVerify = false
 
     func run() throws {
         try reportingErrors {
-            state.applyThreads()
-            Checksum.verifyOnLoad = !noVerify
-            if weights != nil && snapshot != nil {
-                throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
-            }
-            guard let onInt = SignalEffect(rawValue: sigintEffect), let onHup = SignalEffect(rawValue: sighupEffect) else {
-                throw CortadoError("--sigint_effect and --sighup_effect take stop, snapshot or none")
-            }
-            try checkFile(solver, "solver file")
-            var param = try SolverParameter.load(file: solver)
-            param.trainState.level = state.level
-            param.trainState.stages += state.stages
-            Log.info("Using \(ProcessInfo.processInfo.activeProcessorCount) CPU core(s); OpenBLAS core \(blasCoreName())", "train")
-            let s = try Solver(param)
-            if let snapshot {
-                Log.info("Resuming from \(snapshot)", "train")
-                try s.restore(from: snapshot)
-            } else {
-                let list = weights.map { [$0] } ?? param.weights
-                for file in list.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
-                    Log.info("Finetuning from \(file)", "train")
-                    let (missing, ignored) = try Snapshot.loadWeights(s.net, from: file)
-                    for name in ignored { Log.info("Ignoring source layer \(name)", "train") }
-                    if !missing.isEmpty {
-                        Log.info("Layers not in \(file), keeping their fillers: \(missing.joined(separator: ", "))", "train")
-                    }
-                }
-            }
-            if let path = logJSON ?? param.logJSON {
-                let log = try JSONLog(path: path)
-                s.observers.append(log.record)
-            }
-            var status: StatusLine? = nil
-            if StatusLine.enabled(progress) {
-                let line = StatusLine()
-                line.install()
-                s.observers.append(line.record)
-                status = line
-            }
-            defer { status?.finish() }
-            Signals.install()
-            s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
-            try s.prepareSnapshots()
-            Log.info("Starting Optimization", "train")
-            try s.solve()
+            let comm = try startRanks()
+            defer { comm?.finalize() }
+            try train(comm)
         }
+    }
+
+    /// Starts MPI when a launcher started this process; nil (and nothing changes) otherwise.
+    private func startRanks() throws -> Communicator? {
+        state.applyThreads()
+        guard Communicator.launched else { return nil }
+        guard rankTimeout >= 0 else { throw CortadoError("--rank-timeout takes seconds ≥ 0 (0 waits forever)") }
+        let comm = try Communicator(timeout: rankTimeout)
+        abortRanks = { comm.abort(code: 1) }
+        if comm.size > 1 {
+            Log.quiet = comm.rank != 0 && !verboseRanks
+            if verboseRanks { Log.label = "[rank \(comm.rank)] " }
+            // Ranks on one machine share its cores unless --threads says otherwise.
+            let local = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1
+            if state.threads == nil { Parallel.setThreads(max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))) }
+        }
+        Log.info("Rank \(comm.rank) of \(comm.size) (\(Communicator.libraryVersion)); gradients summed \(allreduce == .ordered ? "in rank order" : "by MPI_Allreduce")", "train")
+        return comm
+    }
+
+    private func train(_ comm: Communicator?) throws {
+        Checksum.verifyOnLoad = !noVerify
+        if weights != nil && snapshot != nil {
+            throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
+        }
+        guard let onInt = SignalEffect(rawValue: sigintEffect), let onHup = SignalEffect(rawValue: sighupEffect) else {
+            throw CortadoError("--sigint_effect and --sighup_effect take stop, snapshot or none")
+        }
+        try checkFile(solver, "solver file")
+        var param = try SolverParameter.load(file: solver)
+        param.trainState.level = state.level
+        param.trainState.stages += state.stages
+        Log.info("Using \(ProcessInfo.processInfo.activeProcessorCount) CPU core(s), \(Parallel.threads) thread(s); OpenBLAS core \(blasCoreName())", "train")
+        let ranks = comm.flatMap { $0.size > 1 ? $0 : nil }
+        if let ranks {
+            try DataParallel.checkAgreement(ranks, files: [solver] + Set([param.trainNet.file] + param.testNets.map(\.file)).sorted().filter { $0 != solver })
+        }
+        let s = try Solver(param)
+        let root = ranks.map { $0.rank == 0 } ?? true
+        // Under mpirun rank 0 alone reads weights or a snapshot, and shares them.
+        if root { try loadStartingPoint(s, param) }
+        if let ranks {
+            try DataParallel.shareStartingPoint(s, ranks)
+            s.sync = GradientSync(comm: ranks, net: s.net, reduction: allreduce)
+            s.sync?.overlap = ProcessInfo.processInfo.environment["CORTADO_OVERLAP"] != "0"
+            s.writesSnapshots = root
+        }
+        if root, let path = logJSON ?? param.logJSON {
+            let log = try JSONLog(path: path)
+            s.observers.append(log.record)
+        }
+        var status: StatusLine? = nil
+        if root && StatusLine.enabled(progress) {
+            let line = StatusLine()
+            line.install()
+            s.observers.append(line.record)
+            status = line
+        }
+        defer { status?.finish() }
+        Signals.install()
+        s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
+        if root { try s.prepareSnapshots() }
+        Log.info("Starting Optimization", "train")
+        let start = Date()
+        try s.solve()
+        if let sync = s.sync { logCommunication(sync, seconds: Date().timeIntervalSince(start)) }
+    }
+
+
+    /// Resumes from --snapshot, or fine-tunes from --weights (or the solver's `weights`).
+    private func loadStartingPoint(_ s: Solver, _ param: SolverParameter) throws {
+        if let snapshot {
+            Log.info("Resuming from \(snapshot)", "train")
+            try s.restore(from: snapshot)
+            return
+        }
+        let list = weights.map { [$0] } ?? param.weights
+        for file in list.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
+            Log.info("Finetuning from \(file)", "train")
+            let (missing, ignored) = try Snapshot.loadWeights(s.net, from: file)
+            for name in ignored { Log.info("Ignoring source layer \(name)", "train") }
+            if !missing.isEmpty {
+                Log.info("Layers not in \(file), keeping their fillers: \(missing.joined(separator: ", "))", "train")
+            }
+        }
+    }
+
+    /// How much of the run went to summing gradients, and how much of that backward hid.
+    private func logCommunication(_ sync: GradientSync, seconds: Double) {
+        func share(_ t: Double) -> String { "\(caffeFloat(Float(t))) s (\(caffeFloat(Float(100 * t / max(seconds, 1e-9))))% of \(caffeFloat(Float(seconds))) s)" }
+        Log.info("Summing gradients took \(share(sync.communicating)); training waited for it \(share(sync.waiting))", "train")
     }
 }

@@ -50,6 +50,8 @@ open class Layer {
     /// Threads this layer may split its work across (`Parallel.threads` when it was built).
     /// Tests set it to compare a split layer with a single-threaded one.
     public var threads = Parallel.threads
+    /// For data layers: which batches are this process's in a data-parallel run (DataShard).
+    public var shard = DataShard.whole
 
     public required init(_ param: LayerParameter, phase: Phase) throws {
         self.param = param
@@ -102,6 +104,11 @@ open class Layer {
     /// State to keep in a solverstate for a bit-identical resume (data position, RNG).
     open func saveState() -> [Int64] { [] }
     open func restoreState(_ state: [Int64]) throws {}
+
+    /// For layers that draw random numbers while training (Dropout, stochastic pooling): a
+    /// stream of their own per rank, so ranks do not drop the same units. Data layers keep
+    /// theirs: their stream is the one global order all ranks share.
+    open func reseed(_ rng: inout RNG) {}
 
     public func needsParamGradient(_ i: Int) -> Bool {
         i < paramPropagateDown.count ? paramPropagateDown[i] : true

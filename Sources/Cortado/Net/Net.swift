@@ -58,6 +58,9 @@ public final class Net {
     public var learnableParams: [Blob] { learnable.map(\.blob) }
 
     public var debugInfo = false
+    /// Called after each layer's backward with its index (GradientSync starts sending that
+    /// layer's gradients while the layers below run).
+    public var afterBackward: ((Int) -> Void)?
     /// The set-up lines Caffe prints (`Top shape: 64 20 24 24 (737280)`, `Memory required for data: …`),
     /// kept so callers can show or check them without parsing the log.
     public private(set) var setupLog: [String] = []
@@ -411,6 +414,7 @@ public final class Net {
         for i in entries.indices.reversed() where entries[i].needsBackward {
             backwardLayer(i)
             if debugInfo { logBackward(i) }
+            afterBackward?(i)
         }
     }
 
@@ -439,6 +443,11 @@ public final class Net {
     /// Reshapes every layer after input shapes changed.
     public func reshape() throws {
         for e in entries { try e.layer.reshape(bottom: e.bottoms, top: e.tops) }
+    }
+
+    /// Makes every data layer read only this rank's batches (see DataShard).
+    public func shardData(_ shard: DataShard) {
+        for e in entries { e.layer.shard = shard }
     }
 
     public func clearParamDiffs() {

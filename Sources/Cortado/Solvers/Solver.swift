@@ -19,9 +19,21 @@ public final class Solver {
     private var signCache: [Float] = []
 
     /// Called between iterations; return `.stop` or `.snapshot` to act like Caffe's signals.
+    /// In a data-parallel run rank 0's answer is sent to every rank with the gradients, so
+    /// all ranks act at the same iteration.
     public var requestedAction: () -> SolverAction = { .none }
 
-    public enum SolverAction { case none, stop, snapshot }
+    public enum SolverAction: Int { case none, stop, snapshot }
+
+    /// Sums gradients over the ranks of a data-parallel run (nil: one process).
+    public var sync: GradientSync?
+    /// False on ranks other than 0, which train in step with it but write nothing.
+    public var writesSnapshots = true
+    /// Sums of the sub-batch gradients when iter_size > 1, one blob per learnable parameter.
+    private var gradientSums: [Blob] = []
+
+    /// Forward/backward passes that make one update: iter_size on each rank, times the ranks.
+    public var passesPerUpdate: Int { param.iterSize * (sync?.comm.size ?? 1) }
 
     /// What the solver reports to observers (live status line, JSON log) besides its log lines.
     public enum Event {
@@ -67,7 +79,7 @@ public final class Solver {
         Log.info("Solving \(net.name)", "solver")
         Log.info("Learning Rate Policy: \(param.lrPolicy.name)", "solver")
         let stopped = try step(param.maxIter - iter)
-        if param.snapshotAfterTrain && lastSnapshotIter != iter { try snapshot() }
+        if writesSnapshots && param.snapshotAfterTrain && lastSnapshotIter != iter { try snapshot() }
         if stopped {
             Log.info("Optimization stopped early.", "solver")
             return
@@ -97,9 +109,16 @@ public final class Solver {
             }
             let display = param.display > 0 && iter % param.display == 0
             net.debugInfo = display && param.debugInfo
-            var loss: Float = 0
-            for _ in 0..<param.iterSize { loss += try net.forwardBackward() }
-            loss /= Float(param.iterSize)
+            var loss = try computeGradients()
+            var request = SolverAction.none
+            if let sync {
+                // Rank 0's request travels with the losses, so every rank acts on it.
+                var control: [Float] = [loss, Float(sync.comm.rank == 0 ? requestedAction().rawValue : 0)]
+                try sync.finish(control: &control)
+                loss = control[0]
+                request = SolverAction(rawValue: Int(control[1])) ?? .none
+            }
+            loss /= Float(passesPerUpdate)
             guard loss.isFinite else { throw divergence(loss) }
             updateSmoothedLoss(loss)
             if display {
@@ -115,11 +134,40 @@ public final class Solver {
             applyUpdate(display: display)
             iter += 1
             itersSinceDisplay += 1
-            let request = requestedAction()
-            if (param.snapshot > 0 && iter % param.snapshot == 0) || request == .snapshot { try snapshot() }
+            if sync == nil { request = requestedAction() }
+            if writesSnapshots && ((param.snapshot > 0 && iter % param.snapshot == 0) || request == .snapshot) { try snapshot() }
             if request == .stop { return true }
         }
         return false
+    }
+
+    /// Runs iter_size forward/backward passes and leaves the sum of their gradients in the
+    /// diffs (summed over ranks too, once `sync.finish` ran); returns the sum of their losses.
+    /// With iter_size > 1 each sub-batch's gradient is computed into clean diffs and then
+    /// added in sub-batch order (Caffe adds into the diffs as it goes), so that one process
+    /// with iter_size N sums exactly as N ranks do in rank order: bitwise the same weights.
+    private func computeGradients() throws -> Float {
+        let passes = param.iterSize
+        if passes == 1 {
+            sync?.begin(overlapping: true)
+            return try net.forwardBackward()
+        }
+        if gradientSums.isEmpty { gradientSums = try net.learnable.map { try Blob(checked: $0.blob.shape) } }
+        var loss: Float = 0
+        for pass in 0..<passes {
+            if pass > 0 { net.clearParamDiffs() }
+            loss += try net.forwardBackward()
+            for (p, sum) in zip(net.learnable, gradientSums) {
+                if pass == 0 {
+                    sum.data.update(from: p.blob.diff, count: sum.count)
+                } else {
+                    accumulate(sum.data, adding: p.blob.diff, count: sum.count)
+                }
+            }
+        }
+        for (p, sum) in zip(net.learnable, gradientSums) { p.blob.diff.update(from: sum.data, count: sum.count) }
+        sync?.begin(overlapping: false)
+        return loss
     }
 
     private func divergence(_ loss: Float) -> CortadoError {
@@ -158,7 +206,7 @@ public final class Solver {
         let count = params.count
         for (i, p) in params.enumerated() {
             let w = p.blob
-            if param.iterSize > 1 { scal(w.count, 1 / Float(param.iterSize), w.diff) }
+            if passesPerUpdate > 1 { scal(w.count, 1 / Float(passesPerUpdate), w.diff) }
             regularize(w, decayMult: p.decayMult)
             rule.apply(w, history[i], rule.historyPerParam == 2 ? history[count + i] : nil,
                        rate: rate * p.lrMult, iter: iter)
@@ -219,7 +267,8 @@ public final class Solver {
         var loss: Float = 0
         let iterations = param.testIter[index]
         for _ in 0..<iterations {
-            switch requestedAction() {
+            // Ranks of a data-parallel run test in step and act on requests between iterations.
+            switch sync == nil ? requestedAction() : .none {
             case .stop: Log.info("Test interrupted.", "solver"); return true
             case .snapshot: try snapshot()
             case .none: break
@@ -295,6 +344,12 @@ public final class Solver {
         iter = restored.iter
         currentStep = restored.currentStep
         lastSnapshotIter = iter
+    }
+
+    /// Takes the iteration and learning-rate step of another rank (rank 0's, at start).
+    func adopt(iter: Int, currentStep: Int) {
+        self.iter = iter
+        self.currentStep = currentStep
     }
 
     /// Nets whose layer states go into solverstates, with the key each is stored under.

@@ -12,6 +12,12 @@ public enum Log {
         try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 
+    /// Set on ranks other than 0 of a data-parallel run: rank 0 speaks for all, so their
+    /// info and warning lines are dropped (unless `--verbose-ranks`).
+    nonisolated(unsafe) public static var quiet = false
+    /// Put before every message: `[rank 1] ` when several ranks log.
+    nonisolated(unsafe) public static var label = ""
+
     private static let pid = Int(getpid())
 
     public static func info(_ message: @autoclosure () -> String, _ source: String = "cortado") {
@@ -23,7 +29,7 @@ public enum Log {
     }
 
     static func write(_ level: Level, _ message: String, _ source: String) {
-        guard enabled else { return }
+        guard enabled, !(quiet && level != .error) else { return }
         var tv = timeval()
         gettimeofday(&tv, nil)
         var t = time_t(tv.tv_sec)
@@ -34,7 +40,7 @@ public enum Log {
                            parts.tm_mon + 1, parts.tm_mday,
                            parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(tv.tv_usec), Int32(pid)) + source + "] "
         for line in message.split(separator: "\n", omittingEmptySubsequences: false) {
-            sink(stamp + line)
+            sink(stamp + label + line)
         }
     }
 }

@@ -85,20 +85,23 @@ final class DataTransformer {
         }
     }
 
+    /// Whether to mirror and where to crop an image of this size: the random draws of one
+    /// image (a skipped image makes the same draws, so the stream stays in step).
+    @discardableResult
+    func placement(height: Int, width: Int) -> (mirror: Bool, hOff: Int, wOff: Int) {
+        let doMirror = mirror && rng.below(2) == 1
+        guard cropSize > 0 else { return (doMirror, 0, 0) }
+        if phase == .train {
+            let hOff = rng.below(height - cropSize + 1)
+            return (doMirror, hOff, rng.below(width - cropSize + 1))
+        }
+        return (doMirror, (height - cropSize) / 2, (width - cropSize) / 2)
+    }
+
     /// Transforms one C×H×W image of bytes (or floats) into `out`.
     func transform(_ pixel: (Int) -> Float, channels: Int, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        let doMirror = mirror && rng.below(2) == 1
-        var hOff = 0, wOff = 0, oh = height, ow = width
-        if cropSize > 0 {
-            oh = cropSize; ow = cropSize
-            if phase == .train {
-                hOff = rng.below(height - cropSize + 1)
-                wOff = rng.below(width - cropSize + 1)
-            } else {
-                hOff = (height - cropSize) / 2
-                wOff = (width - cropSize) / 2
-            }
-        }
+        let (doMirror, hOff, wOff) = placement(height: height, width: width)
+        let oh = cropSize > 0 ? cropSize : height, ow = cropSize > 0 ? cropSize : width
         for c in 0..<channels {
             let mv: Float = meanValues.isEmpty ? 0 : meanValues[meanValues.count == 1 ? 0 : c]
             for h in 0..<oh {

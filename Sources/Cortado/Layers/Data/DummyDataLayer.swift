@@ -55,7 +55,17 @@ final class DummyDataLayer: Layer {
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        for i in 0..<top.count where refill[i] { fillers[i].fill(top[i], &rng) }
+        guard refill.contains(true) else { return }
+        try shard.next(read: { fillRandom(top) }, skip: {
+            // Other ranks' draws go into spare blobs, so this rank's batch stays in the tops.
+            if spares.count != top.count { spares = try top.map { try Blob(checked: $0.shape) } }
+            fillRandom(spares)
+        })
+    }
+    private var spares: [Blob] = []
+
+    private func fillRandom(_ blobs: [Blob]) {
+        for i in 0..<blobs.count where refill[i] { fillers[i].fill(blobs[i], &rng) }
     }
 
     override func saveState() -> [Int64] { rng.words.map { Int64(bitPattern: $0) } }

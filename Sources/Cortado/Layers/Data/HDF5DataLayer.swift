@@ -116,6 +116,11 @@ final class HDF5DataLayer: Layer {
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
+        try shard.next(read: { try read(into: top) }, skip: { for _ in 0..<batchSize { try next() } })
+    }
+
+    /// Reads the next batch_size rows into the tops.
+    private func read(into top: [Blob]) throws {
         var i = 0
         while i < batchSize {
             // A run of rows that follow one another in the file: one read per top.

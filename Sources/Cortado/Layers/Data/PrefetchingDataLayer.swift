@@ -23,6 +23,19 @@ class PrefetchingDataLayer: Layer {
 
     /// Reads and transforms the next batch (runs on the prefetch thread).
     func loadBatch(data: Blob, label: Blob?) throws {}
+    /// Moves past one batch exactly as reading it would (position and random draws); by
+    /// default it reads the batch into a spare one (runs on the prefetch thread).
+    func skipBatch(like batch: Prefetcher.Batch, label: Bool) throws {
+        if skipped == nil {
+            let spare = Prefetcher.Batch()
+            try spare.data.reshape(batch.data.shape)
+            if label { try spare.label.reshape(batch.label.shape) }
+            skipped = spare
+        }
+        try loadBatch(data: skipped!.data, label: label ? skipped!.label : nil)
+    }
+    private var skipped: Prefetcher.Batch?
+
     /// The reader's position and random state.
     func readerState() -> [Int64] { [] }
     func restoreReader(_ state: [Int64]) throws {}
@@ -33,7 +46,8 @@ class PrefetchingDataLayer: Layer {
         let p = try Prefetcher(count: prefetchCount, dataShape: top[0].shape, labelShape: hasLabel ? top[1].shape : nil, name: name)
         p.load = { [weak self] batch in
             guard let self else { throw CortadoError("data layer is gone") }
-            try self.loadBatch(data: batch.data, label: hasLabel ? batch.label : nil)
+            try self.shard.next(read: { try self.loadBatch(data: batch.data, label: hasLabel ? batch.label : nil) },
+                                skip: { try self.skipBatch(like: batch, label: hasLabel) })
             batch.stateAfter = self.readerState()
         }
         prefetcher = p

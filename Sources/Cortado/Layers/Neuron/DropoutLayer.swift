@@ -78,6 +78,8 @@ final class DropoutLayer: NeuronLayer {
         }
     }
 
+    override func reseed(_ source: inout RNG) { rng = RNG(seed: source.next()) }
+
     override func saveState() -> [Int64] { rng.words.map { Int64(bitPattern: $0) } }
     override func restoreState(_ state: [Int64]) throws {
         guard state.count == 4 else { throw error("saved state has the wrong length") }

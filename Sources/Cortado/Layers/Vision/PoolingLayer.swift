@@ -76,6 +76,10 @@ final class PoolingLayer: Layer {
         try super.init(param, phase: phase)
     }
 
+    override func reseed(_ source: inout RNG) {
+        if method == .stochastic { rng = RNG(seed: source.next()) }
+    }
+
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         if method == .stochastic { rng = context.spawnRNG() }
     }
