@@ -57,8 +57,10 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let comm = try startRanks()
-            defer { comm?.finalize() }
             try train(comm)
+            // Only after success: finalizing waits for every rank, and a failed run must not
+            // wait for one that died (fail() ends them all instead).
+            comm?.finalize()
         }
     }
 
@@ -69,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         guard rankTimeout >= 0 else { throw CortadoError("--rank-timeout takes seconds ≥ 0 (0 waits forever)") }
         let comm = try Communicator(timeout: rankTimeout)
         abortRanks = { comm.abort(code: 1) }
+        Signals.explainTermination("error: rank \(comm.rank) of \(comm.size): stopped by the launcher, which ends every rank when one fails (see its message)")
         if comm.size > 1 {
             Log.quiet = comm.rank != 0 && !verboseRanks
             if verboseRanks { Log.label = "[rank \(comm.rank)] " }

@@ -42,3 +42,24 @@ public enum Signals {
         return .none
     }
 }
+
+/// The line a rank prints when its launcher ends it, kept as bytes a signal handler can write.
+nonisolated(unsafe) private var terminationLine: UnsafeMutableBufferPointer<UInt8>?
+
+extension Signals {
+    /// Under mpirun: when the launcher ends this rank with SIGTERM (because another rank
+    /// died), print why instead of vanishing, then exit 143 as the default action would.
+    public static func explainTermination(_ message: String) {
+        let bytes = Array((message + "\n").utf8)
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+        _ = buffer.initialize(from: bytes)
+        terminationLine = buffer
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            if let line = terminationLine { _ = write(2, line.baseAddress, line.count) }
+            _exit(143)
+        }
+        sigemptyset(&action.sa_mask)
+        sigaction(SIGTERM, &action, nil)
+    }
+}
