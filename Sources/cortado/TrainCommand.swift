@@ -67,7 +67,12 @@ struct TrainCommand: ParsableCommand {
     /// Starts MPI when a launcher started this process; nil (and nothing changes) otherwise.
     private func startRanks() throws -> Communicator? {
         state.applyThreads()
-        guard Communicator.launched else { return nil }
+        guard Communicator.launched else {
+            if allreduce != .ordered || verboseRanks {
+                Log.warning("--allreduce and --verbose-ranks apply under mpirun; this process trains alone", "train")
+            }
+            return nil
+        }
         guard rankTimeout >= 0 else { throw CortadoError("--rank-timeout takes seconds ≥ 0 (0 waits forever)") }
         let comm = try Communicator(timeout: rankTimeout)
         abortRanks = { comm.abort(code: 1) }
