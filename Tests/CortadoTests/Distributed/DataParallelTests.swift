@@ -106,6 +106,20 @@ struct DataParallelTests {
         #expect(try Self.weights(dir, "\(dir)/three_iter_20.caffemodel.h5") == (try Self.weights(dir, "\(dir)/reference_iter_20.caffemodel.h5")))
     }
 
+    /// Only rank 0 reads --weights; the others get it from rank 0, fillers and all.
+    @Test func fineTuningWeightsReachEveryRank() throws {
+        let dir = temporaryDirectory()
+        try Self.lenetProject(dir)
+        let start = try Self.single(["--solver", try Self.solver(dir, "start", iterSize: 1, maxIter: 3, snapshot: 0)])
+        #expect(start.status == 0, "\(start.stderr)")
+        let weights = "\(dir)/start_iter_3.caffemodel.h5"
+        let one = try Self.single(["--solver", try Self.solver(dir, "one", iterSize: 2, maxIter: 5, snapshot: 0), "--weights", weights])
+        #expect(one.status == 0, "\(one.stderr)")
+        let two = try Self.mpirun(2, ["--solver", try Self.solver(dir, "two", iterSize: 1, maxIter: 5, snapshot: 0), "--weights", weights])
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(try Self.weights(dir, "\(dir)/two_iter_5.caffemodel.h5") == (try Self.weights(dir, "\(dir)/one_iter_5.caffemodel.h5")))
+    }
+
     @Test func ranksWithDifferentFilesStopAtStart() throws {
         let dir = temporaryDirectory()
         try Self.lenetProject(dir)
@@ -152,6 +166,46 @@ struct DataParallelTests {
         } else {
             #expect(text.contains("exited on signal 9"), "\(text.suffix(2000))")
         }
+    }
+
+    /// SIGHUP to rank 0 snapshots and SIGINT stops, on every rank at the same iteration (a
+    /// rank that went on alone would wait for the others and fail after --rank-timeout).
+    @Test func signalsToRankZeroActOnEveryRank() throws {
+        let dir = temporaryDirectory()
+        try Self.lenetProject(dir)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        p.arguments = ["--allow-run-as-root", "-np", "2", CLITests.binary, "train", "--threads", "1", "--rank-timeout", "10", "--verbose-ranks",
+                       "--solver", try Self.solver(dir, "long", iterSize: 1, maxIter: 100_000, snapshot: 0)]
+        p.environment = Self.mpiEnvironment
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var log = ""
+        func waitFor(_ text: String) {
+            while !log.contains(text) {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { return }
+                log += String(decoding: chunk, as: UTF8.self)
+            }
+        }
+        waitFor("[rank 0] Iteration 5 (")
+        // glog lines carry the process id: rank 0's is on its own lines.
+        let line = log.split(separator: "\n").first { $0.contains("[rank 0] Iteration 5 (") } ?? ""
+        let pid = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.flatMap { Int32($0) }
+        #expect(pid != nil, "\(log.suffix(1000))")
+        guard let pid else { p.terminate(); return }
+        kill(pid, SIGHUP)
+        waitFor("[rank 0] Snapshotting to")
+        kill(pid, SIGINT)
+        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(log.suffix(2000))")
+        #expect(log.contains("[rank 0] Optimization stopped early."))
+        #expect(log.contains("[rank 1] Optimization stopped early."))
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".caffemodel.h5") }
+        #expect(snapshots.count == 2, "one on SIGHUP, one on stopping: \(snapshots)")
     }
 
     /// Two "machines": network namespaces joined by a veth pair; mpirun starts the second
