@@ -80,16 +80,31 @@ static int wait_for(MPI_Request *request, double timeout) {
     }
 }
 
-int cmpi_bcast_bytes(void *buffer, int64_t count, int root, double timeout) {
-    last_peer = root;
+enum transfer { BROADCAST_BYTES, SEND_FLOATS, RECEIVE_FLOATS, SUM_FLOATS };
+
+// Starts one transfer of `count` elements in pieces MPI's int counts can hold, waiting for each.
+static int transfer(enum transfer kind, void *buffer, int64_t count, int peer, int tag, double timeout) {
+    last_peer = kind == SUM_FLOATS ? -1 : peer;
+    size_t size = kind == BROADCAST_BYTES ? 1 : sizeof(float);
     for (int64_t start = 0; start < count; start += piece) {
         int n = (int)(count - start < piece ? count - start : piece);
+        char *at = (char *)buffer + (size_t)start * size;
         MPI_Request request;
-        int rc = MPI_Ibcast((char *)buffer + start, n, MPI_BYTE, root, MPI_COMM_WORLD, &request);
+        int rc;
+        switch (kind) {
+        case BROADCAST_BYTES: rc = MPI_Ibcast(at, n, MPI_BYTE, peer, MPI_COMM_WORLD, &request); break;
+        case SEND_FLOATS: rc = MPI_Isend(at, n, MPI_FLOAT, peer, tag, MPI_COMM_WORLD, &request); break;
+        case RECEIVE_FLOATS: rc = MPI_Irecv(at, n, MPI_FLOAT, peer, tag, MPI_COMM_WORLD, &request); break;
+        default: rc = MPI_Iallreduce(MPI_IN_PLACE, at, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request); break;
+        }
         if (rc == MPI_SUCCESS) rc = wait_for(&request, timeout);
         if (rc != CMPI_OK) return rc;
     }
     return CMPI_OK;
+}
+
+int cmpi_bcast_bytes(void *buffer, int64_t count, int root, double timeout) {
+    return transfer(BROADCAST_BYTES, buffer, count, root, 0, timeout);
 }
 
 int cmpi_allgather_bytes(const void *send, void *receive, int count, double timeout) {
@@ -100,37 +115,13 @@ int cmpi_allgather_bytes(const void *send, void *receive, int count, double time
 }
 
 int cmpi_send_floats(const float *buffer, int64_t count, int destination, int tag, double timeout) {
-    last_peer = destination;
-    for (int64_t start = 0; start < count; start += piece) {
-        int n = (int)(count - start < piece ? count - start : piece);
-        MPI_Request request;
-        int rc = MPI_Isend(buffer + start, n, MPI_FLOAT, destination, tag, MPI_COMM_WORLD, &request);
-        if (rc == MPI_SUCCESS) rc = wait_for(&request, timeout);
-        if (rc != CMPI_OK) return rc;
-    }
-    return CMPI_OK;
+    return transfer(SEND_FLOATS, (void *)buffer, count, destination, tag, timeout);
 }
 
 int cmpi_recv_floats(float *buffer, int64_t count, int source, int tag, double timeout) {
-    last_peer = source;
-    for (int64_t start = 0; start < count; start += piece) {
-        int n = (int)(count - start < piece ? count - start : piece);
-        MPI_Request request;
-        int rc = MPI_Irecv(buffer + start, n, MPI_FLOAT, source, tag, MPI_COMM_WORLD, &request);
-        if (rc == MPI_SUCCESS) rc = wait_for(&request, timeout);
-        if (rc != CMPI_OK) return rc;
-    }
-    return CMPI_OK;
+    return transfer(RECEIVE_FLOATS, buffer, count, source, tag, timeout);
 }
 
 int cmpi_allreduce_sum_floats(float *buffer, int64_t count, double timeout) {
-    last_peer = -1;
-    for (int64_t start = 0; start < count; start += piece) {
-        int n = (int)(count - start < piece ? count - start : piece);
-        MPI_Request request;
-        int rc = MPI_Iallreduce(MPI_IN_PLACE, buffer + start, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request);
-        if (rc == MPI_SUCCESS) rc = wait_for(&request, timeout);
-        if (rc != CMPI_OK) return rc;
-    }
-    return CMPI_OK;
+    return transfer(SUM_FLOATS, buffer, count, -1, 0, timeout);
 }

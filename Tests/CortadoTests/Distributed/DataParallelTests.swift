@@ -132,39 +132,56 @@ struct DataParallelTests {
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/a_iter_10.caffemodel.h5"))
     }
 
+    /// A long 2-rank run in the background, and a reader of its log.
+    final class LongRun {
+        let process = Process()
+        private let err = Pipe()
+        private(set) var log = ""
+
+        init(_ dir: String, _ options: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+            process.arguments = ["--allow-run-as-root", "-np", "2", CLITests.binary, "train", "--threads", "1"] + options
+                + ["--solver", try DataParallelTests.solver(dir, "long", iterSize: 1, maxIter: 100_000, snapshot: 0)]
+            process.environment = DataParallelTests.mpiEnvironment
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Reads the log until it holds `text` (or the run ended).
+        func waitFor(_ text: String) {
+            while !log.contains(text) {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { return }
+                log += String(decoding: chunk, as: UTF8.self)
+            }
+        }
+
+        /// Reads the rest of the log and waits for mpirun to end.
+        func finish() {
+            log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+        }
+    }
+
     /// Kill -9 or SIGSTOP rank 1 mid-run: every rank ends, with an error, well within 30 s.
     @Test(arguments: [SIGKILL, SIGSTOP]) func aDeadOrHungRankEndsTheRun(signal: Int32) throws {
         let dir = temporaryDirectory("fault\(signal)")
         try Self.lenetProject(dir)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-        p.arguments = ["--allow-run-as-root", "-np", "2", CLITests.binary, "train", "--threads", "1", "--rank-timeout", "5",
-                       "--solver", try Self.solver(dir, "long", iterSize: 1, maxIter: 100_000, snapshot: 0)]
-        p.environment = Self.mpiEnvironment
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        let run = try LongRun(dir, ["--rank-timeout", "5"])
         // Wait until both ranks train (rank 0 logs its fifth iteration), then hit rank 1.
-        var log = Data()
-        while !String(decoding: log, as: UTF8.self).contains("Iteration 5 (") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += chunk
-        }
-        let ranks = try childProcesses(of: p.processIdentifier)
+        run.waitFor("Iteration 5 (")
+        let ranks = try childProcesses(of: run.process.processIdentifier)
         #expect(ranks.count == 2)
         let start = Date()
         if let last = ranks.last { kill(last, signal) }
-        log += err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: log, as: UTF8.self)
+        run.finish()
         #expect(Date().timeIntervalSince(start) < 30)
-        #expect(p.terminationStatus != 0)
+        #expect(run.process.terminationStatus != 0)
         if signal == SIGSTOP {
-            #expect(text.contains("got no answer from rank 1 for 5 s (--rank-timeout)"), "\(text.suffix(2000))")
+            #expect(run.log.contains("got no answer from rank 1 for 5 s (--rank-timeout)"), "\(run.log.suffix(2000))")
         } else {
-            #expect(text.contains("exited on signal 9"), "\(text.suffix(2000))")
+            #expect(run.log.contains("exited on signal 9"), "\(run.log.suffix(2000))")
         }
     }
 
@@ -173,37 +190,20 @@ struct DataParallelTests {
     @Test func signalsToRankZeroActOnEveryRank() throws {
         let dir = temporaryDirectory()
         try Self.lenetProject(dir)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
-        p.arguments = ["--allow-run-as-root", "-np", "2", CLITests.binary, "train", "--threads", "1", "--rank-timeout", "10", "--verbose-ranks",
-                       "--solver", try Self.solver(dir, "long", iterSize: 1, maxIter: 100_000, snapshot: 0)]
-        p.environment = Self.mpiEnvironment
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        var log = ""
-        func waitFor(_ text: String) {
-            while !log.contains(text) {
-                let chunk = err.fileHandleForReading.availableData
-                if chunk.isEmpty { return }
-                log += String(decoding: chunk, as: UTF8.self)
-            }
-        }
-        waitFor("[rank 0] Iteration 5 (")
+        let run = try LongRun(dir, ["--rank-timeout", "10", "--verbose-ranks"])
+        run.waitFor("[rank 0] Iteration 5 (")
         // glog lines carry the process id: rank 0's is on its own lines.
-        let line = log.split(separator: "\n").first { $0.contains("[rank 0] Iteration 5 (") } ?? ""
-        let pid = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.flatMap { Int32($0) }
-        #expect(pid != nil, "\(log.suffix(1000))")
-        guard let pid else { p.terminate(); return }
+        let line = run.log.split(separator: "\n").first { $0.contains("[rank 0] Iteration 5 (") } ?? ""
+        let pid = line.split(separator: " ").dropFirst(2).first.flatMap { Int32($0) }
+        #expect(pid != nil, "\(run.log.suffix(1000))")
+        guard let pid else { run.process.terminate(); return }
         kill(pid, SIGHUP)
-        waitFor("[rank 0] Snapshotting to")
+        run.waitFor("[rank 0] Snapshotting to")
         kill(pid, SIGINT)
-        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(log.suffix(2000))")
-        #expect(log.contains("[rank 0] Optimization stopped early."))
-        #expect(log.contains("[rank 1] Optimization stopped early."))
+        run.finish()
+        #expect(run.process.terminationStatus == 0, "\(run.log.suffix(2000))")
+        #expect(run.log.contains("[rank 0] Optimization stopped early."))
+        #expect(run.log.contains("[rank 1] Optimization stopped early."))
         let snapshots = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".caffemodel.h5") }
         #expect(snapshots.count == 2, "one on SIGHUP, one on stopping: \(snapshots)")
     }
