@@ -1,0 +1,67 @@
+import ArgumentParser
+import Cortado
+import Foundation
+
+struct ExtractFeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract-features",
+        abstract: "Save named blobs of a net over N batches, one row per example, to HDF5 (or LMDB).",
+        discussion: """
+        Examples:
+          cortado extract-features --model models/lenet/lenet_train_test.prototxt --weights snapshots/lenet_iter_10000.caffemodel.h5 --blobs ip1,ip2 --iterations 10 features.h5
+          cortado extract-features --model train_val.prototxt --weights w.caffemodel --blobs fc7 --iterations 100 --format lmdb features/
+        The net runs in the TEST phase. HDF5: one dataset per blob, shaped [examples, …], plus `label`
+        when the net has a blob of that name. LMDB: a folder with one database per blob, Datum records
+        with float_data keyed by the example's index, as Caffe's extract_features writes them.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case hdf5, lmdb }
+
+    @Option(name: [.long, .customLong("model", withSingleDash: true)], help: "The net prototxt (TEST phase).")
+    var model: String
+
+    @Option(name: [.long, .customLong("weights", withSingleDash: true)], help: "Trained weights (comma-separated, applied in order).")
+    var weights: String
+
+    @Option(help: "Blobs to save, comma-separated.")
+    var blobs: String
+
+    @Option(name: [.long, .customLong("iterations", withSingleDash: true)], help: "Batches to run.")
+    var iterations: Int = 1
+
+    @Option(help: "hdf5 (one file) or lmdb (a folder of databases).")
+    var format: Format = .hdf5
+
+    @OptionGroup var state: NetStateOptions
+
+    @Argument(help: "The .h5 file, or the folder for --format lmdb.")
+    var output: String
+
+    func run() throws {
+        try reportingErrors {
+            state.applyThreads()
+            guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
+            try checkFile(model, "model file")
+            let param = try NetParameter.load(file: model)
+            var rng = RNG(seed: 1701)
+            let net = try Net(param, state: NetState(phase: .test, level: state.level, stages: state.stages), rng: &rng, verbose: false)
+            for file in weights.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                let (missing, _) = try Snapshot.loadWeights(net, from: file)
+                if !missing.isEmpty { Log.warning("layers not in \(file) keep their initial values: \(missing.joined(separator: ", "))", "extract") }
+            }
+            let names = blobs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !names.isEmpty else { throw CortadoError("--blobs names no blob") }
+            var extractor = try FeatureExtractor(net: net, blobs: names)
+            for i in 0..<iterations {
+                try extractor.extractBatch()
+                if (i + 1) % 100 == 0 { Log.info("Extracted features of \(extractor.count) examples", "extract") }
+            }
+            switch format {
+            case .hdf5: try extractor.writeHDF5(output)
+            case .lmdb: try extractor.writeLMDB(output)
+            }
+            Log.info("Saved \(extractor.names.joined(separator: ", ")) of \(extractor.count) examples to \(output)", "extract")
+        }
+    }
+}
