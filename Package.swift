@@ -25,9 +25,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // protoc-c output for proto/caffe_subset.proto (regenerate with proto/generate.sh).
         .target(name: "CCaffeProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // protoc-c output for proto/onnx_subset.proto (export-onnx).
+        .target(name: "CONNXProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // Not built for the host CPU (-target-cpu native): measured no faster (bench/RESULTS.md),
         // since the hot loops use explicit 8-lane SIMD and the products are OpenBLAS's.
-        .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto", "CMPI"]),
+        .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto", "CONNXProto", "CMPI"]),
         .executableTarget(name: "cortado", dependencies: [
             "Cortado",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
