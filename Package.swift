@@ -34,6 +34,6 @@ let package = Package(
             "Cortado",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB"], exclude: ["Fixtures"]),
+        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
     ]
 )

@@ -45,9 +45,9 @@ extension ONNXExporter {
         case "BNLL": node("Softplus", name, x, [output(e.topIDs[0])])
         case "Power":
             let s: PowerParameter = try layer.param.settings()
-            var v = affine(x[0], scale: s.scale, shift: s.shift, name)
-            if s.power != 1 { v = binary("Pow", v, scalar("\(name)_power", s.power), name) }
-            node("Identity", name, [v], [output(e.topIDs[0])])
+            let v = affine(x[0], scale: s.scale, shift: s.shift, name)
+            if s.power != 1 { _ = binary("Pow", v, scalar("\(name)_power", s.power), name, into: output(e.topIDs[0])) }
+            else { node("Identity", name, [v], [output(e.topIDs[0])]) }
         case "Exp":
             // base^(shift + scale·x) = e^(ln(base)·shift + ln(base)·scale·x)
             let s: ExpParameter = try layer.param.settings()
@@ -56,10 +56,14 @@ extension ONNXExporter {
         case "Log":
             // log_base(shift + scale·x) = ln(shift + scale·x) / ln(base)
             let s: LogParameter = try layer.param.settings()
-            let v = unique("\(name)_ln")
-            node("Log", name, [affine(x[0], scale: s.scale, shift: s.shift, name)], [v])
-            let out = s.base == -1 ? v : binary("Mul", v, scalar("\(name)_invlnbase", 1 / Float(Foundation.log(Double(s.base)))), name)
-            node("Identity", name, [out], [output(e.topIDs[0])])
+            let argument = affine(x[0], scale: s.scale, shift: s.shift, name)
+            if s.base == -1 {
+                node("Log", name, [argument], [output(e.topIDs[0])])
+            } else {
+                let v = unique("\(name)_ln")
+                node("Log", "\(name)/Log", [argument], [v])
+                _ = binary("Mul", v, scalar("\(name)_invlnbase", 1 / Float(Foundation.log(Double(s.base)))), name, into: output(e.topIDs[0]))
+            }
         case "Clip":
             let s: ClipParameter = try layer.param.settings()
             node("Clip", name, [x[0], scalar("\(name)_min", s.min), scalar("\(name)_max", s.max)], [output(e.topIDs[0])])
@@ -67,7 +71,7 @@ extension ONNXExporter {
             let s: SwishParameter = try layer.param.settings()
             let scaled = s.beta == 1 ? x[0] : binary("Mul", x[0], scalar("\(name)_beta", s.beta), name)
             let gate = unique("\(name)_sigmoid")
-            node("Sigmoid", name, [scaled], [gate])
+            node("Sigmoid", "\(name)/Sigmoid", [scaled], [gate])
             node("Mul", name, [x[0], gate], [output(e.topIDs[0])])
         case "Crop": try crop(e, x)
         case "ArgMax": try argMax(e, x[0])
@@ -90,10 +94,11 @@ extension ONNXExporter {
 
     mutating func scalar(_ name: String, _ v: Float) -> String { constant(name, floats: [v], dims: []) }
 
-    mutating func binary(_ op: String, _ a: String, _ b: String, _ name: String) -> String {
-        let out = unique("\(name)_\(op.lowercased())")
-        node(op, name, [a, b], [out])
-        return out
+    /// A two-input node writing a fresh value (`into` a given one when it is the layer's top).
+    mutating func binary(_ op: String, _ a: String, _ b: String, _ name: String, into out: String? = nil) -> String {
+        let result = out ?? unique("\(name)_\(op.lowercased())")
+        node(op, out == nil ? "\(name)/\(op)" : name, [a, b], [result])
+        return result
     }
 
     /// shift + scale·x, with only the nodes that change something.
@@ -125,7 +130,7 @@ extension ONNXExporter {
         guard try axis(s.axis, e.bottoms[0]) == 1 else { throw CortadoError("only axis 1 is exported") }
         let name = e.layer.name
         let flat = unique("\(name)_flat")
-        node("Flatten", name, [x], [flat], [("axis", .int(1))])
+        node("Flatten", "\(name)/Flatten", [x], [flat], [("axis", .int(1))])
         var inputs = [flat, constant("\(name)_W", floats: e.layer.blobs[0].dataArray, dims: e.layer.blobs[0].shape)]
         if s.biasTerm { inputs.append(constant("\(name)_b", floats: e.layer.blobs[1].dataArray, dims: [e.layer.blobs[1].count])) }
         node("Gemm", name, inputs, [output(e.topIDs[0])], [("transB", .int(s.transpose ? 0 : 1))])
@@ -166,7 +171,7 @@ extension ONNXExporter {
             let k = e.bottoms[1].shape.count, extra = rank - a - k
             if extra > 0 {
                 operand = unique("\(name)_unsqueezed")
-                node("Unsqueeze", name, [x[1], constant("\(name)_axes", int64s: (k..<(k + extra)).map(Int64.init))], [operand])
+                node("Unsqueeze", "\(name)/Unsqueeze", [x[1], constant("\(name)_axes", int64s: (k..<(k + extra)).map(Int64.init))], [operand])
             } else {
                 operand = x[1]
             }
@@ -175,12 +180,14 @@ extension ONNXExporter {
             let k = numAxes == -1 ? rank - a : numAxes
             operand = constant("\(name)_\(isScale ? "gamma" : "beta")", floats: p.dataArray, dims: p.shape + Array(repeating: 1, count: max(0, rank - a - k)))
         }
-        var v = binary(isScale ? "Mul" : "Add", x[0], operand, name)
         if isScale && biasTerm, let beta = blobs.first {
             let k = beta.shape.count
-            v = binary("Add", v, constant("\(name)_beta", floats: beta.dataArray, dims: beta.shape + Array(repeating: 1, count: max(0, rank - a - k))), name)
+            let scaled = binary("Mul", x[0], operand, name)
+            _ = binary("Add", scaled, constant("\(name)_beta", floats: beta.dataArray, dims: beta.shape + Array(repeating: 1, count: max(0, rank - a - k))), name,
+                       into: output(e.topIDs[0]))
+        } else {
+            _ = binary(isScale ? "Mul" : "Add", x[0], operand, name, into: output(e.topIDs[0]))
         }
-        node("Identity", name, [v], [output(e.topIDs[0])])
     }
 
     // MARK: pooling and normalisation
@@ -194,9 +201,9 @@ extension ONNXExporter {
             node(s.pool == .max ? "GlobalMaxPool" : "GlobalAveragePool", name, [x], [output(e.topIDs[0])])
             return
         }
-        let out = (h: e.tops[0].shape[2], w: e.tops[0].shape[3])
-        let v = try pool(x, max: s.pool == .max, kernel: s.kernel, pad: s.pad, stride: s.stride, input: (e.bottoms[0].shape[2], e.bottoms[0].shape[3]), output: out, name)
-        node("Identity", name, [v], [output(e.topIDs[0])])
+        let size = (h: e.tops[0].shape[2], w: e.tops[0].shape[3])
+        try pool(x, max: s.pool == .max, kernel: s.kernel, pad: s.pad, stride: s.stride, input: (e.bottoms[0].shape[2], e.bottoms[0].shape[3]),
+                 output: size, name, into: output(e.topIDs[0]))
     }
 
     /// Caffe's pooling with the output size Caffe chose (ceil rounding, last window clipped):
@@ -204,26 +211,24 @@ extension ONNXExporter {
     /// in both. AVE divides by the window clipped to the padded image: the pads are written
     /// out as zeros (they count), and the extra end pads are left out of the count.
     mutating func pool(_ x: String, max isMax: Bool, kernel: (h: Int, w: Int), pad: (h: Int, w: Int), stride: (h: Int, w: Int),
-                       input: (h: Int, w: Int), output out: (h: Int, w: Int), _ name: String) throws -> String {
+                       input: (h: Int, w: Int), output out: (h: Int, w: Int), _ name: String, into result: String) throws {
         let endH = (out.h - 1) * stride.h + kernel.h - input.h - pad.h, endW = (out.w - 1) * stride.w + kernel.w - input.w - pad.w
         guard endH >= 0, endW >= 0 else { throw CortadoError("the pooling windows do not reach the image's end; no ONNX padding gives Caffe's \(out.h)×\(out.w) output") }
         let attributes: [(String, ONNXAttribute)] = [("kernel_shape", .ints([kernel.h, kernel.w])), ("strides", .ints([stride.h, stride.w]))]
-        let result = unique("\(name)_pool")
         if isMax {
             node("MaxPool", name, [x], [result], attributes + [("pads", .ints([pad.h, pad.w, endH, endW]))])
-            return result
+            return
         }
         var source = x
         if pad.h > 0 || pad.w > 0 {
             source = unique("\(name)_padded")
-            node("Pad", name, [x, constant("\(name)_pads", int64s: [0, 0, pad.h, pad.w, 0, 0, pad.h, pad.w].map(Int64.init))], [source])
+            node("Pad", "\(name)/Pad", [x, constant("\(name)_pads", int64s: [0, 0, pad.h, pad.w, 0, 0, pad.h, pad.w].map(Int64.init))], [source])
         }
         let extraH = Swift.max(0, endH - pad.h), extraW = Swift.max(0, endW - pad.w)
         guard (input.h + 2 * pad.h + extraH - kernel.h) / stride.h + 1 == out.h, (input.w + 2 * pad.w + extraW - kernel.w) / stride.w + 1 == out.w else {
             throw CortadoError("no ONNX average pooling gives Caffe's \(out.h)×\(out.w) output here")
         }
         node("AveragePool", name, [source], [result], attributes + [("pads", .ints([0, 0, extraH, extraW])), ("count_include_pad", .int(0))])
-        return result
     }
 
     private mutating func lrn(_ e: LayerEntry, _ x: String) throws {
@@ -238,11 +243,12 @@ extension ONNXExporter {
         let half = (s.localSize - 1) / 2
         let square = binary("Mul", x, x, name)
         let shape = e.bottoms[0].shape
-        let pooled = try pool(square, max: false, kernel: (s.localSize, s.localSize), pad: (half, half), stride: (1, 1),
-                              input: (shape[2], shape[3]), output: (shape[2], shape[3]), name)
+        let pooled = unique("\(name)_pooled")
+        try pool(square, max: false, kernel: (s.localSize, s.localSize), pad: (half, half), stride: (1, 1),
+                 input: (shape[2], shape[3]), output: (shape[2], shape[3]), "\(name)/AveragePool", into: pooled)
         let base = affine(pooled, scale: s.alpha, shift: 1, name)
         let factor = binary("Pow", base, scalar("\(name)_negbeta", -s.beta), name)
-        node("Mul", name, [x, factor], [output(e.topIDs[0])])
+        _ = binary("Mul", x, factor, name, into: output(e.topIDs[0]))
     }
 
     // MARK: structure
@@ -303,13 +309,13 @@ extension ONNXExporter {
         let name = e.layer.name
         let index = unique("\(name)_index")
         if let given = s.axis {
-            node("ArgMax", name, [x], [index], [("axis", .int(try axis(given, e.bottoms[0]))), ("keepdims", .int(1))])
+            node("ArgMax", "\(name)/ArgMax", [x], [index], [("axis", .int(try axis(given, e.bottoms[0]))), ("keepdims", .int(1))])
         } else {
             // Caffe: the index in each example's flattened values, shaped N×1×1.
             let flat = unique("\(name)_flat"), found = unique("\(name)_found")
-            node("Flatten", name, [x], [flat], [("axis", .int(1))])
-            node("ArgMax", name, [flat], [found], [("axis", .int(1)), ("keepdims", .int(1))])
-            node("Reshape", name, [found, constant("\(name)_shape", int64s: [0, 1, 1])], [index])
+            node("Flatten", "\(name)/Flatten", [x], [flat], [("axis", .int(1))])
+            node("ArgMax", "\(name)/ArgMax", [flat], [found], [("axis", .int(1)), ("keepdims", .int(1))])
+            node("Reshape", "\(name)/Reshape", [found, constant("\(name)_shape", int64s: [0, 1, 1])], [index])
         }
         node("Cast", name, [index], [output(e.topIDs[0])], [("to", .int(1))])
     }
