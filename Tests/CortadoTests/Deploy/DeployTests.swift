@@ -78,6 +78,28 @@ import Testing
             + best.map { String(format: "%.4f", $0.probability) + " - \"T\($0.index) shirt\"\n" }.joined(), "\(text.stderr)")
     }
 
+    /// Caffe's Python Transformer order: channel swap, raw scale, mean, scale.
+    @Test func inputTransformAppliesCaffesSteps() throws {
+        // 2×2 BGR image: B = 10, G = 20, R = 30 (then 40, 50, 60 … per pixel).
+        let image = Image(channels: 3, height: 2, width: 2, pixels: [10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33])
+        var t = InputTransform()
+        t.channelSwap = [2, 1, 0]
+        t.rawScale = 1
+        t.channelMeans = [0.1, 0.0, 0.2]
+        t.scale = 2
+        var out = [Float](repeating: 0, count: 12)
+        try out.withUnsafeMutableBufferPointer { try t.apply(image, height: 2, width: 2, into: $0.baseAddress!) }
+        expectClose(out, [30, 31, 32, 33].map { (Float($0) / 255 - 0.1) * 2 } + [20, 21, 22, 23].map { Float($0) / 255 * 2 }
+            + [10, 11, 12, 13].map { (Float($0) / 255 - 0.2) * 2 })
+        // Centre crop: a 2×4 gray image scaled to 2×4 for a 2×2 input keeps the middle columns.
+        var crop = InputTransform()
+        crop.centerCrop = true
+        let wide = Image(channels: 1, height: 2, width: 4, pixels: [1, 2, 3, 4, 5, 6, 7, 8])
+        var small = [Float](repeating: 0, count: 4)
+        try small.withUnsafeMutableBufferPointer { try crop.apply(wide, height: 2, width: 2, into: $0.baseAddress!) }
+        #expect(small == [2, 3, 6, 7])
+    }
+
     @Test func classifyErrorsAreClear() throws {
         let dir = temporaryDirectory()
         _ = try Self.lenetProject(dir)
