@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -30,10 +31,13 @@ let package = Package(
         // Not built for the host CPU (-target-cpu native): measured no faster (bench/RESULTS.md),
         // since the hot loops use explicit 8-lane SIMD and the products are OpenBLAS's.
         .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto", "CONNXProto", "CMPI"]),
+        // The browser dashboard (`cortado serve`, `train --serve`), apart so the core library
+        // does not depend on a web server.
+        .target(name: "CortadoServe", dependencies: ["Cortado", .product(name: "FlyingFox", package: "FlyingFox")]),
         .executableTarget(name: "cortado", dependencies: [
-            "Cortado",
+            "Cortado", "CortadoServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
+        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "CortadoServe", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cortado
+import CortadoServe
 import Foundation
 
 struct TrainCommand: ParsableCommand {
@@ -47,6 +48,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("rank-timeout"), help: "Under mpirun, seconds one rank waits for another before stopping every rank with an error.")
     var rankTimeout: Double = 60
+
+    @Option(help: "Serve a dashboard of this run at [HOST:]PORT (HOST defaults to 127.0.0.1; a POST needs the printed token).")
+    var serve: String?
+
+    @Option(help: "With --serve: the dashboard's token instead of a generated one.")
+    var token: String?
 
     @Flag(name: .customLong("verbose-ranks"), help: "Under mpirun, let ranks other than 0 log too (each line says its rank).")
     var verboseRanks = false
@@ -115,7 +122,9 @@ struct TrainCommand: ParsableCommand {
             s.sync?.overlap = ProcessInfo.processInfo.environment["CORTADO_OVERLAP"] != "0"
             s.writesSnapshots = root
         }
-        if root, let path = logJSON ?? param.logJSON {
+        // With --serve the run needs a JSON log for its curves: beside the snapshots by default.
+        let logPath = logJSON ?? param.logJSON ?? (serve != nil ? param.snapshotPrefix + "_log.jsonl" : nil)
+        if root, let path = logPath {
             let log = try JSONLog(path: path)
             s.observers.append(log.record)
         }
@@ -130,11 +139,51 @@ struct TrainCommand: ParsableCommand {
         Signals.install()
         s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
         if root { try s.prepareSnapshots() }
+        let run = root ? startRunRecord(s, param, log: logPath) : nil
+        if let run, let serve { startDashboard(serve, record: run.path) }
         Log.info("Starting Optimization", "train")
         let start = Date()
-        try s.solve()
+        do {
+            let finished = try s.solve()
+            run?.end(finished ? .finished : .stopped, iter: s.iter)
+        } catch {
+            run?.end(s.diverged ? .diverged : .failed, iter: s.iter)
+            throw error
+        }
         if let sync = s.sync { logCommunication(sync, seconds: Date().timeIntervalSince(start)) }
     }
+
+    /// `<snapshot_prefix>_run.json`, so `cortado serve` finds the run; a run that cannot
+    /// write it trains anyway.
+    private func startRunRecord(_ s: Solver, _ param: SolverParameter, log: String?) -> RunFile? {
+        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        let record = RunRecord(name: s.net.name.isEmpty ? (solver as NSString).lastPathComponent : s.net.name, solver: absolute(solver),
+                               net: absolute(param.trainNet.file), log: log.map(absolute), snapshotPrefix: absolute(param.snapshotPrefix),
+                               maxIter: param.maxIter, iter: s.iter)
+        let file = RunFile(record: record, path: RunRecord.path(snapshotPrefix: record.snapshotPrefix))
+        do { try record.save(file.path) } catch {
+            Log.warning("cannot write \(file.path) (\(error)); `cortado serve` will not list this run", "train")
+            return nil
+        }
+        return file
+    }
+
+    /// Starts the dashboard on its own tasks; if it cannot start, training goes on without it.
+    private func startDashboard(_ address: String, record: String) {
+        do {
+            var options = Dashboard.Options()
+            (options.host, options.port) = try ServeCommand.parseAddress(address)
+            options.token = token
+            options.records = [record]
+            let dashboard = try Dashboard(options)
+            let port = try ServeCommand.startBlocking(dashboard)
+            Log.info("Dashboard: \(dashboard.address(port: port))", "serve")
+            Self.dashboard = dashboard
+        } catch {
+            Log.warning("the dashboard did not start (\(error)); training goes on without it", "serve")
+        }
+    }
+    nonisolated(unsafe) static var dashboard: Dashboard?
 
 
     /// Resumes from --snapshot, or fine-tunes from --weights (or the solver's `weights`).
@@ -159,5 +208,19 @@ struct TrainCommand: ParsableCommand {
     private func logCommunication(_ sync: GradientSync, seconds: Double) {
         func share(_ t: Double) -> String { "\(caffeFloat(Float(t))) s (\(caffeFloat(Float(100 * t / max(seconds, 1e-9))))% of \(caffeFloat(Float(seconds))) s)" }
         Log.info("Summing gradients took \(share(sync.communicating)); training waited for it \(share(sync.waiting))", "train")
+    }
+}
+
+/// A run record being kept up to date by `train`.
+struct RunFile {
+    var record: RunRecord
+    let path: String
+
+    /// Records how the run ended (a failure to write is only a warning).
+    func end(_ state: RunRecord.State, iter: Int) {
+        var r = record
+        r.state = state
+        r.iter = iter
+        do { try r.save(path) } catch { Log.warning("cannot update \(path): \(error)", "train") }
     }
 }

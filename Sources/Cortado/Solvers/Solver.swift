@@ -75,14 +75,16 @@ public final class Solver {
     // MARK: the loop
 
     /// Trains until max_iter (or a stop request), then snapshots and tests as Caffe does.
-    public func solve() throws {
+    /// Returns false when a request stopped it early.
+    @discardableResult
+    public func solve() throws -> Bool {
         Log.info("Solving \(net.name)", "solver")
         Log.info("Learning Rate Policy: \(param.lrPolicy.name)", "solver")
         let stopped = try step(param.maxIter - iter)
         if writesSnapshots && param.snapshotAfterTrain && lastSnapshotIter != iter { try snapshot() }
         if stopped {
             Log.info("Optimization stopped early.", "solver")
-            return
+            return false
         }
         if param.display > 0 && iter % param.display == 0 {
             let loss = try net.forward()
@@ -91,6 +93,7 @@ public final class Solver {
         }
         if param.testInterval > 0 && iter % param.testInterval == 0 { _ = try testAll() }
         Log.info("Optimization Done.", "solver")
+        return true
     }
 
     /// Runs `iters` iterations; returns true when stopped early by a request.
@@ -170,7 +173,11 @@ public final class Solver {
         return loss
     }
 
+    /// True once the loss became NaN or infinite (training then stops with an error).
+    public private(set) var diverged = false
+
     private func divergence(_ loss: Float) -> CortadoError {
+        diverged = true
         let last = lastSnapshotIter.map { "; the last good snapshot is \(snapshotName($0, weights: true))" } ?? "; no snapshot was written"
         return CortadoError("the loss became \(loss.isNaN ? "NaN" : "infinite") at iteration \(iter), so training stopped\(last). Lower base_lr (now \(caffeFloat(param.baseLR))), add clip_gradients, or check the input data for NaN or huge values")
     }
