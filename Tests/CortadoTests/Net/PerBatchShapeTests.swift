@@ -33,7 +33,12 @@ import Testing
         var total: Double = 0, kept = 0
         for row in (4 * k)..<(4 * k + 4) where selector[row] != 0 {
             let x = data[(3 * row)..<(3 * row + 3)].map(Double.init)
-            let scores = (0..<3).map { c in (0..<3).reduce(Double(bias[c])) { $0 + Double(weights[3 * c + $1]) * x[$1 - 0] } }
+            var scores = [Double](repeating: 0, count: 3)
+            for c in 0..<3 {
+                var score = Double(bias[c])
+                for j in 0..<3 { score += Double(weights[3 * c + j]) * x[j] }
+                scores[c] = score
+            }
             let top = scores.max()!
             let logSum = log(scores.reduce(0) { $0 + exp($1 - top) }) + top
             total += logSum - scores[row % 3]

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+@testable import Cortado
+@testable import CortadoServe
+
+/// A real dashboard on a loopback port: every API route, the token rule, the Host check,
+/// limits, and path traversal attempts.
+@Suite(.serialized) struct DashboardTests {
+    struct Response { var status: Int; var headers: String; var body: Data; var text: String { String(decoding: body, as: UTF8.self) } }
+
+    /// One HTTP/1.1 request over a plain socket, so paths go out exactly as written.
+    static func request(_ port: UInt16, _ method: String, _ path: String, headers: [String] = [], host: String = "127.0.0.1", body: String = "",
+                        headOnly: Bool = false) throws -> Response {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { throw CortadoError("cannot connect to port \(port)") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let text = ([ "\(method) \(path) HTTP/1.1", "Host: \(host):\(port)", "Connection: close"] + headers).joined(separator: "\r\n") + "\r\n\r\n" + body
+        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+            // A WebSocket stays open: its answer is the head alone.
+            if headOnly && data.range(of: Data("\r\n\r\n".utf8)) != nil { break }
+        }
+        guard let split = data.range(of: Data("\r\n\r\n".utf8)) else { throw CortadoError("no HTTP response: \(String(decoding: data, as: UTF8.self))") }
+        let head = String(decoding: data[..<split.lowerBound], as: UTF8.self)
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var body = Data(data[split.upperBound...])
+        if head.lowercased().contains("transfer-encoding: chunked") { body = dechunk(body) }
+        return Response(status: status, headers: head, body: body)
+    }
+
+    static func dechunk(_ data: Data) -> Data {
+        var out = Data(), rest = data[...]
+        while let line = rest.range(of: Data("\r\n".utf8)), let size = Int(String(decoding: rest[..<line.lowerBound], as: UTF8.self), radix: 16), size > 0 {
+            let start = line.upperBound
+            out.append(rest[start..<(start + size)])
+            rest = rest[(start + size + 2)...]
+        }
+        return out
+    }
+
+    /// A finished run (tiny net, a log, two snapshots), a file beside it that is no snapshot,
+    /// a link named like a snapshot that leads out, and a running run whose "trainer" is a
+    /// child that writes the signal it gets to `signalled` (Python: it can catch SIGHUP even
+    /// when the test runner ignores or blocks it).
+    static func project(_ dir: String) throws -> (sleeper: Process, secret: String) {
+        try CLITests.tinyProject(dir)
+        try write("""
+            {"type":"train","iteration":0,"seconds":0.1,"loss":0.9,"lr":0.1,"outputs":{"loss":0.9}}
+            {"type":"train","iteration":5,"seconds":0.2,"loss":0.5,"lr":0.1,"outputs":{"loss":0.5}}
+            {"type":"test","iteration":5,"seconds":0.3,"net":0,"outputs":{"accuracy":0.75,"loss":0.6}}
+
+            """, to: "\(dir)/snap_log.jsonl")
+        try Data("weights".utf8).write(to: URL(fileURLWithPath: "\(dir)/snap_iter_5.caffemodel.h5"))
+        try Data("state".utf8).write(to: URL(fileURLWithPath: "\(dir)/snap_iter_5.solverstate.h5"))
+        let secret = "\(dir)/secret.txt"
+        try write("do not serve", to: secret)
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/snap_iter_9.caffemodel.h5", withDestinationPath: "/etc/passwd")
+        let done = RunRecord(name: "tiny", solver: "\(dir)/solver.prototxt", net: "\(dir)/net.prototxt", log: "\(dir)/snap_log.jsonl",
+                             snapshotPrefix: "\(dir)/snap", maxIter: 10, iter: 10, state: .finished)
+        try done.save(RunRecord.path(snapshotPrefix: done.snapshotPrefix))
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        sleeper.arguments = ["-c", "import signal, sys, time\n"
+            + "def caught(n, f):\n    open('\(dir)/signalled', 'w').write(str(n)); sys.exit(0)\n"
+            + "signal.signal(signal.SIGHUP, caught); signal.signal(signal.SIGINT, caught)\n"
+            + "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP, signal.SIGINT}); time.sleep(60)"]
+        try sleeper.run()
+        try FileManager.default.createDirectory(atPath: "\(dir)/live", withIntermediateDirectories: true)
+        let live = RunRecord(name: "live", solver: "\(dir)/solver.prototxt", net: "\(dir)/net.prototxt", log: nil,
+                             snapshotPrefix: "\(dir)/live/run", maxIter: 100, pid: sleeper.processIdentifier)
+        try live.save(RunRecord.path(snapshotPrefix: live.snapshotPrefix))
+        return (sleeper, secret)
+    }
+
+    static func start(_ options: Dashboard.Options) async throws -> (Dashboard, UInt16) {
+        let d = try Dashboard(options)
+        return (d, try await d.start())
+    }
+
+    @Test func everyRouteTheTokenAndTraversal() async throws {
+        quietTestEnvironment()
+        let dir = temporaryDirectory()
+        let (sleeper, _) = try Self.project(dir)
+        defer { sleeper.terminate() }
+        var options = Dashboard.Options()
+        options.port = 0
+        options.folders = [dir]
+        let (dashboard, port) = try await Self.start(options)
+        defer { Task { await dashboard.stop() } }
+        let get = { (path: String) throws -> Response in try Self.request(port, "GET", path) }
+
+        let page = try get("/")
+        #expect(page.status == 200 && page.text.contains("<title>Cortado</title>"))
+        let list = try #require(try JSONSerialization.jsonObject(with: try get("/api/runs").body) as? [[String: Any]])
+        #expect(Set(list.map { $0["name"] as? String }) == ["tiny", "live"])
+        let tiny = try #require(list.first { $0["name"] as? String == "tiny" })
+        let live = try #require(list.first { $0["name"] as? String == "live" })
+        #expect(tiny["state"] as? String == "finished" && tiny["iter"] as? Int == 10 && tiny["max_iter"] as? Int == 10)
+        #expect((tiny["best"] as? [String: Any])?["value"] as? Double == 0.75)
+        #expect(live["state"] as? String == "running")
+        let id = try #require(tiny["id"] as? String), liveID = try #require(live["id"] as? String)
+
+        let log = try #require(try JSONSerialization.jsonObject(with: try get("/api/runs/\(id)/log").body) as? [[String: Any]])
+        #expect(log.count == 3)
+        for svg in ["curves.svg", "net.svg"] {
+            let r = try get("/api/runs/\(id)/\(svg)")
+            #expect(r.status == 200 && r.headers.lowercased().contains("image/svg+xml") && r.text.hasPrefix("<svg"), "\(svg)")
+        }
+        #expect(try get("/api/runs/\(id)/solver").text.contains("base_lr: 0.1"))
+        #expect(try get("/api/runs/\(id)/summary").text.contains("\"InnerProduct\""))
+        let snapshots = try #require(try JSONSerialization.jsonObject(with: try get("/api/runs/\(id)/snapshots").body) as? [[String: Any]])
+        #expect(snapshots.map { $0["name"] as? String } == ["snap_iter_5.caffemodel.h5", "snap_iter_5.solverstate.h5"])
+        #expect(try get("/api/runs/\(id)/snapshots/snap_iter_5.caffemodel.h5").text == "weights")
+
+        // Traversal and files that are not snapshots of the run.
+        for path in ["/api/runs/\(id)/snapshots/..%2F..%2Fetc%2Fpasswd", "/api/runs/\(id)/snapshots/%2Fetc%2Fpasswd",
+                     "/api/runs/\(id)/snapshots/..", "/api/runs/\(id)/snapshots/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                     "/api/runs/\(id)/snapshots/snap_iter_5.caffemodel.h5%00", "/api/runs/\(id)/../../../etc/passwd",
+                     "/api/runs/\(id)/snapshots/..%5C..%5Cetc%5Cpasswd"] {
+            let r = try get(path)
+            #expect(r.status == 400 || r.status == 404, "\(path) answered \(r.status)")
+            #expect(!r.text.contains("root:"), "\(path)")
+        }
+        for path in ["/api/runs/\(id)/snapshots/secret.txt", "/api/runs/\(id)/snapshots/snap_iter_9.caffemodel.h5",
+                     "/api/runs/\(id)/snapshots/snap_log.jsonl", "/api/runs/nosuchrun/log", "/api/runs/\(id)/nothing", "/etc/passwd"] {
+            #expect(try get(path).status == 404, "\(path)")
+        }
+
+        // POSTs need the token; a finished run cannot be signalled; a running one can.
+        #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/snapshot").status == 403)
+        #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/stop", headers: ["Authorization: Bearer wrong"]).status == 403)
+        #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(dashboard.token)").status == 409)
+        #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/snapshot", headers: ["Authorization: Bearer \(dashboard.token)"]).status == 200)
+        sleeper.waitUntilExit()
+        #expect((try? String(contentsOfFile: "\(dir)/signalled", encoding: .utf8)) == "\(SIGHUP)")
+
+        // Another site's name for this address (DNS rebinding), and oversized requests.
+        #expect(try Self.request(port, "GET", "/api/runs", host: "evil.example").status == 400)
+        let big = String(repeating: "x", count: 5000)
+        #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(dashboard.token)", headers: ["Content-Length: 5000"], body: big).status == 413)
+        // The live-update WebSocket answers the handshake.
+        let upgrade = try Self.request(port, "GET", "/api/runs/\(id)/events", headers: [
+            "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"], headOnly: true)
+        #expect(upgrade.status == 101)
+    }
+
+    @Test func offLoopbackEveryRequestNeedsTheTokenAndRatesAreLimited() async throws {
+        quietTestEnvironment()
+        let dir = temporaryDirectory()
+        let (sleeper, _) = try Self.project(dir)
+        sleeper.terminate()
+        var options = Dashboard.Options()
+        options.host = "0.0.0.0"
+        options.port = 0
+        options.folders = [dir]
+        options.token = "s3cret"
+        options.rateLimit = 5
+        let (dashboard, port) = try await Self.start(options)
+        defer { Task { await dashboard.stop() } }
+        #expect(try Self.request(port, "GET", "/api/runs").status == 403)
+        #expect(try Self.request(port, "GET", "/api/runs?token=s3cret").status == 200)
+        let statuses = try (0..<30).map { _ in try Self.request(port, "GET", "/api/runs?token=s3cret").status }
+        #expect(statuses.contains(429))
+        #expect(throws: CortadoError.self) { try Dashboard({ var o = Dashboard.Options(); o.host = "localhost"; return o }()) }
+    }
+}
