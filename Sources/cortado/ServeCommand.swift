@@ -27,6 +27,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The token POSTs need (generated when not given).")
     var token: String?
 
+    @Option(name: .customLong("rate-limit"), help: "Requests per second answered (twice as many in a burst); more get 429.")
+    var rateLimit: Double = 50
+
     @Argument(help: "Folders to search for runs.")
     var folders: [String] = ["."]
 
@@ -38,6 +41,8 @@ struct ServeCommand: ParsableCommand {
             options.port = port
             options.token = token
             options.folders = folders
+            guard rateLimit > 0 else { throw CortadoError("--rate-limit must be positive") }
+            options.rateLimit = rateLimit
             let dashboard = try Dashboard(options)
             let bound = try Self.startBlocking(dashboard)
             if !dashboard.isLoopback && token == nil {

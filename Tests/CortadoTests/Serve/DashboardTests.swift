@@ -84,21 +84,38 @@ import Testing
         return (sleeper, secret)
     }
 
-    static func start(_ options: Dashboard.Options) async throws -> (Dashboard, UInt16) {
-        let d = try Dashboard(options)
-        return (d, try await d.start())
+    /// `cortado serve … --port 0` in a child process (its own threads, whatever the tests
+    /// around it do); returns it, its port and its token.
+    static func serve(_ arguments: [String]) throws -> (Process, UInt16, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLITests.binary)
+        p.arguments = ["serve", "--port", "0"] + arguments
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var log = ""
+        while !log.contains("Dashboard: ") || !log.contains("\n") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let url = log.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
+              let port = UInt16(url.split(separator: ":").last?.split(separator: "/").first ?? ""),
+              let token = url.split(separator: "=").last else {
+            p.terminate()
+            throw CortadoError("cortado serve did not start: \(log)")
+        }
+        return (p, port, String(token))
     }
 
-    @Test func everyRouteTheTokenAndTraversal() async throws {
+    @Test func everyRouteTheTokenAndTraversal() throws {
         quietTestEnvironment()
         let dir = temporaryDirectory()
         let (sleeper, _) = try Self.project(dir)
         defer { sleeper.terminate() }
-        var options = Dashboard.Options()
-        options.port = 0
-        options.folders = [dir]
-        let (dashboard, port) = try await Self.start(options)
-        defer { Task { await dashboard.stop() } }
+        let (server, port, token) = try Self.serve([dir])
+        defer { server.terminate() }
         let get = { (path: String) throws -> Response in try Self.request(port, "GET", path) }
 
         let page = try get("/")
@@ -141,34 +158,28 @@ import Testing
         // POSTs need the token; a finished run cannot be signalled; a running one can.
         #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/snapshot").status == 403)
         #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/stop", headers: ["Authorization: Bearer wrong"]).status == 403)
-        #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(dashboard.token)").status == 409)
-        #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/snapshot", headers: ["Authorization: Bearer \(dashboard.token)"]).status == 200)
+        #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(token)").status == 409)
+        #expect(try Self.request(port, "POST", "/api/runs/\(liveID)/snapshot", headers: ["Authorization: Bearer \(token)"]).status == 200)
         sleeper.waitUntilExit()
         #expect((try? String(contentsOfFile: "\(dir)/signalled", encoding: .utf8)) == "\(SIGHUP)")
 
         // Another site's name for this address (DNS rebinding), and oversized requests.
         #expect(try Self.request(port, "GET", "/api/runs", host: "evil.example").status == 400)
         let big = String(repeating: "x", count: 5000)
-        #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(dashboard.token)", headers: ["Content-Length: 5000"], body: big).status == 413)
+        #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(token)", headers: ["Content-Length: 5000"], body: big).status == 413)
         // The live-update WebSocket answers the handshake.
         let upgrade = try Self.request(port, "GET", "/api/runs/\(id)/events", headers: [
             "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"], headOnly: true)
         #expect(upgrade.status == 101)
     }
 
-    @Test func offLoopbackEveryRequestNeedsTheTokenAndRatesAreLimited() async throws {
+    @Test func offLoopbackEveryRequestNeedsTheTokenAndRatesAreLimited() throws {
         quietTestEnvironment()
         let dir = temporaryDirectory()
         let (sleeper, _) = try Self.project(dir)
         sleeper.terminate()
-        var options = Dashboard.Options()
-        options.host = "0.0.0.0"
-        options.port = 0
-        options.folders = [dir]
-        options.token = "s3cret"
-        options.rateLimit = 5
-        let (dashboard, port) = try await Self.start(options)
-        defer { Task { await dashboard.stop() } }
+        let (server, port, _) = try Self.serve(["--host", "0.0.0.0", "--token", "s3cret", "--rate-limit", "5", dir])
+        defer { server.terminate() }
         #expect(try Self.request(port, "GET", "/api/runs").status == 403)
         #expect(try Self.request(port, "GET", "/api/runs?token=s3cret").status == 200)
         let statuses = try (0..<30).map { _ in try Self.request(port, "GET", "/api/runs?token=s3cret").status }
