@@ -113,8 +113,8 @@ public final class Dashboard: Sendable {
         case (.GET, ["log"]): return Self.json(run.logRecords())
         case (.GET, ["events"]): return try await WebSocketHTTPHandler.webSocket(LogEvents(run: run)).handleRequest(request)
         case (.GET, ["curves.svg"]):
-            let log = (try? run.record.log.map(TrainingLog.load)) ?? TrainingLog()
-            return Self.body(.ok, "image/svg+xml", Data(CurvePlot.svg(log ?? TrainingLog(), title: run.record.name).utf8))
+            let log = run.record.log.flatMap { try? TrainingLog.load($0) } ?? TrainingLog()
+            return Self.body(.ok, "image/svg+xml", Data(CurvePlot.svg(log, title: run.record.name).utf8))
         case (.GET, ["net.svg"]): return Self.body(.ok, "image/svg+xml", Data(try netSVG(run).utf8))
         case (.GET, ["summary"]): return Self.json(try summary(run))
         case (.GET, ["solver"]): return try file(run.record.solver, type: "text/plain; charset=utf-8")
