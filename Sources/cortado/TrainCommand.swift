@@ -150,7 +150,10 @@ struct TrainCommand: ParsableCommand {
             run?.end(s.diverged ? .diverged : .failed, iter: s.iter)
             throw error
         }
-        if let sync = s.sync { logCommunication(sync, seconds: Date().timeIntervalSince(start)) }
+        if let sync = s.sync {
+            logCommunication(sync, seconds: Date().timeIntervalSince(start))
+            sync.close()
+        }
     }
 
     /// `<snapshot_prefix>_run.json`, so `cortado serve` finds the run; a run that cannot

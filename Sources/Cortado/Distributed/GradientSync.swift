@@ -51,8 +51,10 @@ public final class GradientSync: @unchecked Sendable {
         sent = Array(repeating: false, count: net.learnable.count)
     }
 
-    deinit {
+    /// Ends the gradient thread (it holds this object until then).
+    public func close() {
         if thread != nil { enqueue(.stop) }
+        thread = nil
     }
 
     /// For each layer, the learnable parameters it is the last (lowest-index) user of: a
@@ -112,7 +114,7 @@ public final class GradientSync: @unchecked Sendable {
 
     private func startThread() {
         guard thread == nil else { return }
-        let t = Thread { [unowned self] in self.serve() }
+        let t = Thread { self.serve() }
         t.name = "cortado-gradients"
         thread = t
         t.start()
