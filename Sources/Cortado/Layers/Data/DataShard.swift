@@ -1,8 +1,9 @@
 /// Which of the batches a data layer reads belong to this process in a data-parallel run:
 /// rank r of N takes batch k when k mod N = r, so N ranks together see exactly the batches of
 /// one process with `iter_size` N, sub-step r on rank r. Every rank reads past the others'
-/// batches (skipping is cheap where a layer can seek), so its reader state after each group
-/// is the single process's, and a snapshot resumes on any rank count.
+/// batches (HDF5, LMDB and ImageData seek, making the same random draws without reading), so
+/// its reader state after each group is the single process's, and a snapshot resumes on any
+/// rank count.
 public struct DataShard: Sendable, Equatable {
     public let rank: Int
     public let count: Int

@@ -106,11 +106,25 @@ final class ImageDataLayer: PrefetchingDataLayer {
             let px = img.pixels
             transformer.transform({ Float(px[$0]) }, channels: img.channels, height: img.height, width: img.width, into: data.data + i * itemSize)
             label?.data[i] = Float(line.label)
-            position += 1
-            if position == lines.count {
-                position = 0
-                if shuffle { shuffleRNG.shuffle(&order) }
-            }
+            advance()
+        }
+    }
+
+    /// Every image has the first image's size (loadBatch checks), so a skipped image makes
+    /// the same random draws without being read or decoded.
+    override func skipBatch(like batch: Prefetcher.Batch, label: Bool) throws {
+        for _ in 0..<batchSize {
+            transformer.placement(height: inputShape.h, width: inputShape.w)
+            advance()
+        }
+    }
+
+    /// The next line of the list, reshuffled at the end of each epoch.
+    private func advance() {
+        position += 1
+        if position == lines.count {
+            position = 0
+            if shuffle { shuffleRNG.shuffle(&order) }
         }
     }
 

@@ -49,6 +49,16 @@ import Testing
             """)
     }
 
+    @Test func imageDataWithShuffleCropAndMirror() throws {
+        let dir = temporaryDirectory()
+        let list = try ImageDataTests.makeFolder(dir)
+        try Self.expectSharded("""
+            name: "i" type: "ImageData" top: "data" top: "label"
+            transform_param { crop_size: 6 mirror: true }
+            image_data_param { source: "\(list)" root_folder: "\(dir)/" batch_size: 3 shuffle: true }
+            """)
+    }
+
     @Test func dummyDataWithRandomFillers() throws {
         try Self.expectSharded("""
             name: "d" type: "DummyData" top: "a" top: "b"
