@@ -133,7 +133,7 @@ public final class Dashboard: Sendable {
             let progress = run.progress(run.logRecords())
             var entry: [String: Any] = ["id": run.id, "name": run.record.name, "solver": run.record.solver, "iter": progress.iter,
                                         "max_iter": run.record.maxIter, "state": run.record.observedState.rawValue,
-                                        "started": ISO8601DateFormatter().string(from: run.record.started)]
+                                        "started": run.record.started.formatted(.iso8601)]
             if let eta = progress.eta { entry["eta_seconds"] = eta }
             if let best = progress.best { entry["best"] = ["name": best.name, "value": best.value] }
             return entry
@@ -219,8 +219,8 @@ public final class Dashboard: Sendable {
     }
 }
 
-/// Pushes a run's new log records to a WebSocket as they are written (the file is read every
-/// half second; the trainer does nothing for it).
+/// Pushes a run's new log records to a WebSocket as they are written (every half second the
+/// bytes added since the last look are read; the trainer does nothing for it).
 struct LogEvents: WSMessageHandler {
     let run: RunCatalog.Run
 
@@ -228,16 +228,17 @@ struct LogEvents: WSMessageHandler {
         let run = self.run
         return AsyncStream { continuation in
             let task = Task {
-                var sent = run.logRecords().count
+                // The page loaded the log so far; send what is written after it.
+                var offset = run.logRecords(from: 0).next
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: 500_000_000)
-                    let records = run.logRecords()
-                    for record in records.dropFirst(sent) {
+                    let (records, next) = run.logRecords(from: offset)
+                    offset = next
+                    for record in records {
                         if let data = try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) {
                             continuation.yield(.text(String(decoding: data, as: UTF8.self)))
                         }
                     }
-                    sent = max(sent, records.count)
                 }
             }
             let reader = Task { for await _ in client {}; task.cancel(); continuation.finish() }

@@ -15,17 +15,23 @@ struct RunCatalog: Sendable {
         var folder: String { (record.snapshotPrefix as NSString).deletingLastPathComponent }
     }
 
-    func runs() -> [Run] {
+    func runs() -> [Run] { recordPaths().compactMap(Self.run) }
+
+    /// The run with this id; only its own record is read.
+    func run(_ id: String) -> Run? { recordPaths().first { Self.id($0) == id }.flatMap(Self.run) }
+
+    /// Every record file, once each.
+    private func recordPaths() -> [String] {
         var paths = records.map(Self.absolute)
         for folder in folders { paths += Self.findRecords(in: Self.absolute(folder)) }
         var seen: Set<String> = []
-        return paths.filter { seen.insert($0).inserted }.compactMap { path in
-            guard let record = try? RunRecord.load(path) else { return nil }
-            return Run(id: Self.id(path), path: path, record: record)
-        }
+        return paths.filter { seen.insert($0).inserted }
     }
 
-    func run(_ id: String) -> Run? { runs().first { $0.id == id } }
+    private static func run(_ path: String) -> Run? {
+        guard let record = try? RunRecord.load(path) else { return nil }
+        return Run(id: id(path), path: path, record: record)
+    }
 
     /// A short stable id: the start of the SHA-256 of the record's path.
     static func id(_ path: String) -> String { String(SHA256.hex(SHA256.digest(Array(path.utf8))).prefix(12)) }
@@ -54,11 +60,20 @@ struct RunCatalog: Sendable {
 }
 
 extension RunCatalog.Run {
-    /// The run's log records (one JSON object per line), skipping lines that do not parse
-    /// (a line being written).
-    func logRecords() -> [[String: Any]] {
-        guard let path = record.log, let data = FileManager.default.contents(atPath: path) else { return [] }
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+    /// The run's log records (one JSON object per line), skipping lines that do not parse.
+    func logRecords() -> [[String: Any]] { logRecords(from: 0).records }
+
+    /// The records of whole lines from byte `offset` on, and the offset after the last whole
+    /// line (a line being written is left for the next read).
+    func logRecords(from offset: UInt64) -> (records: [[String: Any]], next: UInt64) {
+        guard let path = record.log, let file = FileHandle(forReadingAtPath: path) else { return ([], offset) }
+        defer { try? file.close() }
+        guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.readToEnd(), let end = data.lastIndex(of: UInt8(ascii: "\n")) else {
+            return ([], offset)
+        }
+        let lines = data[data.startIndex...end].split(separator: UInt8(ascii: "\n"))
+        let records = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        return (records, offset + UInt64(end - data.startIndex + 1))
     }
 
     /// The snapshot files of the run: in its folder, named `<prefix>_iter_…`, regular files

@@ -64,7 +64,7 @@ struct ClassifyCommand: ParsableCommand {
             guard topK > 0 else { throw CortadoError("--top-k must be positive") }
             guard !images.isEmpty else { throw CortadoError("give images, folders of images, or - to read paths from standard input") }
             try checkFile(model, "model file")
-            let classifier = try Classifier(model: model, weights: weights.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+            let classifier = try Classifier(model: model, weights: commaList(weights),
                                             transform: try inputTransform())
             let names = try labels.map(Classifier.readLabels) ?? []
             let paths = try ImagePaths.expand(images)

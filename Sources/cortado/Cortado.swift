@@ -88,7 +88,7 @@ struct NetStateOptions: ParsableArguments {
     @Option(name: [.long, .customLong("gpu", withSingleDash: true)], help: ArgumentHelp("Accepted for Caffe scripts; Cortado runs on the CPU.", visibility: .hidden))
     var gpu: String?
 
-    var stages: [String] { stage.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    var stages: [String] { commaList(stage) }
 
     func applyThreads() {
         if gpu != nil { Log.warning("Cortado runs on the CPU; ignoring --gpu \(gpu!)", "cortado") }
@@ -103,4 +103,10 @@ func checkFile(_ path: String, _ what: String) throws {
     guard FileManager.default.fileExists(atPath: path) else {
         throw CortadoError("cannot open \(what) \(path): no such file")
     }
+}
+
+/// A comma-separated flag (`--weights a,b`, `--blobs fc7,prob`, `--stage x,y`) as its items,
+/// trimmed, empty ones dropped.
+func commaList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }

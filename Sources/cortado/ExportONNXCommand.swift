@@ -42,8 +42,7 @@ struct ExportONNXCommand: ParsableCommand {
         try reportingErrors {
             try checkFile(model, "model file")
             guard (weights == nil) != (randomWeights == nil) else { throw CortadoError("give --weights, or --random-weights SEED for a check") }
-            let files = weights?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
-            let net = try ONNXExport.net(model: model, weights: files, randomSeed: randomWeights)
+            let net = try ONNXExport.net(model: model, weights: weights.map(commaList) ?? [], randomSeed: randomWeights)
             var options = ONNXExport.Options()
             options.opset = opset
             options.batch = batch

@@ -43,14 +43,9 @@ struct ExtractFeaturesCommand: ParsableCommand {
             state.applyThreads()
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
-            let param = try NetParameter.load(file: model)
-            var rng = RNG(seed: 1701)
-            let net = try Net(param, state: NetState(phase: .test, level: state.level, stages: state.stages), rng: &rng, verbose: false)
-            for file in weights.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                let (missing, _) = try Snapshot.loadWeights(net, from: file)
-                if !missing.isEmpty { Log.warning("layers not in \(file) keep their initial values: \(missing.joined(separator: ", "))", "extract") }
-            }
-            let names = blobs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let net = try Net.withWeights(model: model, weights: commaList(weights),
+                                          state: NetState(phase: .test, level: state.level, stages: state.stages))
+            let names = commaList(blobs)
             guard !names.isEmpty else { throw CortadoError("--blobs names no blob") }
             var extractor = try FeatureExtractor(net: net, blobs: names)
             for i in 0..<iterations {

@@ -32,15 +32,8 @@ struct TestCommand: ParsableCommand {
             Checksum.verifyOnLoad = !noVerify
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
-            let param = try NetParameter.load(file: model)
-            var rng = RNG(seed: 1701)
-            let net = try Net(param, state: NetState(phase: .test, level: state.level, stages: state.stages), rng: &rng)
-            for file in weights.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                let (missing, _) = try Snapshot.loadWeights(net, from: file)
-                if !missing.isEmpty {
-                    Log.warning("layers not in \(file) keep their initial values: \(missing.joined(separator: ", "))", "test")
-                }
-            }
+            let net = try Net.withWeights(model: model, weights: commaList(weights),
+                                          state: NetState(phase: .test, level: state.level, stages: state.stages), verbose: true)
             Log.info("Running for \(iterations) iterations.", "test")
             var scores = TestScores()
             var loss: Float = 0

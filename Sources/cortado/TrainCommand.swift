@@ -188,7 +188,6 @@ struct TrainCommand: ParsableCommand {
     }
     nonisolated(unsafe) static var dashboard: Dashboard?
 
-
     /// Resumes from --snapshot, or fine-tunes from --weights (or the solver's `weights`).
     private func loadStartingPoint(_ s: Solver, _ param: SolverParameter) throws {
         if let snapshot {
@@ -197,7 +196,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         let list = weights.map { [$0] } ?? param.weights
-        for file in list.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
+        for file in list.flatMap(commaList) {
             Log.info("Finetuning from \(file)", "train")
             let (missing, ignored) = try Snapshot.loadWeights(s.net, from: file)
             for name in ignored { Log.info("Ignoring source layer \(name)", "train") }

@@ -89,13 +89,7 @@ public final class Classifier {
     public let outputName: String
 
     public init(model: String, weights: [String], transform: InputTransform) throws {
-        let param = try NetParameter.load(file: model)
-        var rng = RNG(seed: 1701)
-        net = try Net(param, state: NetState(phase: .test), rng: &rng, verbose: false)
-        for file in weights {
-            let (missing, _) = try Snapshot.loadWeights(net, from: file)
-            if !missing.isEmpty { Log.warning("layers not in \(file) keep their initial values: \(missing.joined(separator: ", "))", "classify") }
-        }
+        net = try Net.withWeights(model: model, weights: weights)
         guard let entry = net.entries.first(where: { $0.layer.type == "Input" }), let blob = entry.tops.first, blob.shape.count == 4 else {
             throw CortadoError("\(model): classify needs a deploy net whose Input layer gives N×C×H×W images (such as models/lenet/lenet_deploy.prototxt)")
         }

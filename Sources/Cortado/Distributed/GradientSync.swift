@@ -14,6 +14,7 @@ public enum Reduction: String, Sendable, CaseIterable {
 /// a layer's gradients are sent as soon as its backward is done (reverse layer order, as
 /// Caffe's multi-GPU sync and Horovod do), so communication hides behind computation.
 /// `finish` then adds the losses and rank 0's requested action, and waits for the rest.
+/// Nothing is allocated per iteration: the index lists it sends are fixed by the net.
 public final class GradientSync: @unchecked Sendable {
     public let comm: Communicator
     public let reduction: Reduction
@@ -22,7 +23,13 @@ public final class GradientSync: @unchecked Sendable {
     private let net: Net
     /// The learnable parameters whose last gradient is written by each layer's backward.
     private let readyAfterLayer: [[Int]]
-    private var sent: [Bool]
+    /// Those whose last user runs no backward (no hook reports them), and all of them.
+    private let unreached: [Int]
+    private let everything: [Int]
+    /// Whether this step's gradients are being sent layer by layer as backward goes.
+    private var overlapping = false
+    /// Each rank's loss and rank 0's requested action, summed like the gradients.
+    private let control = UnsafeMutablePointer<Float>.allocate(capacity: 2)
 
     private let lock = NSLock()
     private var queue: [Work] = []
@@ -39,7 +46,7 @@ public final class GradientSync: @unchecked Sendable {
 
     private enum Work {
         case gradients([Int])
-        case control(UnsafeMutablePointer<Float>, Int)
+        case control
         case stop
     }
 
@@ -47,9 +54,13 @@ public final class GradientSync: @unchecked Sendable {
         self.comm = comm
         self.net = net
         self.reduction = reduction
-        readyAfterLayer = Self.lastWriters(net)
-        sent = Array(repeating: false, count: net.learnable.count)
+        let ready = Self.lastWriters(net)
+        readyAfterLayer = ready
+        unreached = ready.indices.filter { !net.entries[$0].needsBackward }.flatMap { ready[$0] }
+        everything = Array(net.learnable.indices)
     }
+
+    deinit { control.deallocate() }
 
     /// Ends the gradient thread (it holds this object until then).
     public func close() {
@@ -74,33 +85,32 @@ public final class GradientSync: @unchecked Sendable {
     /// they are final only after it (iter_size > 1 adds sub-batches first).
     public func begin(overlapping: Bool) {
         startThread()
-        for i in sent.indices { sent[i] = false }
-        net.afterBackward = overlap && overlapping ? { [unowned self] layer in self.layerDone(layer) } : nil
+        self.overlapping = overlap && overlapping
+        net.afterBackward = self.overlapping ? { [unowned self] layer in self.layerDone(layer) } : nil
     }
 
     private func layerDone(_ layer: Int) {
-        let ready = readyAfterLayer[layer]
-        guard !ready.isEmpty else { return }
-        for j in ready { sent[j] = true }
-        enqueue(.gradients(ready))
+        if !readyAfterLayer[layer].isEmpty { enqueue(.gradients(readyAfterLayer[layer])) }
     }
 
-    /// Sends what is not sent yet, sums `control` (each rank's loss, rank 0's action) in the
-    /// same order, and waits until every gradient holds the sum over ranks.
-    public func finish(control: inout [Float]) throws {
+    /// Sends what is not sent yet, sums each rank's loss and rank 0's `action` in the same
+    /// order, and waits until every gradient holds the sum over ranks. Returns the summed
+    /// loss and rank 0's action (the other ranks pass 0).
+    public func finish(loss: Float, action: Int) throws -> (loss: Float, action: Int) {
         net.afterBackward = nil
-        let rest = sent.indices.filter { !sent[$0] }
+        let rest = overlapping ? unreached : everything
         if !rest.isEmpty { enqueue(.gradients(rest)) }
         let start = Date()
-        control.withUnsafeMutableBufferPointer { c in
-            enqueue(.control(c.baseAddress!, c.count))
-            done.wait()
-        }
+        control[0] = loss
+        control[1] = Float(action)
+        enqueue(.control)
+        done.wait()
         waiting += Date().timeIntervalSince(start)
         lock.lock()
         let error = failure
         lock.unlock()
         if let error { throw error }
+        return (control[0], control[1].isFinite ? Int(control[1]) : 0)
     }
 
     private func enqueue(_ item: Work) {
@@ -137,8 +147,8 @@ public final class GradientSync: @unchecked Sendable {
                     if !failed {
                         for j in indices { let b = net.learnable[j].blob; try reduce(b.diff, b.count, tag: j) }
                     }
-                case .control(let values, let count):
-                    if !failed { try reduce(values, count, tag: net.learnable.count) }
+                case .control:
+                    if !failed { try reduce(control, 2, tag: net.learnable.count) }
                     communicating += Date().timeIntervalSince(start)
                     done.signal()
                     continue
@@ -165,18 +175,11 @@ public final class GradientSync: @unchecked Sendable {
                 if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
                 try scratch.withUnsafeMutableBufferPointer { partial in
                     try comm.receive(partial.baseAddress!, count: count, from: rank - 1, tag: tag)
-                    accumulate(values, adding: partial.baseAddress!, count: count)
+                    addFloats(values, partial.baseAddress!, count)
                 }
             }
             if rank < last { try comm.send(values, count: count, to: rank + 1, tag: tag) }
             try comm.broadcast(floats: values, count: count, root: last)
         }
     }
-}
-
-/// `sum[i] += term[i]`, element by element: the one addition both the ordered reduction and
-/// the single-process `iter_size` path use, so their sums round alike.
-@inline(__always)
-func accumulate(_ sum: UnsafeMutablePointer<Float>, adding term: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { sum[i] += term[i] }
 }

@@ -14,15 +14,10 @@ public enum ONNXExport {
     /// Builds the TEST-phase net of `model`; `weights` are loaded in order, or with none,
     /// `randomSeed` fills every parameter with random values of sensible scale (for checks).
     public static func net(model: String, weights: [String], randomSeed: UInt64?) throws -> Net {
-        var rng = RNG(seed: 1701)
-        let net = try Net(try NetParameter.load(file: model), state: NetState(phase: .test), rng: &rng, verbose: false)
+        let net = try Net.withWeights(model: model, weights: weights, missing: .refuse)
         if let randomSeed {
             var random = RNG(seed: randomSeed)
             try fillForCheck(net, &random)
-        }
-        for file in weights {
-            let (missing, _) = try Snapshot.loadWeights(net, from: file)
-            if !missing.isEmpty { throw CortadoError("\(file) has no weights for \(missing.joined(separator: ", ")); an export needs every layer's") }
         }
         return net
     }

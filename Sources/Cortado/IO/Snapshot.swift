@@ -197,3 +197,35 @@ public enum Snapshot {
         try AtomicFile.write(Checksum.sealed(hdf5Image: image), to: path)
     }
 }
+
+extension Net {
+    /// What to do about layers that none of the weight files has weights for.
+    public enum MissingWeights: Sendable {
+        /// They keep their fillers, and a warning names them (test, classify, extract-features).
+        case warn
+        /// An error names them (an export must not ship fillers).
+        case refuse
+    }
+
+    /// The net of `model` in `state` (TEST by default) with the weight files applied in order,
+    /// as `test`, `classify`, `extract-features` and `export-onnx` run it. A layer counts as
+    /// missing only when no file has it (a later file may fill what an earlier one lacks).
+    public static func withWeights(model: String, weights: [String], state: NetState = NetState(phase: .test),
+                                   missing: MissingWeights = .warn, verbose: Bool = false) throws -> Net {
+        var rng = RNG(seed: 1701)
+        let net = try Net(try NetParameter.load(file: model), state: state, rng: &rng, verbose: verbose)
+        var uncovered: Set<String>? = nil
+        for file in weights {
+            let lacking = Set(try Snapshot.loadWeights(net, from: file).missing)
+            uncovered = uncovered.map { $0.intersection(lacking) } ?? lacking
+        }
+        let names = net.layers.map(\.name).filter { uncovered?.contains($0) == true }
+        guard !names.isEmpty else { return net }
+        let files = weights.joined(separator: ", ")
+        switch missing {
+        case .warn: Log.warning("layers not in \(files) keep their initial values: \(names.joined(separator: ", "))", "net")
+        case .refuse: throw CortadoError("\(files) has no weights for \(names.joined(separator: ", ")); an export needs every layer's")
+        }
+        return net
+    }
+}

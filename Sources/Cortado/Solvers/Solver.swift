@@ -116,10 +116,9 @@ public final class Solver {
             var request = SolverAction.none
             if let sync {
                 // Rank 0's request travels with the losses, so every rank acts on it.
-                var control: [Float] = [loss, Float(sync.comm.rank == 0 ? requestedAction().rawValue : 0)]
-                try sync.finish(control: &control)
-                loss = control[0]
-                request = SolverAction(rawValue: Int(control[1])) ?? .none
+                let summed = try sync.finish(loss: loss, action: sync.comm.rank == 0 ? requestedAction().rawValue : 0)
+                loss = summed.loss
+                request = SolverAction(rawValue: summed.action) ?? .none
             }
             loss /= Float(passesPerUpdate)
             guard loss.isFinite else { throw divergence(loss) }
@@ -164,7 +163,7 @@ public final class Solver {
                 if pass == 0 {
                     sum.data.update(from: p.blob.diff, count: sum.count)
                 } else {
-                    accumulate(sum.data, adding: p.blob.diff, count: sum.count)
+                    addFloats(sum.data, p.blob.diff, sum.count)
                 }
             }
         }

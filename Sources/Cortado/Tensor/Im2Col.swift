@@ -140,7 +140,8 @@ func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
     UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
 }
 
-/// dst[0..<n] += src[0..<n], eight lanes at a time (col2im's rows).
+/// dst[0..<n] += src[0..<n], eight lanes at a time (col2im's rows; the gradient sums of
+/// `iter_size` and of the ordered MPI reduction, which must add element by element alike).
 @inline(__always)
 func addFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
     var i = 0

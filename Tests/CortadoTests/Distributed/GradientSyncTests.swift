@@ -22,10 +22,17 @@ import Testing
         #expect(GradientSync.lastWriters(net) == [[], [0], [], [1, 2]])
     }
 
-    /// The single-process iter_size path and the ordered reduction add with one function.
-    @Test func accumulateAddsElementwise() {
+    /// The single-process iter_size path and the ordered reduction add with one function,
+    /// element by element (eight lanes at a time and the tail give the same sums).
+    @Test func addFloatsAddsElementwise() {
         var sum: [Float] = [1, 2, 3], term: [Float] = [0.5, -2, 1e-8]
-        sum.withUnsafeMutableBufferPointer { s in term.withUnsafeMutableBufferPointer { t in accumulate(s.baseAddress!, adding: t.baseAddress!, count: 3) } }
+        sum.withUnsafeMutableBufferPointer { s in term.withUnsafeMutableBufferPointer { t in addFloats(s.baseAddress!, t.baseAddress!, 3) } }
         #expect(sum == [1.5, 0, 3 + 1e-8])
+        var rng = RNG(seed: 3)
+        var long = (0..<19).map { _ in rng.uniform(-1, 1) }
+        let other = (0..<19).map { _ in rng.uniform(-1, 1) }
+        let expected = zip(long, other).map { $0 + $1 }
+        long.withUnsafeMutableBufferPointer { s in other.withUnsafeBufferPointer { t in addFloats(s.baseAddress!, t.baseAddress!, 19) } }
+        #expect(long == expected)
     }
 }

@@ -122,7 +122,7 @@ final class DataLayer: PrefetchingDataLayer {
 
     /// Every record has the first record's size (loadBatch checks), so a skipped record
     /// makes the same random draws without being decoded.
-    override func skipBatch(like batch: Prefetcher.Batch, label: Bool) throws {
+    override func skipBatch() throws {
         for _ in 0..<batchSize {
             transformer.placement(height: inputShape.h, width: inputShape.w)
             try advance()

@@ -112,7 +112,7 @@ final class ImageDataLayer: PrefetchingDataLayer {
 
     /// Every image has the first image's size (loadBatch checks), so a skipped image makes
     /// the same random draws without being read or decoded.
-    override func skipBatch(like batch: Prefetcher.Batch, label: Bool) throws {
+    override func skipBatch() throws {
         for _ in 0..<batchSize {
             transformer.placement(height: inputShape.h, width: inputShape.w)
             advance()

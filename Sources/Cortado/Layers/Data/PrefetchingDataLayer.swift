@@ -23,18 +23,11 @@ class PrefetchingDataLayer: Layer {
 
     /// Reads and transforms the next batch (runs on the prefetch thread).
     func loadBatch(data: Blob, label: Blob?) throws {}
-    /// Moves past one batch exactly as reading it would (position and random draws); by
-    /// default it reads the batch into a spare one (runs on the prefetch thread).
-    func skipBatch(like batch: Prefetcher.Batch, label: Bool) throws {
-        if skipped == nil {
-            let spare = Prefetcher.Batch()
-            try spare.data.reshape(batch.data.shape)
-            if label { try spare.label.reshape(batch.label.shape) }
-            skipped = spare
-        }
-        try loadBatch(data: skipped!.data, label: label ? skipped!.label : nil)
+    /// Moves past one batch exactly as reading it would (position and random draws), for
+    /// another rank's batch (runs on the prefetch thread). Every subclass gives one.
+    func skipBatch() throws {
+        throw error("cannot skip the batches of other ranks, so it cannot train under mpirun")
     }
-    private var skipped: Prefetcher.Batch?
 
     /// The reader's position and random state.
     func readerState() -> [Int64] { [] }
@@ -47,7 +40,7 @@ class PrefetchingDataLayer: Layer {
         p.load = { [weak self] batch in
             guard let self else { throw CortadoError("data layer is gone") }
             try self.shard.next(read: { try self.loadBatch(data: batch.data, label: hasLabel ? batch.label : nil) },
-                                skip: { try self.skipBatch(like: batch, label: hasLabel) })
+                                skip: { try self.skipBatch() })
             batch.stateAfter = self.readerState()
         }
         prefetcher = p
