@@ -103,7 +103,7 @@ public struct Benchmark {
             out.append("\(padded)\tforward: \(Self.format(forwardMs[i])) ms.\(rate(forwardFlops[i], forwardMs[i]))")
             out.append("\(padded)\tbackward: \(Self.format(backwardMs[i])) ms.\(rate(backwardFlops[i], backwardMs[i]))")
         }
-        out.append("sgemm peak on \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") (OpenBLAS \(blasCoreName()) kernels): \(String(format: "%.1f", sgemmPeak)) GFLOP/s")
+        out.append("sgemm peak on \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") (\(GemmBackend.description)): \(String(format: "%.1f", sgemmPeak)) GFLOP/s")
         out.append("Average Forward pass: \(Self.format(averageForward)) ms.")
         out.append("Average Backward pass: \(Self.format(averageBackward)) ms.")
         out.append("Average Forward-Backward: \(Self.format(averageTotal)) ms.")

@@ -1,4 +1,6 @@
 import CBLAS
+import CDNNL
+import Foundation
 
 /// Row-major wrappers over OpenBLAS in Caffe's argument order (caffe_cpu_gemm and friends):
 /// C = alpha·op(A)·op(B) + beta·C with op(A) M×K and op(B) K×N. With `threads` > 1 a large
@@ -34,13 +36,51 @@ private let minSplitMultiplyAdds = 1 << 20
 /// Split points fall on multiples of OpenBLAS's register block, so no part gets ragged edges.
 private let gemmAlign = 16
 
+/// Which library multiplies matrices. oneDNN's JIT sgemm uses the AVX-512 kernels of CPUs that
+/// have them, whatever `OPENBLAS_CORETYPE` pins OpenBLAS to: single-threaded it ran LeNet's
+/// and CIFAR-10's products at 1.2–2.4× OpenBLAS's speed on this machine kind (bench/RESULTS.md).
+/// OpenBLAS keeps the products where oneDNN measured slower, and every other BLAS call;
+/// `CORTADO_GEMM=openblas` gives it all of them, for comparison.
+enum GemmBackend: Sendable {
+    case oneDNN, openBLAS
+
+    /// The library the environment asks for.
+    static let preferred: GemmBackend = ProcessInfo.processInfo.environment["CORTADO_GEMM"] == "openblas" ? .openBLAS : .oneDNN
+
+    /// oneDNN, except for (a) products under 2¹⁷ multiply-adds, where its call costs more
+    /// (16³: 2.2× OpenBLAS's time), and (b) op(B) transposed with rows a multiple of 4 KB
+    /// apart and fewer than 128 columns of C (CIFAR-10 quick's ip1, 64 × 1024: 1.3–3.4×),
+    /// where its packing of B thrashes one cache set. Depends only on the shape, so a
+    /// product's rounding does not change from run to run.
+    static func `for`(m: Int, n: Int, k: Int, transB: Bool, ldb: Int) -> GemmBackend {
+        guard preferred == .oneDNN else { return .openBLAS }
+        if m * n * k < 1 << 17 || (transB && ldb % 1024 == 0 && n < 128) { return .openBLAS }
+        return .oneDNN
+    }
+
+    /// For `cortado time`: "oneDNN" or "OpenBLAS Haswell kernels".
+    static var description: String { preferred == .oneDNN ? "oneDNN" : "OpenBLAS \(blasCoreName()) kernels" }
+}
+
 /// One single-threaded sgemm with explicit leading dimensions.
 @inline(__always)
 func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-           _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+           _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+           backend: GemmBackend? = nil) {
+    switch backend ?? .for(m: m, n: n, k: k, transB: transB, ldb: ldb) {
+    case .oneDNN:
+        // oneDNN's gemm takes as many OpenMP threads as the calling thread's setting allows;
+        // Cortado splits products itself, so each call runs on the thread that makes it.
+        omp_set_num_threads(1)
+        let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                                b, Int64(ldb), beta, c, Int64(ldc))
+        // Only invalid arguments fail, and Cortado's shapes are valid by construction.
+        assert(status == dnnl_success, "dnnl_sgemm: \(status)")
+    case .openBLAS:
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
 }
 
 /// y = alpha·op(A)·x + beta·y with A M×N.

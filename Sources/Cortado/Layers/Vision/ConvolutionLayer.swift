@@ -221,6 +221,12 @@ final class ConvolutionLayer: Layer {
     /// CORTADO_ONEDNN=0; tests turn it off per layer to compare with the im2col path.
     var allowsOneDNN = ConvolutionLayer.oneDNNByDefault
     static let oneDNNByDefault = ProcessInfo.processInfo.environment["CORTADO_ONEDNN"] != "0"
+    /// How much channel padding (`DNNLConvolution.channelPadding`) a shape may have and still
+    /// go to oneDNN. Where oneDNN's blocks of 16 fit the channels (1.0: CIFAR-10, CaffeNet,
+    /// most of GoogLeNet) it ran 1.4–4× the im2col path; padded by a third or more (24 → 32
+    /// channels: 1.33; LeNet's conv1 1.6 and conv2 2.05) it was slower than im2col with
+    /// oneDNN's sgemm (bench/RESULTS.md). Tests raise it to compare both paths on any shape.
+    var oneDNNChannelPaddingLimit = 1.25 { didSet { oneDNNKey = nil } }
     /// Whether the last reshape put this layer on oneDNN.
     var runsOnOneDNN: Bool { !oneDNN.isEmpty }
     /// One per thread's run of images, when oneDNN serves this shape.
@@ -245,7 +251,7 @@ final class ConvolutionLayer: Layer {
         }
         var built: [DNNLConvolution] = []
         for shape in shapes {
-            guard let c = DNNLConvolution(shape) else { oneDNN = []; return }
+            guard let c = DNNLConvolution(shape), c.channelPadding <= oneDNNChannelPaddingLimit else { oneDNN = []; return }
             built.append(c)
         }
         oneDNN = built

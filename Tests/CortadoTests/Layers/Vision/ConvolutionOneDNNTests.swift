@@ -4,11 +4,16 @@ import Testing
 /// Convolution through oneDNN against the im2col + sgemm path: the same outputs, bottom
 /// gradients and parameter gradients on random inputs, for every geometry Caffe allows.
 @Suite struct ConvolutionOneDNNTests {
-    func pass(_ settings: String, shape: [Int], oneDNN: Bool, threads: Int) throws -> (ParallelTests.Pass, Bool) {
+    /// `paddingLimit` nil keeps the layer's own rule; the comparisons lift it so that oneDNN
+    /// serves every geometry.
+    func pass(_ settings: String, shape: [Int], oneDNN: Bool, threads: Int, paddingLimit: Double? = .infinity) throws -> (ParallelTests.Pass, Bool) {
         let (result, layer) = try ParallelTests.pass("""
             name: "c" type: "Convolution" bottom: "x" top: "y"
             convolution_param { \(settings) weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.3 } }
-            """, shape: shape, threads: threads, seed: 9) { ($0 as? ConvolutionLayer)?.allowsOneDNN = oneDNN }
+            """, shape: shape, threads: threads, seed: 9) {
+                ($0 as? ConvolutionLayer)?.allowsOneDNN = oneDNN
+                if let limit = paddingLimit { ($0 as? ConvolutionLayer)?.oneDNNChannelPaddingLimit = limit }
+            }
         return (result, (layer as? ConvolutionLayer)?.runsOnOneDNN == true)
     }
 
@@ -17,6 +22,15 @@ import Testing
     @Test func smallBatchStaysOnIm2col() throws {
         let (_, used) = try pass("num_output: 16 kernel_size: 3", shape: [1, 16, 12, 12], oneDNN: true, threads: 2)
         #expect(!used)
+    }
+
+    /// Channels that fill oneDNN's blocks of 16 go to it; LeNet's, padded to 32 → 64, stay on
+    /// im2col, which was faster there.
+    @Test func channelPaddingDecidesThePath() throws {
+        let cifar = try pass("num_output: 32 pad: 2 kernel_size: 5", shape: [4, 32, 16, 16], oneDNN: true, threads: 2, paddingLimit: nil)
+        let lenet = try pass("num_output: 50 kernel_size: 5", shape: [4, 20, 12, 12], oneDNN: true, threads: 2, paddingLimit: nil)
+        #expect(cifar.1)
+        #expect(!lenet.1)
     }
 
     @Test(arguments: [

@@ -1,0 +1,52 @@
+import Testing
+@testable import Cortado
+
+/// oneDNN's sgemm (the fast path) against OpenBLAS's (the plain one) on random matrices, in
+/// every transpose, with row strides wider than the matrices and C accumulated into.
+@Suite struct MathTests {
+    /// Uniform values in [-1, 1) from a fixed seed.
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1_000_000 - 1
+        }
+    }
+
+    /// C = 0.5·op(A)·op(B) + 0.75·C with leading dimensions padded by `extra`.
+    static func product(_ backend: GemmBackend, _ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, extra: Int) -> [Float] {
+        let lda = (transA ? m : k) + extra, ldb = (transB ? k : n) + extra, ldc = n + extra
+        let a = random((transA ? k : m) * lda, seed: 1), b = random((transB ? n : k) * ldb, seed: 2)
+        var c = random(m * ldc, seed: 3)
+        c.withUnsafeMutableBufferPointer { c in
+            sgemm(transA, transB, m, n, k, 0.5, a, lda, b, ldb, 0.75, c.baseAddress!, ldc, backend: backend)
+        }
+        return c
+    }
+
+    @Test(arguments: [(1, 1, 1), (7, 5, 3), (32, 500, 800), (50, 256, 500), (500, 256, 50), (20, 25, 2304), (64, 64, 1024), (33, 70, 129)])
+    func oneDNNMatchesOpenBLAS(m: Int, n: Int, k: Int) {
+        for transA in [false, true] {
+            for transB in [false, true] {
+                for extra in [0, 3] {
+                    let fast = Self.product(.oneDNN, transA, transB, m: m, n: n, k: k, extra: extra)
+                    let plain = Self.product(.openBLAS, transA, transB, m: m, n: n, k: k, extra: extra)
+                    let worst = zip(fast, plain).map { abs($0 - $1) }.max() ?? 0
+                    #expect(worst <= 1e-6 * Float(k) + 1e-6, "m \(m) n \(n) k \(k) transA \(transA) transB \(transB) extra \(extra)")
+                    let again = Self.product(.oneDNN, transA, transB, m: m, n: n, k: k, extra: extra)
+                    #expect(again == fast, "oneDNN's sgemm must repeat bit for bit")
+                }
+            }
+        }
+    }
+
+    /// Tiny products and the 4 KB-strided transposed B stay on OpenBLAS, where oneDNN measured
+    /// slower; LeNet's products go to oneDNN.
+    @Test func backendFollowsTheShape() {
+        guard GemmBackend.preferred == .oneDNN else { return }
+        #expect(GemmBackend.for(m: 16, n: 16, k: 16, transB: false, ldb: 16) == .openBLAS)
+        #expect(GemmBackend.for(m: 50, n: 64, k: 1024, transB: true, ldb: 1024) == .openBLAS)
+        #expect(GemmBackend.for(m: 32, n: 500, k: 800, transB: true, ldb: 800) == .oneDNN)
+        #expect(GemmBackend.for(m: 50, n: 256, k: 500, transB: false, ldb: 256) == .oneDNN)
+    }
+}
