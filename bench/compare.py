@@ -70,11 +70,13 @@ def spread(values):
 
 def versions():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    blas = subprocess.run(["sh", "-c", "dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null || true"],
-                          capture_output=True, text=True).stdout
+    def package(name):
+        return subprocess.run(["sh", "-c", f"dpkg-query -W -f='${{Version}}' {name} 2>/dev/null || true"],
+                              capture_output=True, text=True).stdout
+    blas, dnnl = package("libopenblas0-pthread"), package("libdnnl2")
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     import torch
-    return cpu, os.cpu_count(), blas, swift, torch.__version__, torch.backends.mkldnn.is_available()
+    return cpu, os.cpu_count(), blas, dnnl, swift, torch.__version__, torch.backends.mkldnn.is_available()
 
 
 def main():
@@ -94,12 +96,12 @@ def main():
             print(f"{name}: pair {pair + 1}: Cortado {ours[-1]:.3f}, PyTorch {theirs[-1]:.3f}", flush=True)
         ratio = statistics.median(ours) / statistics.median(theirs)
         rows.append((name, spread(ours), spread(theirs), ratio, max(rss)))
-    cpu, cores, blas, swift, torch_version, mkldnn = versions()
+    cpu, cores, blas, dnnl, swift, torch_version, mkldnn = versions()
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     kernels = f"`OPENBLAS_CORETYPE={coretype}`" if coretype else "`OPENBLAS_CORETYPE` unset (OpenBLAS picks its kernels)"
     table = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/compare.sh` ({args.pairs} alternating pairs, Cortado first): "
-             f"{cpu}, {cores} cores; Cortado with {cores} threads (OpenBLAS {blas or '?'} single-threaded under "
-             f"Cortado's own threads, {kernels}), {swift}; PyTorch {torch_version} with `torch.set_num_threads({cores})` "
+             f"{cpu}, {cores} cores; Cortado with {cores} threads (oneDNN {dnnl or '?'} and OpenBLAS {blas or '?'}, "
+             f"single-threaded under Cortado's own threads; {kernels}), {swift}; PyTorch {torch_version} with `torch.set_num_threads({cores})` "
              f"(oneDNN {'on' if mkldnn else 'off'}). Median (min–max).", "",
              "| workload | Cortado | PyTorch | Cortado/PyTorch | Cortado peak RSS |", "|---|---|---|---|---|"]
     for name, ours, theirs, ratio, rss in rows:

@@ -10,4 +10,4 @@ echo "== full training run"
 rm -rf snapshots
 /usr/bin/time -f "wall %e s, max RSS %M KB" "$CORTADO" train --solver solvers/lenet_solver.prototxt 2>&1 \
     | grep -E "Test net output #0|wall" | tail -3
-"$CORTADO" test --model models/lenet/lenet_train_test.prototxt --weights snapshots/lenet_iter_10000.caffemodel.h5 --iterations 100 2>&1 | grep "accuracy ="
+"$CORTADO" test --model models/lenet/lenet_train_test.prototxt --weights snapshots/lenet_iter_10000.caffemodel.h5 --iterations 100 2>&1 | grep "test\] accuracy ="
