@@ -47,6 +47,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
                                           state: NetState(phase: .test, level: state.level, stages: state.stages))
             let names = commaList(blobs)
             guard !names.isEmpty else { throw CortadoError("--blobs names no blob") }
+            try net.shareActivationMemory(keeping: Set(names + ["label"]))
             var extractor = try FeatureExtractor(net: net, blobs: names)
             for i in 0..<iterations {
                 try extractor.extractBatch()

@@ -34,6 +34,7 @@ struct TestCommand: ParsableCommand {
             try checkFile(model, "model file")
             let net = try Net.withWeights(model: model, weights: commaList(weights),
                                           state: NetState(phase: .test, level: state.level, stages: state.stages), verbose: true)
+            try net.shareActivationMemory()
             Log.info("Running for \(iterations) iterations.", "test")
             var scores = TestScores()
             var loss: Float = 0

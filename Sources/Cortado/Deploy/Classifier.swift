@@ -101,6 +101,7 @@ public final class Classifier {
         guard let chosen = outputs.first(where: { $0.name == "prob" }) ?? outputs.last else { throw CortadoError("\(model): the net has no output blob") }
         output = chosen.blob
         outputName = chosen.name
+        try net.shareActivationMemory()
         self.transform = transform
     }
 

@@ -52,6 +52,9 @@ open class Layer {
     public var threads = Parallel.threads
     /// For data layers: which batches are this process's in a data-parallel run (DataShard).
     public var shard = DataShard.whole
+    /// Memory for buffers that live only inside one call (oneDNN's reordered arguments and
+    /// scratchpads). A net gives all its layers one, since they never run at the same time.
+    var callScratch = CallScratch()
 
     public required init(_ param: LayerParameter, phase: Phase) throws {
         self.param = param

@@ -51,6 +51,8 @@ public final class Net {
     /// The parameters the solver updates: owners only, once each, in `params` order.
     public private(set) var learnable: [ParamEntry] = []
     private var paramNames: [String: Int] = [:]
+    /// Per-call buffers shared by every layer of this net (layers run one at a time).
+    private let callScratch = CallScratch()
 
     public var layers: [Layer] { entries.map(\.layer) }
     public var blobs: [Blob] { namedBlobs.map(\.blob) }
@@ -172,6 +174,7 @@ public final class Net {
     /// everything succeeded: the net's tables never hold a half-built layer.
     private func addLayer(_ lp: LayerParameter, context: LayerContext, available: inout Set<String>, memory: inout Int) throws {
         let layer = try LayerRegistry.create(lp, phase: lp.phase ?? state.phase)
+        layer.callScratch = callScratch
         note("Creating Layer \(lp.name)")
         var newBlobs: [NamedBlob] = []
         let (bottomIDs, propagate) = try wireBottoms(lp, available)
@@ -445,6 +448,27 @@ public final class Net {
         for e in entries { try e.layer.reshape(bottom: e.bottoms, top: e.tops) }
     }
 
+    /// For a net its caller only runs forward (`test`, `classify`, `extract-features`, the
+    /// solver's test nets; a backward pass would read clobbered bottoms): blobs that are never
+    /// needed at the same time take their data from the same memory, so the net holds about its widest few layers
+    /// at once instead of all of them. A blob is needed from the layer that writes it to the
+    /// last layer that reads it. Kept apart: the outputs, the blobs named in `keeping` (what
+    /// a caller reads after a forward), and the tops of layers without bottoms (data layers
+    /// fill them ahead of time, or once). Returns the bytes no longer held.
+    @discardableResult
+    public func shareActivationMemory(keeping: Set<String> = []) throws -> Int {
+        let plan = ActivationPlan(self, keeping: keeping)
+        var saved = 0
+        for group in plan.groups where group.members.count > 1 {
+            guard let shared = SharedFloats(count: group.count) else {
+                throw CortadoError("out of memory sharing activation memory (\(formatBytes(Double(group.count * 4))))")
+            }
+            for b in group.members { b.useSharedData(shared) }
+            saved += (group.members.reduce(0) { $0 + $1.storageCount } - group.count) * MemoryLayout<Float>.stride
+        }
+        return saved
+    }
+
     /// Makes every data layer read only this rank's batches (see DataShard).
     public func shardData(_ shard: DataShard) {
         for e in entries { e.layer.shard = shard }
@@ -500,6 +524,48 @@ public final class Net {
         }
         for (j, p) in e.layer.blobs.enumerated() {
             Log.info("    [Backward] Layer \(e.layer.name), param blob \(j) diff: \(caffeFloat(p.asumDiff / Float(max(p.count, 1))))", "net")
+        }
+    }
+}
+
+/// Which activation blobs of a forward-only net can share memory: each blob's span of layers
+/// (written first .. read last), then a greedy pass in order of first use that gives each blob
+/// the free group (every member's span already over) closest above its size, or else the
+/// largest free group, or else a new one.
+struct ActivationPlan {
+    struct Group {
+        var members: [Blob] = []
+        /// Floats: the largest member's storage.
+        var count = 0
+        /// The last layer that reads any member.
+        var busyUntil = -1
+    }
+    private(set) var groups: [Group] = []
+
+    init(_ net: Net, keeping: Set<String>) {
+        var pinned = Set(net.outputBlobs.map(ObjectIdentifier.init))
+        for b in net.namedBlobs where keeping.contains(b.name) { pinned.insert(ObjectIdentifier(b.blob)) }
+        // Each blob with the layers that first and last use it, in order of first use.
+        var spans: [(blob: Blob, first: Int, last: Int)] = [], index: [ObjectIdentifier: Int] = [:]
+        for (i, e) in net.entries.enumerated() {
+            if e.bottoms.isEmpty { pinned.formUnion(e.tops.map(ObjectIdentifier.init)) }
+            for b in e.bottoms + e.tops {
+                if let k = index[ObjectIdentifier(b)] { spans[k].last = i; continue }
+                index[ObjectIdentifier(b)] = spans.count
+                spans.append((b, i, i))
+            }
+        }
+        for (b, first, last) in spans where !pinned.contains(ObjectIdentifier(b)) {
+            let need = b.storageCount
+            let free = groups.indices.filter { groups[$0].busyUntil < first }
+            let fitting = free.filter { groups[$0].count >= need }.min { groups[$0].count < groups[$1].count }
+            if let g = fitting ?? free.max(by: { groups[$0].count < groups[$1].count }) {
+                groups[g].members.append(b)
+                groups[g].count = max(groups[g].count, need)
+                groups[g].busyUntil = last
+            } else {
+                groups.append(Group(members: [b], count: need, busyUntil: last))
+            }
         }
     }
 }

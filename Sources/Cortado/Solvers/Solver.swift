@@ -60,6 +60,7 @@ public final class Solver {
             if verbose { Log.info("Creating test net (#\(i)) from \(tp.file)", "solver") }
             let t = try Net(tp, state: param.testStates[i], rng: &rng, verbose: verbose)
             try t.shareTrainedLayers(with: net)
+            try t.shareActivationMemory()
             tests.append(t)
         }
         testNets = tests

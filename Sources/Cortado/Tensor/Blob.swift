@@ -11,6 +11,10 @@ public final class Blob {
     private var capacity: Int
     public private(set) var data: UnsafeMutablePointer<Float>
     public private(set) var diff: UnsafeMutablePointer<Float>
+    /// Set when `data` lies in memory other blobs share (`Net.shareActivationMemory`); the
+    /// blob then frees only its diff, and a reshape beyond the shared capacity gives it its
+    /// own memory again.
+    private var sharedData: SharedFloats?
 
     /// An empty blob (one float of storage) that a layer sizes later with `reshape`.
     public init() {
@@ -45,13 +49,25 @@ public final class Blob {
     }
 
     deinit {
-        if capacity == 1 {
-            data.deallocate()
-            diff.deallocate()
-        } else {
-            free(data)
-            free(diff)
-        }
+        if sharedData == nil { Self.release(data, capacity: capacity) }
+        Self.release(diff, capacity: capacity)
+    }
+
+    /// Storage of one float comes from `allocate` (`init()`), larger storage from calloc.
+    private static func release(_ p: UnsafeMutablePointer<Float>, capacity: Int) {
+        if capacity == 1 { p.deallocate() } else { free(p) }
+    }
+
+    /// Floats of storage `data` and `diff` each have.
+    var storageCount: Int { capacity }
+
+    /// Points `data` at `shared` (at least `storageCount` floats), freeing its own. The
+    /// contents are not carried over: callers share blobs only between passes.
+    func useSharedData(_ shared: SharedFloats) {
+        precondition(shared.count >= capacity, "shared storage smaller than the blob")
+        if sharedData == nil { Self.release(data, capacity: capacity) }
+        sharedData = shared
+        data = shared.pointer
     }
 
     /// Sets the shape, growing the storage when needed. Zeroed memory comes from calloc, so
@@ -72,7 +88,9 @@ public final class Blob {
                 free(d)
                 throw CortadoError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
             }
-            if capacity == 1 { data.deallocate(); diff.deallocate() } else { free(data); free(diff) }
+            if sharedData == nil { Self.release(data, capacity: capacity) }
+            Self.release(diff, capacity: capacity)
+            sharedData = nil
             capacity = newCount
             data = d.bindMemory(to: Float.self, capacity: newCount)
             diff = g.bindMemory(to: Float.self, capacity: newCount)
@@ -145,4 +163,19 @@ func formatBytes(_ b: Double) -> String {
     var v = b, i = 0
     while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
     return String(format: "%.1f %@", v, units[i])
+}
+
+/// Floats several blobs use as their data, one at a time (`Net.shareActivationMemory`).
+final class SharedFloats {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    /// nil when memory runs out.
+    init?(count: Int) {
+        guard let p = calloc(max(count, 1), MemoryLayout<Float>.stride) else { return nil }
+        pointer = p.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+    }
+
+    deinit { free(pointer) }
 }

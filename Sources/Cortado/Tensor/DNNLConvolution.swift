@@ -80,30 +80,36 @@ final class DNNLConvolution {
         forwardStep = f; weightStep = w; dataStep = d
     }
 
+    /// Bytes of `CallScratch` block each call needs.
+    var scratchBytes: Int { max(forwardStep.scratchBytes, weightStep.scratchBytes, dataStep.scratchBytes) }
+
     /// y = conv(x, w) + b.
-    func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
+    func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                 scratch: UnsafeMutableRawPointer?) {
         forwardStep.bind(input: 0, x)
         forwardStep.bind(input: 1, w)
         if let b { forwardStep.bind(input: 2, b) }
         forwardStep.bind(output: 0, y)
-        forwardStep.execute()
+        forwardStep.execute(scratch: scratch)
     }
 
     /// dW = Σ dyᵀ ⊛ x and db = Σ dy, overwritten (not added).
-    func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dW: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?) {
+    func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dW: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>?,
+                        scratch: UnsafeMutableRawPointer?) {
         weightStep.bind(input: 0, x)
         weightStep.bind(input: 1, dy)
         weightStep.bind(output: 0, dW)
         if let db { weightStep.bind(output: 1, db) }
-        weightStep.execute()
+        weightStep.execute(scratch: scratch)
     }
 
     /// dx, overwritten.
-    func dataGradient(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    func dataGradient(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                      scratch: UnsafeMutableRawPointer?) {
         dataStep.bind(input: 0, w)
         dataStep.bind(input: 1, dy)
         dataStep.bind(output: 0, dx)
-        dataStep.execute()
+        dataStep.execute(scratch: scratch)
     }
 
     private static func channelPadding(_ pd: dnnl_primitive_desc_t) -> Double {
@@ -150,7 +156,8 @@ final class DNNLEngine: @unchecked Sendable {
     }
 }
 
-/// A primitive with the scratchpad it asked for; both are destroyed with it.
+/// A primitive with the scratchpad it asked for; both are destroyed with it. The scratchpad's
+/// bytes come from the step's share of `CallScratch` at each call.
 private final class Executable {
     let primitive: dnnl_primitive_t
     let scratch: dnnl_memory_t?
@@ -161,7 +168,7 @@ private final class Executable {
         primitive = p
         var sm: dnnl_memory_t?
         if let smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), dnnl_memory_desc_get_size(smd) > 0 {
-            guard dnnl_memory_create(&sm, smd, engine.engine, Step.allocate) == dnnl_success else { dnnl_primitive_destroy(p); return nil }
+            guard dnnl_memory_create(&sm, smd, engine.engine, Step.none) == dnnl_success else { dnnl_primitive_destroy(p); return nil }
         }
         scratch = sm
     }
@@ -185,7 +192,8 @@ private final class Executable {
 
 /// One primitive with its arguments: for each, a memory in Cortado's layout (its pointer set
 /// per call) and, where the primitive wants another layout, a buffer and a reorder. Each step
-/// has its own stream and scratchpads, so steps of different threads run at the same time.
+/// has its own stream, and its buffers and scratchpads are placed in the calling part's block
+/// of `CallScratch`, so steps of different threads run at the same time.
 final class Step {
     private struct Argument {
         var id: Int32
@@ -201,6 +209,10 @@ final class Step {
     private var inputs: [Argument] = []
     private var outputs: [Argument] = []
     private var arguments: [dnnl_exec_arg_t] = []
+    /// oneDNN's own buffers (reordered arguments, scratchpads) and their offsets in the block.
+    private var placed: [(memory: dnnl_memory_t, offset: Int)] = []
+    /// Bytes of scratch block one call needs.
+    private(set) var scratchBytes = 0
 
     typealias Spec = (id: Int32, user: dnnl_memory_desc_t, query: dnnl_query_t)
 
@@ -218,6 +230,19 @@ final class Step {
             if isInput { inputs.append(arg) } else { outputs.append(arg) }
         }
         arguments = executable.arguments((inputs + outputs).map { ($0.id, $0.inner ?? $0.user) })
+        for m in [executable.scratch] + (inputs + outputs).flatMap({ [$0.inner, $0.reorder?.scratch] }) {
+            if let m { place(m) }
+        }
+    }
+
+    /// Gives `memory` the next 64-byte-aligned span of the block.
+    private func place(_ memory: dnnl_memory_t) {
+        var md: UnsafePointer<dnnl_memory_desc_t>?
+        guard dnnl_memory_get_memory_desc(memory, &md) == dnnl_success, let md else { return }
+        let bytes = dnnl_memory_desc_get_size(md)
+        guard bytes > 0 else { return }
+        placed.append((memory, scratchBytes))
+        scratchBytes += (bytes + 63) & ~63
     }
 
     deinit {
@@ -228,8 +253,7 @@ final class Step {
         dnnl_stream_destroy(stream)
     }
 
-    /// DNNL_MEMORY_ALLOCATE and DNNL_MEMORY_NONE, which Swift does not import.
-    static var allocate: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
+    /// DNNL_MEMORY_NONE, which Swift does not import: memory whose bytes are set per call.
     static var none: UnsafeMutableRawPointer? { nil }
 
     private static func argument(_ engine: DNNLEngine, _ spec: Spec, inner: UnsafePointer<dnnl_memory_desc_t>, input: Bool) -> Argument? {
@@ -238,7 +262,7 @@ final class Step {
         guard dnnl_memory_create(&user, &userDesc, engine.engine, none) == dnnl_success, let user else { return nil }
         guard dnnl_memory_desc_equal(&userDesc, inner) == 0 else { return Argument(id: spec.id, user: user) }
         var mem: dnnl_memory_t?
-        guard dnnl_memory_create(&mem, inner, engine.engine, allocate) == dnnl_success, let mem else { return nil }
+        guard dnnl_memory_create(&mem, inner, engine.engine, none) == dnnl_success, let mem else { return nil }
         var rpd: dnnl_primitive_desc_t?
         let ok = input ? dnnl_reorder_primitive_desc_create(&rpd, &userDesc, engine.engine, inner, engine.engine, engine.attributes)
                        : dnnl_reorder_primitive_desc_create(&rpd, inner, engine.engine, &userDesc, engine.engine, engine.attributes)
@@ -260,7 +284,11 @@ final class Step {
     }
 
     /// Reorders the inputs in, runs the primitive, reorders the outputs out, and waits.
-    func execute() {
+    /// `scratch` holds at least `scratchBytes`.
+    func execute(scratch: UnsafeMutableRawPointer?) {
+        if let scratch {
+            for (memory, offset) in placed { dnnl_memory_set_data_handle(memory, scratch + offset) }
+        }
         omp_set_num_threads(1)
         for a in inputs { a.reorder?.run(stream, a.reorderArguments) }
         executable.run(stream, arguments)

@@ -168,6 +168,7 @@ final class ConvolutionLayer: Layer {
         try top[0].reshape(topShape)
         guard depthwise == nil else { return }
         prepareOneDNN()
+        try callScratch.reserve(oneDNN.map(\.scratchBytes))
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = isPointwise ? 1 : max(1, min(num, Self.columnBudget / max(kDim * spatial, 1)))
         while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
@@ -264,7 +265,7 @@ final class ConvolutionLayer: Layer {
             let w = UnsafePointer(blobs[0].data), b = s.biasTerm ? UnsafePointer(blobs[1].data) : nil
             return Parallel.run(parts) { p in
                 let start = Parallel.range(p, of: parts, count: num).lowerBound
-                oneDNN[p].forward(x + start * inputSize, w, b, y + start * outputSize)
+                oneDNN[p].forward(x + start * inputSize, w, b, y + start * outputSize, scratch: callScratch.block(p))
             }
         }
         Parallel.run(parts) { p in
@@ -372,9 +373,10 @@ final class ConvolutionLayer: Layer {
         Parallel.run(parts) { p in
             let w = workspaces[p], start = Parallel.range(p, of: parts, count: num).lowerBound
             if weightGrad || biasGrad {
-                oneDNN[p].weightGradient(x + start * inputSize, dy + start * outputSize, w.dW.data, s.biasTerm ? w.db.data : nil)
+                oneDNN[p].weightGradient(x + start * inputSize, dy + start * outputSize, w.dW.data, s.biasTerm ? w.db.data : nil,
+                                         scratch: callScratch.block(p))
             }
-            if let dx { oneDNN[p].dataGradient(weights, dy + start * outputSize, dx + start * inputSize) }
+            if let dx { oneDNN[p].dataGradient(weights, dy + start * outputSize, dx + start * inputSize, scratch: callScratch.block(p)) }
         }
         for w in workspaces[0..<parts] {
             if weightGrad { axpy(w.dW.count, 1, w.dW.data, blobs[0].diff) }
