@@ -2,10 +2,11 @@ import CBLAS
 import CDNNL
 import Foundation
 
-/// Row-major wrappers over OpenBLAS in Caffe's argument order (caffe_cpu_gemm and friends):
-/// C = alpha·op(A)·op(B) + beta·C with op(A) M×K and op(B) K×N. With `threads` > 1 a large
-/// product is split across threads by rows or columns of C (never along K), so every element
-/// is computed by one single-threaded call and the result does not depend on thread timing.
+/// Row-major wrappers over OpenBLAS and oneDNN's sgemm (`GemmBackend`) in Caffe's argument
+/// order (caffe_cpu_gemm and friends): C = alpha·op(A)·op(B) + beta·C with op(A) M×K and
+/// op(B) K×N. With `threads` > 1 a large product is split across threads by rows or columns
+/// of C (never along K), so every element is computed by one single-threaded call and the
+/// result does not depend on thread timing.
 func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
           _ alpha: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
           _ beta: Float, _ c: UnsafeMutablePointer<Float>, threads: Int = Parallel.threads) {
@@ -73,7 +74,7 @@ func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha
         // oneDNN's gemm takes as many OpenMP threads as the calling thread's setting allows;
         // Cortado splits products itself, so each call runs on the thread that makes it.
         omp_set_num_threads(1)
-        let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+        let status = dnnl_sgemm(transposeFlag(transA), transposeFlag(transB), Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
                                 b, Int64(ldb), beta, c, Int64(ldc))
         // Only invalid arguments fail, and Cortado's shapes are valid by construction.
         assert(status == dnnl_success, "dnnl_sgemm: \(status)")
@@ -82,6 +83,10 @@ func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
+
+/// oneDNN's 'T' or 'N'.
+@inline(__always)
+private func transposeFlag(_ transpose: Bool) -> CChar { CChar(UInt8(ascii: transpose ? "T" : "N")) }
 
 /// y = alpha·op(A)·x + beta·y with A M×N.
 @inline(__always)

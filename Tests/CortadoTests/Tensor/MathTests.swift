@@ -40,6 +40,28 @@ import Testing
         }
     }
 
+    /// Blobs land at whatever address malloc gives, so a product must not depend on where
+    /// its operands lie (alignment) for training to repeat bit for bit.
+    @Test(arguments: [(32, 500, 800), (50, 256, 500), (20, 25, 1152)])
+    func oneDNNIgnoresAlignment(m: Int, n: Int, k: Int) {
+        let a = Self.random(m * k, seed: 7), b = Self.random(k * n, seed: 8)
+        var results: [[Float]] = []
+        for offset in 0..<5 {
+            let a2 = [Float](repeating: 0, count: offset) + a, b2 = [Float](repeating: 0, count: 2 * offset) + b
+            var c = [Float](repeating: 0, count: m * n + 3 * offset)
+            c.withUnsafeMutableBufferPointer { c in
+                a2.withUnsafeBufferPointer { a in
+                    b2.withUnsafeBufferPointer { b in
+                        sgemm(false, true, m, n, k, 1, a.baseAddress! + offset, k, b.baseAddress! + 2 * offset, k, 0,
+                              c.baseAddress! + 3 * offset, n, backend: .oneDNN)
+                    }
+                }
+            }
+            results.append(Array(c[(3 * offset)...]))
+        }
+        #expect(results.allSatisfy { $0 == results[0] })
+    }
+
     /// Tiny products and the 4 KB-strided transposed B stay on OpenBLAS, where oneDNN measured
     /// slower; LeNet's products go to oneDNN.
     @Test func backendFollowsTheShape() {
