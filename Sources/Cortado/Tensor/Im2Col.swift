@@ -99,22 +99,15 @@ func col2imGeneral(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ im: UnsafeM
 /// convolutions, and every padded one once its image is padded): each (c, kh, kw) row is
 /// outHeight copies of outWidth floats, with none of the general path's bounds work per
 /// output row. With 8-wide outputs (LeNet's conv2) that work cost more than the copies: this
-/// path took im2col from 20% to N% of LeNet's training samples (bench/RESULTS.md).
+/// path took im2col from 19.6% to 5.3% of LeNet's training samples (bench/RESULTS.md).
 func im2colDense(_ im: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, ldc: Int) {
     let oh = g.outHeight, ow = g.outWidth, w = g.width
-    var row = col
-    for c in 0..<g.channels {
-        let plane = im + c * g.height * w
-        for kh in 0..<g.kernelH {
-            for kw in 0..<g.kernelW {
-                var src = plane + kh * w + kw, out = row
-                if ow == 8 {
-                    for _ in 0..<oh { copy8(out, src); src += w; out += 8 }
-                } else {
-                    for _ in 0..<oh { copyFloats(out, src, ow); src += w; out += ow }
-                }
-                row += ldc
-            }
+    forEachDenseRow(g, ldc: ldc) { offset, row in
+        var src = im + offset, out = col + row
+        if ow == 8 {
+            for _ in 0..<oh { copy8(out, src); src += w; out += 8 }
+        } else {
+            for _ in 0..<oh { copyFloats(out, src, ow); src += w; out += ow }
         }
     }
 }
@@ -123,13 +116,21 @@ func im2colDense(_ im: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMut
 func col2imDense(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ im: UnsafeMutablePointer<Float>, ldc: Int) {
     let oh = g.outHeight, ow = g.outWidth, w = g.width
     im.update(repeating: 0, count: g.channels * g.height * w)
-    var row = col
+    forEachDenseRow(g, ldc: ldc) { offset, row in
+        var dst = im + offset, src = col + row
+        for _ in 0..<oh { addFloats(dst, src, ow); dst += w; src += ow }
+    }
+}
+
+/// The column rows of a dense geometry in im2col's order (c, kh, kw): `body(offset, row)`
+/// with the offset of the row's first input in the image and of the row in the columns.
+@inline(__always)
+private func forEachDenseRow(_ g: ConvGeometry, ldc: Int, _ body: (Int, Int) -> Void) {
+    var row = 0
     for c in 0..<g.channels {
-        let plane = im + c * g.height * w
         for kh in 0..<g.kernelH {
             for kw in 0..<g.kernelW {
-                var dst = plane + kh * w + kw, s = row
-                for _ in 0..<oh { addFloats(dst, s, ow); dst += w; s += ow }
+                body((c * g.height + kh) * g.width + kw, row)
                 row += ldc
             }
         }
