@@ -450,11 +450,12 @@ public final class Net {
 
     /// For a net its caller only runs forward (`test`, `classify`, `extract-features`, the
     /// solver's test nets; a backward pass would read clobbered bottoms): blobs that are never
-    /// needed at the same time take their data from the same memory, so the net holds about its widest few layers
-    /// at once instead of all of them. A blob is needed from the layer that writes it to the
-    /// last layer that reads it. Kept apart: the outputs, the blobs named in `keeping` (what
-    /// a caller reads after a forward), and the tops of layers without bottoms (data layers
-    /// fill them ahead of time, or once). Returns the bytes no longer held.
+    /// needed at the same time take their data from the same memory, so the net holds about
+    /// its widest few layers at once instead of all of them. A blob is needed from the layer
+    /// that writes it to the last layer that reads it. Kept apart: the outputs, the blobs
+    /// named in `keeping` (what a caller reads after a forward), and the tops of layers
+    /// without bottoms (data layers fill them ahead of time, or once). Returns the bytes no
+    /// longer held.
     @discardableResult
     public func shareActivationMemory(keeping: Set<String> = []) throws -> Int {
         let plan = ActivationPlan(self, keeping: keeping)
