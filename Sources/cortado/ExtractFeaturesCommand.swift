@@ -47,8 +47,8 @@ struct ExtractFeaturesCommand: ParsableCommand {
                                           state: NetState(phase: .test, level: state.level, stages: state.stages))
             let names = commaList(blobs)
             guard !names.isEmpty else { throw CortadoError("--blobs names no blob") }
-            try net.shareActivationMemory(keeping: Set(names + ["label"]))
             var extractor = try FeatureExtractor(net: net, blobs: names)
+            try net.shareActivationMemory(keeping: Set(extractor.names))
             for i in 0..<iterations {
                 try extractor.extractBatch()
                 if (i + 1) % 100 == 0 { Log.info("Extracted features of \(extractor.count) examples", "extract") }

@@ -32,16 +32,21 @@ public struct InputTransform: Sendable {
         }
     }
 
-    /// The image, resized or cropped to height × width, transformed into `out` (C×H×W floats).
-    public func apply(_ image: Image, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) throws {
-        let sized = fitted(image, height: height, width: width)
-        let c = sized.channels, plane = height * width
+    /// Whether the settings fit a `c`-channel input; checked once, before any image.
+    public func check(channels c: Int) throws {
         if let swap = channelSwap, swap.count != c || Set(swap) != Set(0..<c) {
             throw CortadoError("--channel-swap must list each of the \(c) channels once, e.g. \((0..<c).reversed().map(String.init).joined(separator: ","))")
         }
         if channelMeans.count > 1 && channelMeans.count != c {
             throw CortadoError("\(channelMeans.count) mean values for \(c)-channel input; give one, or one per channel")
         }
+    }
+
+    /// The image, resized or cropped to height × width, transformed into `out` (C×H×W floats).
+    /// The settings must have passed `check(channels:)` for the image's channel count.
+    public func apply(_ image: Image, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let sized = fitted(image, height: height, width: width)
+        let c = sized.channels, plane = height * width
         for k in 0..<c {
             let source = channelSwap?[k] ?? k
             let mean = channelMeans.isEmpty ? 0 : channelMeans[channelMeans.count == 1 ? 0 : k]
@@ -101,6 +106,7 @@ public final class Classifier {
         guard let chosen = outputs.first(where: { $0.name == "prob" }) ?? outputs.last else { throw CortadoError("\(model): the net has no output blob") }
         output = chosen.blob
         outputName = chosen.name
+        try transform.check(channels: channels)
         try net.shareActivationMemory()
         self.transform = transform
     }
@@ -113,7 +119,7 @@ public final class Classifier {
             let batch = Array(images[start..<min(start + batchSize, images.count)])
             try input.reshape([batch.count, channels, height, width])
             let size = channels * height * width
-            for (i, image) in batch.enumerated() { try transform.apply(image, height: height, width: width, into: input.data + i * size) }
+            for (i, image) in batch.enumerated() { transform.apply(image, height: height, width: width, into: input.data + i * size) }
             try net.forward()
             let row = output.count / batch.count
             for i in batch.indices { rows.append(Array(UnsafeBufferPointer(start: output.data + i * row, count: row))) }

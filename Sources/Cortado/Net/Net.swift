@@ -465,7 +465,7 @@ public final class Net {
                 throw CortadoError("out of memory sharing activation memory (\(formatBytes(Double(group.count * 4))))")
             }
             for b in group.members { b.useSharedData(shared) }
-            saved += (group.members.reduce(0) { $0 + $1.storageCount } - group.count) * MemoryLayout<Float>.stride
+            saved += (group.members.reduce(0) { $0 + $1.capacity } - group.count) * MemoryLayout<Float>.stride
         }
         return saved
     }
@@ -557,7 +557,7 @@ struct ActivationPlan {
             }
         }
         for (b, first, last) in spans where !pinned.contains(ObjectIdentifier(b)) {
-            let need = b.storageCount
+            let need = b.capacity
             let free = groups.indices.filter { groups[$0].busyUntil < first }
             let fitting = free.filter { groups[$0].count >= need }.min { groups[$0].count < groups[$1].count }
             if let g = fitting ?? free.max(by: { groups[$0].count < groups[$1].count }) {

@@ -8,7 +8,8 @@ import Foundation
 public final class Blob {
     public private(set) var shape: [Int]
     public private(set) var count: Int
-    private var capacity: Int
+    /// Floats of storage `data` and `diff` each have (at least `count`).
+    private(set) var capacity: Int
     public private(set) var data: UnsafeMutablePointer<Float>
     public private(set) var diff: UnsafeMutablePointer<Float>
     /// Set when `data` lies in memory other blobs share (`Net.shareActivationMemory`); the
@@ -58,10 +59,7 @@ public final class Blob {
         if capacity == 1 { p.deallocate() } else { free(p) }
     }
 
-    /// Floats of storage `data` and `diff` each have.
-    var storageCount: Int { capacity }
-
-    /// Points `data` at `shared` (at least `storageCount` floats), freeing its own. The
+    /// Points `data` at `shared` (at least `capacity` floats), freeing its own. The
     /// contents are not carried over: callers share blobs only between passes.
     func useSharedData(_ shared: SharedFloats) {
         precondition(shared.count >= capacity, "shared storage smaller than the blob")

@@ -88,7 +88,8 @@ import Testing
         t.channelMeans = [0.1, 0.0, 0.2]
         t.scale = 2
         var out = [Float](repeating: 0, count: 12)
-        try out.withUnsafeMutableBufferPointer { try t.apply(image, height: 2, width: 2, into: $0.baseAddress!) }
+        try t.check(channels: 3)
+        out.withUnsafeMutableBufferPointer { t.apply(image, height: 2, width: 2, into: $0.baseAddress!) }
         expectClose(out, [30, 31, 32, 33].map { (Float($0) / 255 - 0.1) * 2 } + [20, 21, 22, 23].map { Float($0) / 255 * 2 }
             + [10, 11, 12, 13].map { (Float($0) / 255 - 0.2) * 2 })
         // Centre crop: a 2×4 gray image scaled to 2×4 for a 2×2 input keeps the middle columns.
@@ -96,7 +97,7 @@ import Testing
         crop.centerCrop = true
         let wide = Image(channels: 1, height: 2, width: 4, pixels: [1, 2, 3, 4, 5, 6, 7, 8])
         var small = [Float](repeating: 0, count: 4)
-        try small.withUnsafeMutableBufferPointer { try crop.apply(wide, height: 2, width: 2, into: $0.baseAddress!) }
+        small.withUnsafeMutableBufferPointer { crop.apply(wide, height: 2, width: 2, into: $0.baseAddress!) }
         #expect(small == [2, 3, 6, 7])
     }
 

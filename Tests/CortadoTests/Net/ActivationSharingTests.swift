@@ -71,7 +71,7 @@ import Testing
         for group in plan.groups {
             let spans = group.members.map { span[ObjectIdentifier($0)]! }.sorted { $0.lowerBound < $1.lowerBound }
             for (a, b) in zip(spans, spans.dropFirst()) { #expect(a.upperBound < b.lowerBound) }
-            #expect(group.count >= group.members.map(\.storageCount).max() ?? 0)
+            #expect(group.count >= group.members.map(\.capacity).max() ?? 0)
         }
     }
 

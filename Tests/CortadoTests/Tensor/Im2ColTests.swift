@@ -15,13 +15,13 @@ import Testing
         let g = Self.geometry(channels: channels, height: height, width: width, kernel: kernel)
         #expect(g.isDense)
         let spatial = g.outHeight * g.outWidth, rows = channels * kernel * kernel, ldc = 3 * spatial
-        let image = MathTests.random(channels * height * width, seed: 4)
+        let image = randomBlob([channels * height * width], seed: 4).dataArray
         var dense = [Float](repeating: -7, count: rows * ldc), general = dense
         dense.withUnsafeMutableBufferPointer { im2colDense(image, g, $0.baseAddress! + spatial, ldc: ldc) }
         general.withUnsafeMutableBufferPointer { im2colGeneral(image, g, $0.baseAddress! + spatial, ldc: ldc) }
         #expect(dense == general)
 
-        let columns = MathTests.random(rows * ldc, seed: 5)
+        let columns = randomBlob([rows * ldc], seed: 5).dataArray
         var back = [Float](repeating: 3, count: image.count), backGeneral = back
         back.withUnsafeMutableBufferPointer { col2imDense(columns, g, $0.baseAddress!, ldc: ldc) }
         backGeneral.withUnsafeMutableBufferPointer { col2imGeneral(columns, g, $0.baseAddress!, ldc: ldc) }

@@ -4,20 +4,11 @@ import Testing
 /// oneDNN's sgemm (the fast path) against OpenBLAS's (the plain one) on random matrices, in
 /// every transpose, with row strides wider than the matrices and C accumulated into.
 @Suite struct MathTests {
-    /// Uniform values in [-1, 1) from a fixed seed.
-    static func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1_000_000 - 1
-        }
-    }
-
     /// C = 0.5·op(A)·op(B) + 0.75·C with leading dimensions padded by `extra`.
     static func product(_ backend: GemmBackend, _ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, extra: Int) -> [Float] {
         let lda = (transA ? m : k) + extra, ldb = (transB ? k : n) + extra, ldc = n + extra
-        let a = random((transA ? k : m) * lda, seed: 1), b = random((transB ? n : k) * ldb, seed: 2)
-        var c = random(m * ldc, seed: 3)
+        let a = randomBlob([(transA ? k : m) * lda], seed: 1).dataArray, b = randomBlob([(transB ? n : k) * ldb], seed: 2).dataArray
+        var c = randomBlob([m * ldc], seed: 3).dataArray
         c.withUnsafeMutableBufferPointer { c in
             sgemm(transA, transB, m, n, k, 0.5, a, lda, b, ldb, 0.75, c.baseAddress!, ldc, backend: backend)
         }
@@ -44,7 +35,7 @@ import Testing
     /// its operands lie (alignment) for training to repeat bit for bit.
     @Test(arguments: [(32, 500, 800), (50, 256, 500), (20, 25, 1152)])
     func oneDNNIgnoresAlignment(m: Int, n: Int, k: Int) {
-        let a = Self.random(m * k, seed: 7), b = Self.random(k * n, seed: 8)
+        let a = randomBlob([m * k], seed: 7).dataArray, b = randomBlob([k * n], seed: 8).dataArray
         var results: [[Float]] = []
         for offset in 0..<5 {
             let a2 = [Float](repeating: 0, count: offset) + a, b2 = [Float](repeating: 0, count: 2 * offset) + b

@@ -167,8 +167,7 @@ final class ConvolutionLayer: Layer {
         let topShape = Array(b.shape[0..<axis]) + [s.numOutput, geometry.outHeight, geometry.outWidth]
         try top[0].reshape(topShape)
         guard depthwise == nil else { return }
-        prepareOneDNN()
-        try callScratch.reserve(oneDNN.map(\.scratchBytes))
+        try prepareOneDNN()
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = isPointwise ? 1 : max(1, min(num, Self.columnBudget / max(kDim * spatial, 1)))
         while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
@@ -236,26 +235,29 @@ final class ConvolutionLayer: Layer {
     private var oneDNNKey: OneDNNKey?
     private struct OneDNNKey: Equatable { var num: Int, parts: Int, geometry: ConvGeometry }
 
-    /// Builds (or keeps) one oneDNN convolution per thread for this batch. oneDNN runs each
-    /// single-threaded on its thread's images, so a batch smaller than the thread count (one
-    /// image to classify) stays on the im2col path, whose products split across threads.
-    private func prepareOneDNN() {
+    /// Builds (or keeps) one oneDNN convolution per thread for this batch, and reserves their
+    /// bytes in the net's `callScratch` once, when built. oneDNN runs each single-threaded on
+    /// its thread's images, so a batch smaller than the thread count (one image to classify)
+    /// stays on the im2col path, whose products split across threads.
+    private func prepareOneDNN() throws {
         guard allowsOneDNN, parts == threads || threads == 1 else {
             oneDNN = []; oneDNNKey = nil; return
         }
         let key = OneDNNKey(num: num, parts: parts, geometry: geometry)
         guard key != oneDNNKey else { return }
-        oneDNNKey = key
+        oneDNN = []
         let shapes = (0..<parts).map { p in
             DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, geometry: geometry,
                                   outputs: s.numOutput, groups: s.group, bias: s.biasTerm)
         }
         var built: [DNNLConvolution] = []
         for shape in shapes {
-            guard let c = DNNLConvolution(shape), c.channelPadding <= oneDNNChannelPaddingLimit else { oneDNN = []; return }
+            guard let c = DNNLConvolution(shape), c.channelPadding <= oneDNNChannelPaddingLimit else { oneDNNKey = key; return }
             built.append(c)
         }
+        try callScratch.reserve(built.map(\.scratchBytes))
         oneDNN = built
+        oneDNNKey = key
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
