@@ -22,6 +22,13 @@ final class DNNLConvolution {
     /// chosen layouts than in the net: channels padded to blocks of 16 are work done on zeros
     /// (LeNet's conv2, 20 → 50 channels, computes 32 → 64: 2.05).
     let channelPadding: Double
+    /// Whether the weight gradient reads the input in oneDNN's blocked layout. With fewer input
+    /// channels than a block (a first layer on RGB images) oneDNN keeps the input plain, and
+    /// that kernel sums each weight's products over the whole image in one running float: on
+    /// SqueezeNet's and MobileNet's conv1 its gradient was 7× further from an exact (double)
+    /// sum than im2col + sgemm's, and 400× Caffe's own sensitivity on real nets. Such layers
+    /// compute their backward pass on im2col (`ConvolutionLayer`).
+    let weightGradientIsBlocked: Bool
 
     /// nil when oneDNN offers no implementation for this shape.
     init?(_ shape: Shape) {
@@ -59,6 +66,7 @@ final class DNNLConvolution {
         guard dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &anySrc, &anyWei, optionalBias,
                                                                   &anyDst, strides, dilates, padL, padR) == dnnl_success,
               let wpd = engine.primitiveDesc(&wd, hint: fpd) else { dnnl_primitive_desc_destroy(fpd); return nil }
+        weightGradientIsBlocked = Self.isBlocked(wpd, dnnl_query_src_md)
         var dd = dnnl_convolution_desc_t()
         guard dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &anySrc, &anyWei, &anyDst,
                                                                strides, dilates, padL, padR) == dnnl_success,
@@ -118,6 +126,11 @@ final class DNNLConvolution {
             return Double(md.pointee.padded_dims.1) / Double(md.pointee.dims.1)
         }
         return ratio(dnnl_query_src_md) * ratio(dnnl_query_dst_md)
+    }
+
+    private static func isBlocked(_ pd: dnnl_primitive_desc_t, _ query: dnnl_query_t) -> Bool {
+        guard let md = dnnl_primitive_desc_query_md(pd, query, 0) else { return false }
+        return md.pointee.format_kind == dnnl_blocked && md.pointee.format_desc.blocking.inner_nblks > 0
     }
 
     private static func desc(_ shape: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {

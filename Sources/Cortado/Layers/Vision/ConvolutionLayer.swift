@@ -171,7 +171,7 @@ final class ConvolutionLayer: Layer {
         let kDim = channels * s.kernel.h * s.kernel.w
         chunk = isPointwise ? 1 : max(1, min(num, Self.columnBudget / max(kDim * spatial, 1)))
         while workspaces.count < parts { workspaces.append(ConvWorkspace()) }
-        let unrolls = oneDNN.isEmpty   // oneDNN needs only the gradient buffers
+        let unrolls = !backwardOnOneDNN   // oneDNN needs only the gradient buffers
         for w in workspaces.prefix(parts) {
             try w.reshape(columns: unrolls && !isPointwise ? kDim * chunk * spatial : 0, products: unrolls && chunk > 1 ? s.numOutput * chunk * spatial : 0,
                           padded: unrolls && geometry.hasPadding ? geometry.paddedImageCount : 0,
@@ -229,6 +229,9 @@ final class ConvolutionLayer: Layer {
     var oneDNNChannelPaddingLimit = 1.25 { didSet { oneDNNKey = nil } }
     /// Whether the last reshape put this layer on oneDNN.
     var runsOnOneDNN: Bool { !oneDNN.isEmpty }
+    /// Whether its backward pass runs there too: not where oneDNN's weight gradient reads a
+    /// plain input (`DNNLConvolution.weightGradientIsBlocked`), which is not precise enough.
+    var backwardOnOneDNN: Bool { oneDNN.first?.weightGradientIsBlocked == true }
     /// One per thread's run of images, when oneDNN serves this shape.
     private var oneDNN: [DNNLConvolution] = []
     /// What `oneDNN` was built for; a reshape to the same batch and geometry keeps it.
@@ -341,7 +344,7 @@ final class ConvolutionLayer: Layer {
         let x = UnsafePointer(bottom[0].data), dy = UnsafePointer(top[0].diff)
         let weightGrad = needsParamGradient(0), biasGrad = s.biasTerm && needsParamGradient(1)
         let propagate = propagateDown[0]
-        if !oneDNN.isEmpty { return backwardOneDNN(x, dy, weightGrad: weightGrad, biasGrad: biasGrad, dx: propagate ? bottom[0].diff : nil) }
+        if backwardOnOneDNN { return backwardOneDNN(x, dy, weightGrad: weightGrad, biasGrad: biasGrad, dx: propagate ? bottom[0].diff : nil) }
         Parallel.run(parts) { p in
             let w = workspaces[p]
             // The first thread adds into the parameter diffs; the others into their own buffers.
