@@ -7,27 +7,48 @@ import Synchronization
 let sigintCount = Atomic<Int>(0)
 let sighupCount = Atomic<Int>(0)
 
+private func countSignal(_ signal: Int32) {
+    if signal == SIGINT { sigintCount.add(1, ordering: .relaxed) } else { sighupCount.add(1, ordering: .relaxed) }
+}
+
 public enum SignalEffect: String, Sendable, CaseIterable {
     case stop, snapshot, none
 }
 
 public enum Signals {
+    /// Counts SIGINT and SIGHUP from now on, and keeps them off the threads that compute: the
+    /// calling thread blocks them, Cortado's workers block them from birth
+    /// (`Parallel.blockCaughtSignals`), and one thread of their own waits for them. A signal
+    /// that interrupted oneDNN's JIT sgemm corrupted the heap ("corrupted size vs. prev_size",
+    /// SIGABRT, within a few signals of a LeNet run, even with `--sighup_effect none`); its
+    /// kernels appear to use the stack below the stack pointer, where the kernel writes the
+    /// signal frame. Threads that never compute (OpenBLAS's idle one, started before main)
+    /// may still take one, so the counting handler stays installed.
     public static func install() {
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in
-            if signal == SIGINT { sigintCount.add(1, ordering: .relaxed) } else { sighupCount.add(1, ordering: .relaxed) }
-        }
+        action.__sigaction_handler.sa_handler = { signal in countSignal(signal) }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
         sigaction(SIGINT, &action, nil)
         sigaction(SIGHUP, &action, nil)
-        // A parent may start us with these blocked (test runners do); unblock them here.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGHUP)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        Parallel.blockCaughtSignals()
+        startWaiter()
     }
+
+    /// The one thread that takes the caught signals, by sigwait (it inherits the blocked mask).
+    private static let waiter: Void = {
+        let t = Thread {
+            var set = Parallel.caughtSignals
+            var signal: Int32 = 0
+            while true {
+                if sigwait(&set, &signal) == 0 { countSignal(signal) }
+            }
+        }
+        t.name = "signals"
+        t.start()
+    }()
+
+    private static func startWaiter() { _ = waiter }
 
     /// The action requested since the last call: a SIGINT's effect wins over a SIGHUP's.
     public static func requestedAction(sigint: SignalEffect, sighup: SignalEffect) -> Solver.SolverAction {
