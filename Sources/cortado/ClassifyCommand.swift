@@ -54,6 +54,7 @@ struct ClassifyCommand: ParsableCommand {
     var json = false
 
     @OptionGroup var state: NetStateOptions
+    @OptionGroup var verify: VerifyOption
 
     @Argument(help: "Images (JPEG, PNG), folders of them, or - for a list of paths on standard input.")
     var images: [String] = []
@@ -61,6 +62,7 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             state.applyThreads()
+            verify.apply()
             guard topK > 0 else { throw CortadoError("--top-k must be positive") }
             guard !images.isEmpty else { throw CortadoError("give images, folders of images, or - to read paths from standard input") }
             try checkFile(model, "model file")

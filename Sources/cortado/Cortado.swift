@@ -74,6 +74,14 @@ func fail(_ message: String) -> Never {
 /// waits for it.
 nonisolated(unsafe) var abortRanks: (() -> Void)?
 
+/// `--no-verify`, for every command that loads weights or solver states.
+struct VerifyOption: ParsableArguments {
+    @Flag(name: .customLong("no-verify"), help: "Load weights and solver states whose checksum does not match (damaged files) instead of refusing them.")
+    var noVerify = false
+
+    func apply() { Checksum.verifyOnLoad = !noVerify }
+}
+
 /// Options shared by commands that build a net from a file.
 struct NetStateOptions: ParsableArguments {
     @Option(name: [.long, .customLong("level", withSingleDash: true)], help: "NetState level.")

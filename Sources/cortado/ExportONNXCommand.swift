@@ -38,8 +38,11 @@ struct ExportONNXCommand: ParsableCommand {
     @Option(help: "Also write a random input (batch 2) and Cortado's outputs for it to this HDF5 file.")
     var reference: String?
 
+    @OptionGroup var verify: VerifyOption
+
     func run() throws {
         try reportingErrors {
+            verify.apply()
             try checkFile(model, "model file")
             guard (weights == nil) != (randomWeights == nil) else { throw CortadoError("give --weights, or --random-weights SEED for a check") }
             let net = try ONNXExport.net(model: model, weights: weights.map(commaList) ?? [], randomSeed: randomWeights)

@@ -34,6 +34,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
     var format: Format = .hdf5
 
     @OptionGroup var state: NetStateOptions
+    @OptionGroup var verify: VerifyOption
 
     @Argument(help: "The .h5 file, or the folder for --format lmdb.")
     var output: String
@@ -41,6 +42,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             state.applyThreads()
+            verify.apply()
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
             let net = try Net.withWeights(model: model, weights: commaList(weights),

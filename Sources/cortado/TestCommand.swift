@@ -23,13 +23,12 @@ struct TestCommand: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
-    @Flag(name: .customLong("no-verify"), help: "Load weights whose checksum does not match (damaged files) instead of refusing them.")
-    var noVerify = false
+    @OptionGroup var verify: VerifyOption
 
     func run() throws {
         try reportingErrors {
             state.applyThreads()
-            Checksum.verifyOnLoad = !noVerify
+            verify.apply()
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
             let net = try Net.withWeights(model: model, weights: commaList(weights),

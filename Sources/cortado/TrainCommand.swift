@@ -58,8 +58,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("verbose-ranks"), help: "Under mpirun, let ranks other than 0 log too (each line says its rank).")
     var verboseRanks = false
 
-    @Flag(name: .customLong("no-verify"), help: "Load weights and solver states whose checksum does not match (damaged files) instead of refusing them.")
-    var noVerify = false
+    @OptionGroup var verify: VerifyOption
 
     func run() throws {
         try reportingErrors {
@@ -96,7 +95,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func train(_ comm: Communicator?) throws {
-        Checksum.verifyOnLoad = !noVerify
+        verify.apply()
         if weights != nil && snapshot != nil {
             throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
         }

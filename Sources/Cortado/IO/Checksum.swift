@@ -11,7 +11,8 @@ import Foundation
 ///
 /// Files without a checksum (Caffe's own) load after a structural check only.
 public enum Checksum {
-    public enum Status: Sendable, Equatable { case verified, absent }
+    /// `damaged`: the checksum does not match, and the file loads anyway (`--no-verify`).
+    public enum Status: Sendable, Equatable { case verified, absent, damaged }
 
     /// Set from `--no-verify`: damaged files then load (with a warning) instead of failing.
     nonisolated(unsafe) public static var verifyOnLoad = true
@@ -33,7 +34,8 @@ public enum Checksum {
     /// all of them when it has no trailer (Caffe's files), the bytes before the trailer when the
     /// digest matches them (even if a byte of the trailer's tag was damaged). A digest that does
     /// not match under an intact tag is a damaged file.
-    static func checkBinary(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (Status, payload: Int) {
+    static func checkBinary(_ bytes: UnsafeRawBufferPointer, path: String, allowDamaged: Bool = !verifyOnLoad,
+                            hint: Bool = true) throws -> (Status, payload: Int) {
         let n = bytes.count
         guard n >= trailerSize else { return (.absent, n) }
         let payload = n - trailerSize
@@ -43,10 +45,9 @@ public enum Checksum {
         switch (tagIntact, digestMatches) {
         case (true, true): return (.verified, payload)
         case (false, false): return (.absent, n)
-        case (true, false): try mismatch(path)
-        case (false, true): try damaged(path, "the field that holds its checksum is damaged")
+        case (true, false): return (try mismatch(path, allowDamaged, hint), payload)
+        case (false, true): return (try damaged(path, "the field that holds its checksum is damaged", allowDamaged, hint), payload)
         }
-        return (.absent, payload)
     }
 
     // MARK: HDF5
@@ -61,41 +62,100 @@ public enum Checksum {
     static func hdf5Trailer(_ digest: [UInt8]) -> [UInt8] { [0x0a] + marker + Array(SHA256.hex(digest).utf8) + [0x0a] }
     static var hdf5TrailerSize: Int { 1 + marker.count + 64 + 1 }
 
-    /// Checks an HDF5 file's trailer; `.absent` for files without one (Caffe's, h5py's).
+    /// Checks an HDF5 file's trailer, which sits right after the end address HDF5's superblock
+    /// records; `.absent` for files without one (Caffe's, h5py's). A file shorter than that
+    /// address is truncated, an error whatever `--no-verify` says (nothing could load it).
     /// Plain pread(2): Foundation's FileHandle traps on read errors (the fuzzer found it).
-    static func checkHDF5(_ path: String) throws -> Status {
+    static func checkHDF5(_ path: String, allowDamaged: Bool = !verifyOnLoad, hint: Bool = true) throws -> Status {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CortadoError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw CortadoError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else { throw readError(path) }
         let size = Int(st.st_size)
-        guard size > hdf5TrailerSize else { return .absent }
-        var tail = [UInt8](repeating: 0, count: hdf5TrailerSize)
-        guard readFully(fd, into: &tail, at: size - hdf5TrailerSize) else { throw CortadoError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        let hasLine = Array(tail[0..<(1 + marker.count)]) == [0x0a] + marker && tail.last == 0x0a
-        guard let stored = hexDigest(Array(tail[(1 + marker.count)..<(hdf5TrailerSize - 1)])) else {
-            if hasLine { try damaged(path, "its checksum line is unreadable") }
+        let end = recordedEnd(fd)
+        if let end, size < end { throw truncated(path, size: size, end: end, hint: hint) }
+        // Where the trailer starts: at HDF5's end, or (a superblock this cannot read) where a
+        // trailer at the end of the file would.
+        let start = end ?? max(0, size - hdf5TrailerSize)
+        let after = size - start
+        guard after > 0 else { return .absent }
+        var tail = [UInt8](repeating: 0, count: min(after, hdf5TrailerSize))
+        guard readFully(fd, into: &tail, at: start) else { throw readError(path) }
+        let head = [0x0a] + marker
+        let startsWithMarker = tail.starts(with: head)
+        if after != hdf5TrailerSize {
+            guard startsWithMarker else { return .absent }
+            return try damaged(path, after < hdf5TrailerSize ? "its checksum line is cut short"
+                               : "\(after - hdf5TrailerSize) bytes were added after its checksum line", allowDamaged, hint)
+        }
+        let hasLine = startsWithMarker && tail.last == 0x0a
+        guard let stored = hexDigest(Array(tail[head.count..<(hdf5TrailerSize - 1)])) else {
+            if hasLine { return try damaged(path, "its checksum line is unreadable", allowDamaged, hint) }
             return .absent
         }
-        var hasher = SHA256()
-        var block = [UInt8](repeating: 0, count: 1 << 20)
-        var offset = 0, end = size - hdf5TrailerSize
-        while offset < end {
-            let n = min(block.count, end - offset)
-            if n < block.count { block = [UInt8](repeating: 0, count: n) }
-            guard readFully(fd, into: &block, at: offset) else { throw CortadoError("cannot read \(path): \(String(cString: strerror(errno)))") }
-            block.withUnsafeBytes { hasher.update($0) }
-            offset += n
-        }
-        let digestMatches = hasher.finish() == stored
+        let digestMatches = try digest(fd, bytes: start, path: path) == stored
         switch (hasLine, digestMatches) {
         case (true, true): return .verified
         case (false, false): return .absent
-        case (true, false): try mismatch(path)
-        case (false, true): try damaged(path, "the line that holds its checksum is damaged")
+        case (true, false): return try mismatch(path, allowDamaged, hint)
+        case (false, true): return try damaged(path, "the line that holds its checksum is damaged", allowDamaged, hint)
         }
-        return .absent
+    }
+
+    /// SHA-256 of the file's first `bytes` bytes.
+    private static func digest(_ fd: Int32, bytes end: Int, path: String) throws -> [UInt8] {
+        var hasher = SHA256()
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = 0
+        while offset < end {
+            let n = min(block.count, end - offset)
+            if n < block.count { block = [UInt8](repeating: 0, count: n) }
+            guard readFully(fd, into: &block, at: offset) else { throw readError(path) }
+            block.withUnsafeBytes { hasher.update($0) }
+            offset += n
+        }
+        return hasher.finish()
+    }
+
+    /// The end-of-file address an HDF5 superblock at offset 0 records (base address added),
+    /// for superblock versions 0–3; nil when the header cannot be read.
+    static func recordedEnd(_ fd: Int32) -> Int? {
+        var head = [UInt8](repeating: 0, count: 96)
+        guard readFully(fd, into: &head, at: 0), Array(head[0..<8]) == hdf5Signature else { return nil }
+        let version = head[8]
+        let sizeOfOffsets: Int, fields: Int
+        switch version {
+        case 0, 1:
+            sizeOfOffsets = Int(head[13])
+            fields = version == 0 ? 24 : 28   // v1 adds the indexed storage K and 2 reserved bytes
+        case 2, 3:
+            sizeOfOffsets = Int(head[9])
+            fields = 12
+        default: return nil
+        }
+        guard [4, 8].contains(sizeOfOffsets) else { return nil }
+        func address(_ index: Int) -> Int? {
+            let at = fields + index * sizeOfOffsets
+            guard at + sizeOfOffsets <= head.count else { return nil }
+            var v: UInt64 = 0
+            for k in (0..<sizeOfOffsets).reversed() { v = v << 8 | UInt64(head[at + k]) }
+            return v < UInt64(Int.max / 2) ? Int(v) : nil
+        }
+        // v0/1: base, free space, end of file; v2/3: base, superblock extension, end of file.
+        guard let base = address(0), let eof = address(2) else { return nil }
+        return base + eof
+    }
+
+    private static func readError(_ path: String) -> CortadoError {
+        CortadoError("cannot read \(path): \(String(cString: strerror(errno)))")
+    }
+
+    /// `hint`: name the newest intact snapshot beside it (not while looking for that one).
+    private static func truncated(_ path: String, size: Int, end: Int, hint: Bool) -> CortadoError {
+        let newest = (hint ? SnapshotFiles.newestIntact(besides: path) : nil).map { "; the newest intact snapshot of that prefix is \($0)" }
+            ?? "; no intact snapshot of that prefix is beside it"
+        return CortadoError("\(path) is truncated: it has \(size) bytes of the \(end) its HDF5 header records (a copy or a write that did not finish)\(newest)")
     }
 
     /// Fills `buffer` from `offset`; false on an error or a file that ended early.
@@ -126,16 +186,18 @@ public enum Checksum {
     }
 
 
-    private static func mismatch(_ path: String) throws {
-        try damaged(path, "its contents do not match the SHA-256 Cortado wrote into it")
+    private static func mismatch(_ path: String, _ allowDamaged: Bool, _ hint: Bool) throws -> Status {
+        try damaged(path, "its contents do not match the SHA-256 Cortado wrote into it", allowDamaged, hint)
     }
 
-    private static func damaged(_ path: String, _ why: String) throws {
-        guard verifyOnLoad else {
-            Log.warning("\(path) is damaged (\(why)); loading it anyway because of --no-verify", "verify")
-            return
+    /// With `allowDamaged` (`--no-verify`) a warning and `.damaged`; otherwise an error.
+    private static func damaged(_ path: String, _ why: String, _ allowDamaged: Bool, _ hint: Bool) throws -> Status {
+        guard allowDamaged else {
+            let newest = (hint ? SnapshotFiles.newestIntact(besides: path) : nil).map { " (the newest intact one beside it is \($0))" } ?? ""
+            throw CortadoError("\(path) is damaged: \(why). Use an earlier snapshot\(newest), or --no-verify to load it anyway")
         }
-        throw CortadoError("\(path) is damaged: \(why). Use an earlier snapshot, or --no-verify to load it anyway")
+        Log.warning("\(path) is damaged (\(why)); loading it anyway because of --no-verify", "verify")
+        return .damaged
     }
 }
 

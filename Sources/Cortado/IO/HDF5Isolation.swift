@@ -81,6 +81,8 @@ public enum HDF5Isolation {
     /// The child's side: reads `input` in-process and writes its contents to `output`.
     public static func childMain(kind: Kind, input: String, output: String) throws {
         helper = nil
+        // The parent checked the checksum (and honoured --no-verify); this side only reads.
+        Checksum.verifyOnLoad = false
         switch kind {
         case .weights:
             let (name, layers) = try WeightsFile.read(input)

@@ -112,7 +112,7 @@ public enum Snapshot {
     static func readState(_ path: String) throws -> StoredSolverState {
         try FileBytes.requireFile(path, what: "solver state")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readSolverState(path) }
-        if try Checksum.checkHDF5(path) == .absent, let helper = HDF5Isolation.helper {
+        if try Checksum.checkHDF5(path) != .verified, let helper = HDF5Isolation.helper {
             return try HDF5Isolation.readState(path, helper: helper)
         }
         let file = try HDF5File.open(path)

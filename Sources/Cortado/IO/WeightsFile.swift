@@ -6,7 +6,7 @@ public enum WeightsFile {
     public static func read(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
         try FileBytes.requireFile(path, what: "weights file")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readNet(path) }
-        if try Checksum.checkHDF5(path) == .absent, let helper = HDF5Isolation.helper {
+        if try Checksum.checkHDF5(path) != .verified, let helper = HDF5Isolation.helper {
             return ("", try HDF5Isolation.readWeights(path, helper: helper))
         }
         let file = try HDF5File.open(path)

@@ -271,6 +271,71 @@ import Testing
         expectCleanFailure(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", state]), ["is damaged", "--no-verify"])
     }
 
+    /// `--no-verify` loads a damaged file of either format: weights in `test`, a state in
+    /// `train --snapshot`. HDF5 files used to be checked a second time, without the flag, in
+    /// the child that reads them, and were refused after the warning.
+    @Test(arguments: ["HDF5", "BINARYPROTO"]) func noVerifyLoadsDamagedFiles(format: String) throws {
+        let dir = try project(format: format)
+        #expect(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"]).status == 0)
+        let suffix = format == "HDF5" ? ".h5" : ""
+        let weights = "\(dir)/snap_iter_10.caffemodel\(suffix)", state = "\(dir)/snap_iter_10.solverstate\(suffix)"
+        for path in [weights, state] {
+            // In the stored digest, so that the checksum fails and the contents still read.
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes[bytes.count - 10] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: path))
+        }
+        let test = ["test", "--model", "\(dir)/net.prototxt", "--weights", weights, "--iterations", "1"]
+        expectCleanFailure(try CLITests.run(test), ["is damaged", "--no-verify"])
+        let loaded = try CLITests.run(test + ["--no-verify"])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        #expect(loaded.stderr.contains("loading it anyway because of --no-verify"))
+        let resumed = try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", state, "--no-verify"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    /// Every command that loads weights takes `--no-verify`, which their errors suggest.
+    @Test(arguments: ["classify", "extract-features", "export-onnx"]) func everyLoadingCommandTakesNoVerify(command: String) throws {
+        let r = try CLITests.run([command, "--help"])
+        #expect(r.stdout.contains("--no-verify"), "\(r.stdout)")
+    }
+
+    /// A truncated snapshot says so, with the sizes, and names the newest intact one of the
+    /// same prefix (a damaged newer one is passed over).
+    @Test func truncatedSnapshotNamesTheNewestIntactOne() throws {
+        let dir = try project(maxIter: 15)
+        #expect(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"]).status == 0)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/snap_iter_15.caffemodel.h5"))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: "\(dir)/snap_iter_15.caffemodel.h5"))
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/snap_iter_10.caffemodel.h5"))
+        damaged[100] ^= 0x01
+        try damaged.write(to: URL(fileURLWithPath: "\(dir)/snap_iter_10.caffemodel.h5"))
+        let r = try CLITests.run(["test", "--model", "\(dir)/net.prototxt", "--weights", "\(dir)/snap_iter_15.caffemodel.h5", "--iterations", "1"])
+        expectCleanFailure(r, ["snap_iter_15.caffemodel.h5 is truncated", "has \(whole.count / 2) bytes of the", "snap_iter_5.caffemodel.h5"])
+        expectCleanFailure(try CLITests.run(["verify", "\(dir)/snap_iter_15.caffemodel.h5"]), ["is truncated"])
+    }
+
+    /// Bytes after Cortado's checksum line are damage, not part of a foreign file.
+    @Test func bytesAfterTheChecksumLineAreRefused() throws {
+        let dir = try project()
+        #expect(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"]).status == 0)
+        let path = "\(dir)/snap_iter_10.caffemodel.h5"
+        try (try Data(contentsOf: URL(fileURLWithPath: path)) + Data("extra\n".utf8)).write(to: URL(fileURLWithPath: path))
+        expectCleanFailure(try CLITests.run(["verify", path]), ["is damaged", "6 bytes were added after its checksum line"])
+    }
+
+    /// `verify snapshots/*` names a run's other files too: they are skipped with a note.
+    @Test func verifySkipsFilesThatAreNotSnapshots() throws {
+        let dir = try project()
+        #expect(try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"]).status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("snap") }.map { "\(dir)/\($0)" }
+        #expect(files.contains { $0.hasSuffix("_run.json") })
+        let r = try CLITests.run(["verify"] + files + ["\(dir)/solver.prototxt"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("snap_run.json: skipped, not a snapshot"))
+        #expect(r.stdout.contains("snap_iter_10.caffemodel.h5: ok"))
+    }
+
     @Test func verifyReportsCaffesFilesAsStructureOnly() throws {
         let dir = try project()
         let r = try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"])
