@@ -113,11 +113,11 @@ public final class Dashboard: Sendable {
         case (.GET, ["log"]): return Self.json(run.logRecords())
         case (.GET, ["events"]): return try await WebSocketHTTPHandler.webSocket(LogEvents(run: run)).handleRequest(request)
         case (.GET, ["curves.svg"]):
-            let log = run.record.log.flatMap { try? TrainingLog.load($0) } ?? TrainingLog()
+            let log = run.logPath.flatMap { try? TrainingLog.load($0) } ?? TrainingLog()
             return Self.body(.ok, "image/svg+xml", Data(CurvePlot.svg(log, title: run.record.name).utf8))
         case (.GET, ["net.svg"]): return Self.body(.ok, "image/svg+xml", Data(try netSVG(run).utf8))
         case (.GET, ["summary"]): return Self.json(try summary(run))
-        case (.GET, ["solver"]): return try file(run.record.solver, type: "text/plain; charset=utf-8")
+        case (.GET, ["solver"]): return try file(run.record.solver, type: "text/plain; charset=utf-8", inside: run.folder)
         case (.GET, ["snapshots"]): return Self.json(run.snapshots().map { ["name": $0.name, "bytes": $0.bytes] as [String: Any] })
         case (.GET, let rest) where rest.count == 2 && rest[0] == "snapshots":
             guard run.snapshots().contains(where: { $0.name == rest[1] }) else { return Self.text(.notFound, "not found") }
@@ -148,7 +148,7 @@ public final class Dashboard: Sendable {
     }
 
     private func netSVG(_ run: RunCatalog.Run) throws -> String {
-        let param = try NetParameter.load(file: run.record.net)
+        let param = try netParameter(run)
         let shapes = (try? Net.shapesOnly(param, state: NetState(phase: .train))).map { net in
             Dictionary(net.namedBlobs.map { ($0.name, $0.blob.shape) }, uniquingKeysWith: { a, _ in a })
         } ?? [:]
@@ -156,7 +156,7 @@ public final class Dashboard: Sendable {
     }
 
     private func summary(_ run: RunCatalog.Run) throws -> [String: Any] {
-        let s = NetSummary(try Net.shapesOnly(try NetParameter.load(file: run.record.net), state: NetState(phase: .train)))
+        let s = NetSummary(try Net.shapesOnly(try netParameter(run), state: NetState(phase: .train)))
         return ["name": s.name, "params": s.params, "macs": s.macs, "layers": s.rows.map { row in
             ["name": row.name, "type": row.type, "tops": row.tops.map { ["name": $0.name, "shape": $0.shape] as [String: Any] },
              "params": row.params, "macs": row.macs] as [String: Any]
@@ -164,14 +164,25 @@ public final class Dashboard: Sendable {
     }
 
     /// A run's file, after checking that it resolves (links followed) inside `inside`.
-    private func file(_ path: String, type: String, inside folder: String? = nil) throws -> HTTPResponse {
-        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        if let folder {
-            let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
-            guard real.hasPrefix(root + "/") else { return Self.text(.notFound, "not found") }
+    private func file(_ path: String, type: String, inside folder: String) throws -> HTTPResponse {
+        guard let real = Self.realPath(path, inside: folder), let data = FileManager.default.contents(atPath: real) else {
+            return Self.text(.notFound, "not found")
         }
-        guard let data = FileManager.default.contents(atPath: real) else { return Self.text(.notFound, "not found") }
         return Self.body(.ok, type, data)
+    }
+
+    /// `path` with every link resolved, when that lies inside `folder` (itself resolved);
+    /// nil otherwise. A planted run record can name any file: only the run's own are read.
+    static func realPath(_ path: String, inside folder: String) -> String? {
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        return real.hasPrefix(root + "/") ? real : nil
+    }
+
+    /// The run's net, read only from inside its folder.
+    private func netParameter(_ run: RunCatalog.Run) throws -> NetParameter {
+        guard let real = Self.realPath(run.record.net, inside: run.folder) else { throw CortadoError("the run's net is not in its folder") }
+        return try NetParameter.load(file: real)
     }
 
     // MARK: helpers
@@ -188,9 +199,26 @@ public final class Dashboard: Sendable {
         return out
     }
 
+    /// A Host header that names this machine's loopback: `localhost`, an IPv4 literal in
+    /// 127.0.0.0/8 or `[::1]`, each with an optional port, and nothing else (a prefix test let
+    /// `127.0.0.1.evil.example` and `[::1]evil.example` through, which DNS rebinding uses).
     static func loopbackHost(_ host: String) -> Bool {
-        let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }) + "]" : String(host.split(separator: ":").first ?? "")
-        return name == "localhost" || name.hasPrefix("127.") || name == "[::1]"
+        let name: Substring, port: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            name = host[...close]
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || rest.hasPrefix(":") else { return false }
+            port = rest.isEmpty ? nil : rest.dropFirst()
+        } else {
+            let parts = host.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            name = parts[0]
+            port = parts.count > 1 ? parts[1] : nil
+        }
+        if let port, UInt16(port) == nil { return false }
+        if name.lowercased() == "localhost" || name == "[::1]" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
     }
 
     static func token(of request: HTTPRequest) -> String? {

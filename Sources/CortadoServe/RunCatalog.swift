@@ -60,13 +60,16 @@ struct RunCatalog: Sendable {
 }
 
 extension RunCatalog.Run {
+    /// The run's JSON log, when it lies inside the run's folder (links resolved).
+    var logPath: String? { record.log.flatMap { Dashboard.realPath($0, inside: folder) } }
+
     /// The run's log records (one JSON object per line), skipping lines that do not parse.
     func logRecords() -> [[String: Any]] { logRecords(from: 0).records }
 
     /// The records of whole lines from byte `offset` on, and the offset after the last whole
     /// line (a line being written is left for the next read).
     func logRecords(from offset: UInt64) -> (records: [[String: Any]], next: UInt64) {
-        guard let path = record.log, let file = FileHandle(forReadingAtPath: path) else { return ([], offset) }
+        guard let path = logPath, let file = FileHandle(forReadingAtPath: path) else { return ([], offset) }
         defer { try? file.close() }
         guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.readToEnd(), let end = data.lastIndex(of: UInt8(ascii: "\n")) else {
             return ([], offset)

@@ -121,11 +121,14 @@ struct TrainCommand: ParsableCommand {
             s.sync?.overlap = ProcessInfo.processInfo.environment["CORTADO_OVERLAP"] != "0"
             s.writesSnapshots = root
         }
-        // With --serve the run needs a JSON log for its curves: beside the snapshots by default.
-        let logPath = logJSON ?? param.logJSON ?? (serve != nil ? param.snapshotPrefix + "_log.jsonl" : nil)
-        if root, let path = logPath {
-            let log = try JSONLog(path: path)
-            s.observers.append(log.record)
+        // The snapshot folder first: the JSON log and the run record live in it.
+        if root { try s.prepareSnapshots() }
+        // Every run keeps a JSON log beside its snapshots (cheap: a line per display and test),
+        // for its curves in `cortado serve` and `cortado plot`; `--log-json` names another.
+        let logPath: String? = root ? param.snapshotPrefix + "_log.jsonl" : nil
+        let named = logJSON ?? param.logJSON
+        for path in Set([logPath, root ? named : nil].compactMap { $0 }).sorted() {
+            s.observers.append(try JSONLog(path: path).record)
         }
         var status: StatusLine? = nil
         if root && StatusLine.enabled(progress) {
@@ -137,7 +140,6 @@ struct TrainCommand: ParsableCommand {
         defer { status?.finish() }
         Signals.install()
         s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
-        if root { try s.prepareSnapshots() }
         let run = root ? startRunRecord(s, param, log: logPath) : nil
         if let run, let serve { startDashboard(serve, record: run.path) }
         Log.info("Starting Optimization", "train")
@@ -159,15 +161,30 @@ struct TrainCommand: ParsableCommand {
     /// write it trains anyway.
     private func startRunRecord(_ s: Solver, _ param: SolverParameter, log: String?) -> RunFile? {
         func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
-        let record = RunRecord(name: s.net.name.isEmpty ? (solver as NSString).lastPathComponent : s.net.name, solver: absolute(solver),
-                               net: absolute(param.trainNet.file), log: log.map(absolute), snapshotPrefix: absolute(param.snapshotPrefix),
-                               maxIter: param.maxIter, iter: s.iter)
+        let prefix = absolute(param.snapshotPrefix)
+        // Copies of the solver and the net beside the record: the dashboard serves only files
+        // inside the run's folder, and the run's settings stay with its snapshots.
+        let solverCopy = prefix + "_solver.prototxt", netCopy = prefix + "_net.prototxt"
+        for (from, to) in [(solver, solverCopy), (param.trainNet.file, netCopy)] {
+            do { try RunRecord.keepCopy(of: from, at: to) } catch {
+                Log.warning("cannot copy \(from) to \(to) (\(error)); the dashboard will not show it", "train")
+            }
+        }
+        let record = RunRecord(name: Self.runName(prefix: prefix, net: s.net.name), solver: solverCopy, net: netCopy, log: log.map(absolute),
+                               snapshotPrefix: prefix, maxIter: param.maxIter, iter: s.iter)
         let file = RunFile(record: record, path: RunRecord.path(snapshotPrefix: record.snapshotPrefix))
         do { try record.save(file.path) } catch {
             Log.warning("cannot write \(file.path) (\(error)); `cortado serve` will not list this run", "train")
             return nil
         }
         return file
+    }
+
+    /// A run's name in the dashboard: the snapshot prefix's last part (`lenet`), which tells
+    /// runs of one net apart, with the net's name when it says more (`lenet · LeNet`).
+    static func runName(prefix: String, net: String) -> String {
+        let base = (prefix as NSString).lastPathComponent
+        return net.isEmpty || net.lowercased() == base.lowercased() ? base : "\(base) · \(net)"
     }
 
     /// Starts the dashboard on its own tasks; if it cannot start, training goes on without it.

@@ -41,17 +41,43 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// `<snapshot_prefix>_run.json`.
     public static func path(snapshotPrefix: String) -> String { snapshotPrefix + "_run.json" }
 
+    /// Reads a record; its paths, stored relative to the record's folder, come back whole.
     public static func load(_ path: String) throws -> RunRecord {
         let data = try FileBytes.read(path, what: "run record")
-        do { return try decoder.decode(RunRecord.self, from: data) } catch {
+        do { return try decoder.decode(RunRecord.self, from: data).mapPaths { resolve($0, from: path) } } catch {
             throw CortadoError("\(path) is not a run record: \(error.localizedDescription)")
         }
     }
 
-    /// Writes the record atomically (a reader never sees half a file).
+    /// Writes the record atomically (a reader never sees half a file), with paths inside its
+    /// folder stored relative to it, so that a moved or copied folder keeps working.
     public func save(_ path: String) throws {
-        let data = try Self.encoder.encode(self)
+        let data = try Self.encoder.encode(mapPaths { Self.relative($0, to: path) })
         try AtomicFile.write(Array(data), to: path)
+    }
+
+    /// Copies a run's solver or net file beside its record, atomically.
+    public static func keepCopy(of source: String, at destination: String) throws {
+        try AtomicFile.write(Array(try FileBytes.read(source, what: "file")), to: destination)
+    }
+
+    private func mapPaths(_ f: (String) -> String) -> RunRecord {
+        var r = self
+        r.solver = f(solver); r.net = f(net); r.log = log.map(f); r.snapshotPrefix = f(snapshotPrefix)
+        return r
+    }
+
+    private static func folder(of record: String) -> String {
+        URL(fileURLWithPath: record).standardizedFileURL.deletingLastPathComponent().path
+    }
+
+    static func relative(_ path: String, to record: String) -> String {
+        let base = folder(of: record) + "/", full = URL(fileURLWithPath: path).standardizedFileURL.path
+        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : full
+    }
+
+    static func resolve(_ path: String, from record: String) -> String {
+        path.hasPrefix("/") ? path : (folder(of: record) as NSString).appendingPathComponent(path)
     }
 
     /// The state a reader should show: a "running" run whose process is gone from this

@@ -77,6 +77,12 @@ import Testing
             + "signal.signal(signal.SIGHUP, caught); signal.signal(signal.SIGINT, caught)\n"
             + "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP, signal.SIGINT}); time.sleep(60)"]
         try sleeper.run()
+        // A planted record that names files outside its folder, directly and through a link.
+        try FileManager.default.createDirectory(atPath: "\(dir)/planted", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/planted/p_solver.prototxt", withDestinationPath: "/etc/passwd")
+        let planted = RunRecord(name: "planted", solver: "\(dir)/planted/p_solver.prototxt", net: "/etc/passwd", log: "/etc/passwd",
+                                snapshotPrefix: "\(dir)/planted/p", maxIter: 10, iter: 10, state: .finished)
+        try planted.save(RunRecord.path(snapshotPrefix: planted.snapshotPrefix))
         try FileManager.default.createDirectory(atPath: "\(dir)/live", withIntermediateDirectories: true)
         let live = RunRecord(name: "live", solver: "\(dir)/solver.prototxt", net: "\(dir)/net.prototxt", log: nil,
                              snapshotPrefix: "\(dir)/live/run", maxIter: 100, pid: sleeper.processIdentifier)
@@ -121,7 +127,7 @@ import Testing
         let page = try get("/")
         #expect(page.status == 200 && page.text.contains("<title>Cortado</title>"))
         let list = try #require(try JSONSerialization.jsonObject(with: try get("/api/runs").body) as? [[String: Any]])
-        #expect(Set(list.map { $0["name"] as? String }) == ["tiny", "live"])
+        #expect(Set(list.map { $0["name"] as? String }) == ["tiny", "live", "planted"])
         let tiny = try #require(list.first { $0["name"] as? String == "tiny" })
         let live = try #require(list.first { $0["name"] as? String == "live" })
         #expect(tiny["state"] as? String == "finished" && tiny["iter"] as? Int == 10 && tiny["max_iter"] as? Int == 10)
@@ -163,8 +169,22 @@ import Testing
         sleeper.waitUntilExit()
         #expect((try? String(contentsOfFile: "\(dir)/signalled", encoding: .utf8)) == "\(SIGHUP)")
 
+        // A planted record's files outside its folder are never read.
+        let plantedID = try #require(list.first { $0["name"] as? String == "planted" }?["id"] as? String)
+        for route in ["solver", "log", "net.svg", "summary", "curves.svg"] {
+            let r = try get("/api/runs/\(plantedID)/\(route)")
+            #expect(!r.text.contains("root:"), "\(route) answered \(r.status): \(r.text.prefix(200))")
+        }
+        #expect(try get("/api/runs/\(plantedID)/solver").status == 404)
+        #expect(try get("/api/runs/\(plantedID)/log").text == "[]")
+
         // Another site's name for this address (DNS rebinding), and oversized requests.
-        #expect(try Self.request(port, "GET", "/api/runs", host: "evil.example").status == 400)
+        for host in ["evil.example", "127.0.0.1.evil.example", "[::1]evil.example", "localhost.evil.example", "127.0.0.1@evil.example", "127.1"] {
+            #expect(try Self.request(port, "GET", "/api/runs", host: host).status == 400, "\(host)")
+        }
+        for host in ["localhost", "127.0.0.1", "127.8.9.10", "[::1]"] {
+            #expect(try Self.request(port, "GET", "/api/runs", host: host).status == 200, "\(host)")
+        }
         let big = String(repeating: "x", count: 5000)
         #expect(try Self.request(port, "POST", "/api/runs/\(id)/stop?token=\(token)", headers: ["Content-Length: 5000"], body: big).status == 413)
         // The live-update WebSocket answers the handshake.
@@ -185,5 +205,19 @@ import Testing
         let statuses = try (0..<30).map { _ in try Self.request(port, "GET", "/api/runs?token=s3cret").status }
         #expect(statuses.contains(429))
         #expect(throws: CortadoError.self) { try Dashboard({ var o = Dashboard.Options(); o.host = "localhost"; return o }()) }
+    }
+
+    /// A record keeps paths inside its folder relative to it, so a moved folder still works.
+    @Test func runRecordsSurviveAMovedFolder() throws {
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(dir)/a", withIntermediateDirectories: true)
+        let record = RunRecord(name: "r", solver: "\(dir)/a/r_solver.prototxt", net: "\(dir)/a/r_net.prototxt", log: "\(dir)/a/r_log.jsonl",
+                               snapshotPrefix: "\(dir)/a/r", maxIter: 5)
+        try record.save("\(dir)/a/r_run.json")
+        let text = try String(contentsOfFile: "\(dir)/a/r_run.json", encoding: .utf8)
+        #expect(!text.contains(dir), "\(text)")
+        try FileManager.default.moveItem(atPath: "\(dir)/a", toPath: "\(dir)/b")
+        let moved = try RunRecord.load("\(dir)/b/r_run.json")
+        #expect(moved.snapshotPrefix == "\(dir)/b/r" && moved.log == "\(dir)/b/r_log.jsonl" && moved.solver == "\(dir)/b/r_solver.prototxt")
     }
 }
