@@ -32,10 +32,24 @@ public final class LMDB {
         try db.check(mdb_env_create(&db.env), "create an environment")
         let flags = UInt32(MDB_RDONLY | MDB_NOTLS | (isDir.boolValue ? 0 : MDB_NOSUBDIR) | MDB_NOLOCK)
         try db.check(mdb_env_open(db.env, path, flags, 0o664), "open it (is it an LMDB database?)")
+        try db.checkComplete(file: isDir.boolValue ? (path as NSString).appendingPathComponent("data.mdb") : path)
         try db.check(mdb_txn_begin(db.env, nil, UInt32(MDB_RDONLY), &db.readTxn), "begin a read transaction")
         try db.check(mdb_dbi_open(db.readTxn, nil, 0, &db.dbi), "open the main database")
         try db.check(mdb_cursor_open(db.readTxn, db.dbi, &db.cursor), "open a cursor")
         return db
+    }
+
+    /// LMDB reads its pages through a memory map, so a page past the end of a truncated file
+    /// is a SIGBUS, not an error: the file must hold every page the database says it uses.
+    private func checkComplete(file: String) throws {
+        var info = MDB_envinfo(), stat = MDB_stat()
+        try check(mdb_env_info(env, &info), "read its size")
+        try check(mdb_env_stat(env, &stat), "read its page size")
+        let needed = (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int else { return }
+        if size < needed {
+            throw CortadoError("LMDB \(path) is truncated: \((file as NSString).lastPathComponent) has \(size) bytes, but its pages reach \(needed) (a copy that did not finish?); make it again with `cortado convert-imageset`")
+        }
     }
 
     /// Creates (or empties) a database folder for writing.

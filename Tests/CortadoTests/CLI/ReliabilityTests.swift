@@ -336,6 +336,21 @@ import Testing
         #expect(r.stdout.contains("snap_iter_10.caffemodel.h5: ok"))
     }
 
+    /// LMDB reads through a memory map: a truncated data.mdb was a SIGBUS (exit 135) in
+    /// compute-image-mean and test. Every cut that keeps LMDB's two header pages is an error.
+    @Test func truncatedLMDBIsAnError() throws {
+        let dir = temporaryDirectory()
+        let list = try ImageDataTests.makeFolder(dir)
+        #expect(try CLITests.run(["convert-imageset", dir + "/", list, "\(dir)/lmdb", "--resize_height", "32", "--resize_width", "32"]).status == 0)
+        let file = "\(dir)/lmdb/data.mdb"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(whole.count >= 3 * 4096, "the database should span several pages: \(whole.count)")
+        for cut in stride(from: 2 * 4096, to: whole.count, by: 4096) {
+            try whole.prefix(cut).write(to: URL(fileURLWithPath: file))
+            expectCleanFailure(try CLITests.run(["compute-image-mean", "\(dir)/lmdb", "\(dir)/mean.binaryproto"]), ["is truncated", "data.mdb has \(cut) bytes"])
+        }
+    }
+
     @Test func verifyReportsCaffesFilesAsStructureOnly() throws {
         let dir = try project()
         let r = try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"])
