@@ -29,7 +29,10 @@ public enum ImageSet {
         return lines
     }
 
-    /// Writes the database; returns the number of records.
+    /// Writes the database; returns the number of records. As Caffe's convert_imageset, an
+    /// image that cannot be read is skipped with a warning; unlike it, ROOT works without its
+    /// trailing slash, and a conversion that fails removes the database it began, so that
+    /// running it again works.
     @discardableResult
     public static func convert(root: String, list: String, db path: String, options: Options) throws -> Int {
         var lines = try readList(list)
@@ -39,15 +42,35 @@ public enum ImageSet {
             rng.shuffle(&order)
             lines = order.map { lines[$0] }
         }
-        let db = try LMDB.create(path)
+        let folder = root.isEmpty || root.hasSuffix("/") ? root : root + "/"
+        let db = try LMDB.create(path)   // refuses an existing database, which stays untouched
+        do {
+            let written = try write(lines, root: folder, to: db, options: options)
+            guard written > 0 else { throw CortadoError("none of the \(lines.count) images listed in \(list) could be read under \(folder.isEmpty ? "." : folder)") }
+            return written
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
+    private static func write(_ lines: [(String, Int)], root: String, to db: LMDB, options: Options) throws -> Int {
         var pending: [(key: String, value: [UInt8])] = []
+        var written = 0, skipped = 0
         for (i, (file, label)) in lines.enumerated() {
-            let datum = try makeDatum(root + file, label: label, options: options)
+            let datum: Datum
+            do { datum = try makeDatum(root + file, label: label, options: options) } catch let e as CortadoError {
+                skipped += 1
+                if skipped <= 10 { Log.warning("skipping \(root + file): \(e.description)", "convert") }
+                continue
+            }
             pending.append((String(format: "%08d_", i) + file, datum.encode()))
+            written += 1
             if pending.count == 1000 { try db.put(pending); pending.removeAll() }
         }
         if !pending.isEmpty { try db.put(pending) }
-        return lines.count
+        if skipped > 0 { Log.warning("skipped \(skipped) of \(lines.count) images that could not be read", "convert") }
+        return written
     }
 
     static func makeDatum(_ path: String, label: Int, options: Options) throws -> Datum {

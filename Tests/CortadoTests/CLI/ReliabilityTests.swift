@@ -351,6 +351,22 @@ import Testing
         }
     }
 
+    /// convert-imageset: ROOT without its slash works; an unreadable image is skipped with a
+    /// warning (as in Caffe); a conversion that fails leaves no database behind.
+    @Test func convertImagesetSkipsAndCleansUp() throws {
+        let dir = temporaryDirectory()
+        let list = try ImageDataTests.makeFolder(dir)
+        let lines = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n")
+        try write((lines + ["missing.png 1"]).joined(separator: "\n") + "\n", to: "\(dir)/with-missing.txt")
+        let r = try CLITests.run(["convert-imageset", dir, "\(dir)/with-missing.txt", "\(dir)/lmdb"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("skipping \(dir)/missing.png") && r.stderr.contains("skipped 1 of \(lines.count + 1)"))
+        #expect(try LMDB.openForReading("\(dir)/lmdb").count == lines.count)
+        try write("missing.png 0\nalso-missing.png 1\n", to: "\(dir)/none.txt")
+        expectCleanFailure(try CLITests.run(["convert-imageset", dir, "\(dir)/none.txt", "\(dir)/empty"]), ["none of the 2 images"])
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/empty"), "a failed conversion must not leave a database")
+    }
+
     @Test func verifyReportsCaffesFilesAsStructureOnly() throws {
         let dir = try project()
         let r = try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"])
