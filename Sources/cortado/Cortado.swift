@@ -74,6 +74,12 @@ func fail(_ message: String) -> Never {
 /// waits for it.
 nonisolated(unsafe) var abortRanks: (() -> Void)?
 
+/// `--phase` for every command that takes it: TRAIN or TEST, in any case.
+func parsePhase(_ text: String) throws -> Phase {
+    guard let p = Phase(rawValue: text.uppercased()) else { throw CortadoError("--phase must be TRAIN or TEST, found \(text)") }
+    return p
+}
+
 /// `--no-verify`, for every command that loads weights or solver states.
 struct VerifyOption: ParsableArguments {
     @Flag(name: .customLong("no-verify"), help: "Load weights and solver states whose checksum does not match (damaged files) instead of refusing them.")

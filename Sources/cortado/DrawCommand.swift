@@ -5,7 +5,7 @@ import Foundation
 struct DrawCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "draw",
-        abstract: "Draw a net as a graph: DOT always, SVG or PNG through Graphviz's dot.",
+        abstract: "Draw a net as a graph: DOT; SVG (through Graphviz's dot when installed, else drawn by Cortado); PNG through dot.",
         discussion: """
         Layers are boxes with their type and key parameters; blobs are edges with their shapes
         (when the net can be built here; otherwise with names only).
@@ -22,7 +22,7 @@ struct DrawCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let p = Phase(rawValue: phase.uppercased()) else { throw CortadoError("--phase must be TRAIN or TEST, found \(phase)") }
+            let p = try parsePhase(phase)
             guard ["LR", "TB", "RL", "BT"].contains(rankdir) else { throw CortadoError("--rankdir must be LR, TB, RL or BT, found \(rankdir)") }
             try checkFile(model, "model file")
             let param = try NetParameter.load(file: model)
@@ -40,6 +40,9 @@ struct DrawCommand: ParsableCommand {
             let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
             if ext == "dot" || ext == "gv" {
                 try writeText(dot, to: output)
+            } else if ext == "svg" && Self.graphviz == nil {
+                // The dashboard's own renderer: the same graph without Graphviz.
+                try writeText(NetGraph.svg(param, phase: p, shapes: shapes), to: output)
             } else if ext == "svg" || ext == "png" {
                 try render(dot, format: ext, to: output)
             } else {
@@ -49,11 +52,16 @@ struct DrawCommand: ParsableCommand {
         }
     }
 
+    /// Graphviz's `dot` on PATH, if installed.
+    static var graphviz: String? {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return dirs.map({ "\($0)/dot" }).first(where: FileManager.default.isExecutableFile)
+    }
+
     /// Renders through Graphviz's `dot`, which must be on PATH.
     func render(_ dot: String, format: String, to path: String) throws {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        guard let exe = dirs.map({ "\($0)/dot" }).first(where: FileManager.default.isExecutableFile) else {
-            throw CortadoError("writing \(format.uppercased()) needs Graphviz's `dot`, which is not installed; install it with `apt-get install graphviz`, or write a .dot file with -o net.dot")
+        guard let exe = Self.graphviz else {
+            throw CortadoError("writing \(format.uppercased()) needs Graphviz's `dot`, which is not installed; install it with `apt-get install graphviz`, or write .svg (drawn without it) or .dot")
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)

@@ -22,7 +22,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let p = Phase(rawValue: phase.uppercased()) else { throw CortadoError("--phase must be TRAIN or TEST, found \(phase)") }
+            let p = try parsePhase(phase)
             try checkFile(model, "model file")
             let (param, notes) = try SyntheticData.replace(in: try NetParameter.load(file: model))
             for n in notes { Log.info(n, "summary") }

@@ -30,7 +30,7 @@ struct TimeCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             state.applyThreads()
-            guard let p = Phase(rawValue: phase) else { throw CortadoError("--phase must be TRAIN or TEST, found \(phase)") }
+            let p = try parsePhase(phase)
             guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
             try checkFile(model, "model file")
             var param = try NetParameter.load(file: model)
