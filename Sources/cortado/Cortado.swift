@@ -17,6 +17,39 @@ struct CortadoCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [TrainCommand.self, TestCommand.self, ClassifyCommand.self, ExtractFeaturesCommand.self, ExportONNXCommand.self, ServeCommand.self, TimeCommand.self, ValidateCommand.self, SummaryCommand.self, UpgradeCommand.self, DrawCommand.self, PlotCommand.self, ConvertWeightsCommand.self, ConvertImagesetCommand.self, ComputeImageMeanCommand.self, ConvertCIFARCommand.self, ConvertMNISTCommand.self, VerifyCommand.self, ReadHDF5Command.self]
     )
+
+    /// ArgumentParser's own run, with the nearest valid name added to its errors for a
+    /// misspelt subcommand (`trian`) or option (`--iters`).
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            guard let hint = hint(for: error, arguments) else { exit(withError: error) }
+            try? FileHandle.standardError.write(contentsOf: Data("Error: \(hint)\n".utf8))
+            exit(withError: ExitCode(exitCode(for: error).rawValue))
+        }
+    }
+
+    private static func hint(for error: Error, _ arguments: [String]) -> String? {
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        if let first = arguments.first, !first.hasPrefix("-"), !names.contains(first) {
+            let nearest = nearestName(to: first, in: names).map { "; did you mean '\($0)'?" } ?? "; `cortado --help` lists the commands"
+            return "unknown command '\(first)'\(nearest)"
+        }
+        let message = fullMessage(for: error)
+        guard let range = message.range(of: "Unknown option '"), let sub = configuration.subcommands.first(where: { $0.configuration.commandName == arguments.first }) else { return nil }
+        let option = String(message[range.upperBound...].prefix { $0 != "'" })
+        let help = sub.helpMessage()
+        let options = help.split(whereSeparator: { " ,|[]()<>=\n".contains($0) }).map(String.init).filter { $0.hasPrefix("--") && $0.count > 2 }
+        // A shortened name (`--iters`) first, then the nearest by edits (`--wieghts`).
+        let candidates = Array(Set(options)).sorted()
+        let stem = option.prefix(5)
+        guard let nearest = candidates.first(where: { $0.hasPrefix(stem) && option.count >= 5 }) ?? nearestName(to: option, in: candidates) else { return nil }
+        let line = (message.split(separator: "\n").first.map(String.init) ?? "").replacingOccurrences(of: "Error: ", with: "")
+        return "\(line); did you mean '\(nearest)'?"
+    }
 }
 
 /// Runs a command body, turning Cortado's errors into one `error: …` paragraph on stderr and

@@ -40,7 +40,11 @@ struct TimeCommand: ParsableCommand {
                 param = replaced
             }
             var rng = RNG(seed: 1701)
-            let net = try Net(param, state: NetState(phase: p, level: state.level, stages: state.stages), rng: &rng)
+            let net: Net
+            do { net = try Net(param, state: NetState(phase: p, level: state.level, stages: state.stages), rng: &rng) } catch let e as CortadoError where !syntheticData {
+                // Timing needs no real data: say how to go on without it.
+                throw CortadoError("\(e.description)\n(to time the net without its data, add --synthetic-data)")
+            }
             let report = try Benchmark.run(net, iterations: iterations)
             for line in report.lines { Log.info(line, "time") }
         }

@@ -216,7 +216,13 @@ struct TrainCommand: ParsableCommand {
             Log.info("Finetuning from \(file)", "train")
             let (missing, ignored) = try Snapshot.loadWeights(s.net, from: file)
             for name in ignored { Log.info("Ignoring source layer \(name)", "train") }
-            if !missing.isEmpty {
+            let withWeights = s.net.layers.filter { !$0.blobs.isEmpty }.count
+            if withWeights > 0 && missing.count >= withWeights {
+                // Weights are copied by layer name; none matching is almost always a mistake.
+                let names = ignored.prefix(8).joined(separator: ", ") + (ignored.count > 8 ? ", …" : "")
+                Log.warning("NO WEIGHTS COPIED: none of the net's \(withWeights) layers with weights is named in \(file)"
+                            + (ignored.isEmpty ? "" : " (its layers: \(names))") + "; training starts from the fillers. Weights are copied by layer name", "train")
+            } else if !missing.isEmpty {
                 Log.info("Layers not in \(file), keeping their fillers: \(missing.joined(separator: ", "))", "train")
             }
         }

@@ -36,7 +36,7 @@ public struct CortadoError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The closest name to `word` among `candidates`, if it is close enough to be a likely typo.
-func nearestName(to word: String, in candidates: [String]) -> String? {
+public func nearestName(to word: String, in candidates: [String]) -> String? {
     var best: (String, Int)? = nil
     for c in candidates {
         let d = editDistance(word.lowercased(), c.lowercased())

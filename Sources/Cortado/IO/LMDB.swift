@@ -26,7 +26,8 @@ public final class LMDB {
     public static func openForReading(_ path: String) throws -> LMDB {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw CortadoError("cannot open LMDB \(path): no such folder (make one with `cortado convert-imageset`)")
+            let maker = path.lowercased().contains("cifar") ? "`bash data/cifar10/get_cifar10.sh` for CIFAR-10" : "`cortado convert-imageset`"
+            throw CortadoError("cannot open LMDB \(path): no such folder (make one with \(maker))")
         }
         let db = LMDB(path: path)
         try db.check(mdb_env_create(&db.env), "create an environment")

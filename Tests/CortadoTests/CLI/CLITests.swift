@@ -163,6 +163,16 @@ import Testing
         #expect(resume.stderr.contains("Optimization Done."))
     }
 
+    /// A misspelt subcommand or option names the nearest valid one.
+    @Test func misspeltCommandsAndOptionsGetTheNearestName() throws {
+        let command = try Self.run(["trian", "--solver", "x"])
+        #expect(command.status != 0 && command.stderr.contains("unknown command 'trian'; did you mean 'train'?"), "\(command.stderr)")
+        let option = try Self.run(["test", "--model", "m", "--weights", "w", "--iters", "5"])
+        #expect(option.status != 0 && option.stderr.contains("Unknown option '--iters'; did you mean '--iterations'?"), "\(option.stderr)")
+        let phase = try Self.run(["time", "--model", "m", "--phase", "test"])
+        #expect(!phase.stderr.contains("--phase must be"), "\(phase.stderr)")
+    }
+
     @Test func debugInfoPrintsPerLayerMagnitudes() throws {
         let dir = temporaryDirectory()
         try Self.tinyProject(dir)
