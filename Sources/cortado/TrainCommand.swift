@@ -16,7 +16,8 @@ struct TrainCommand: ParsableCommand {
           mpirun -np 2 cortado train --solver solvers/lenet_solver.prototxt
         On a terminal a live status line shows progress; on a pipe or file only Caffe's log lines are printed.
         Under mpirun each rank trains on its share of the batches and gradients are summed over ranks:
-        N ranks give the weights of one process with iter_size N. Rank 0 logs, tests and snapshots.
+        N ranks give the weights of one process with iter_size N and the same --threads as each rank
+        (bit for bit; other thread counts differ in rounding). Rank 0 logs, tests and snapshots.
         """
     )
 
@@ -91,6 +92,10 @@ struct TrainCommand: ParsableCommand {
             if state.threads == nil { Parallel.setThreads(max(1, ProcessInfo.processInfo.activeProcessorCount / max(local, 1))) }
         }
         Log.info("Rank \(comm.rank) of \(comm.size) (\(Communicator.libraryVersion)); gradients summed \(allreduce == .ordered ? "in rank order" : "by MPI_Allreduce")", "train")
+        if comm.size > 1 && allreduce == .ordered {
+            // Say exactly what this run equals: bitwise only at the same thread count.
+            Log.info("These \(comm.size) ranks give the weights of one process with iter_size × \(comm.size) and --threads \(Parallel.threads), bit for bit", "train")
+        }
         return comm
     }
 
