@@ -127,6 +127,10 @@ public final class Net {
             }
         }
         rng = context.rng
+        if let tooLarge = memoryProblem(param) {
+            guard collecting else { throw ConfigError(location: tooLarge.location, path: tooLarge.path, message: tooLarge.message) }
+            problems.append(tooLarge)
+        }
         outputBlobIDs = namedBlobs.indices.filter { available.contains(namedBlobs[$0].name) }
         learnable = params.filter { $0.owner == nil }
         decideBackward(forceBackward: param.forceBackward)
@@ -142,6 +146,20 @@ public final class Net {
             ? "the net has no layers"
             : "none of the net's \(param.layers.count) layers is included in phase \(state.phase.rawValue) (level \(state.level)\(stages)); check their include/exclude rules"
         return ConfigError(location: at, path: param.name.isEmpty ? "net" : "net \"\(param.name)\"", message: why)
+    }
+
+    /// Single blobs are limited when shaped (`Blob.byteLimit`), but a net of many large blobs
+    /// can still need more than the machine has; shape-only nets (validate, summary) touch no
+    /// page, so the sum is checked here: data and gradient of every blob and parameter.
+    private func memoryProblem(_ param: NetParameter) -> ConfigError.Problem? {
+        var seen: Set<ObjectIdentifier> = []
+        var floats = 0.0
+        for b in namedBlobs.map(\.blob) + params.map(\.blob) where seen.insert(ObjectIdentifier(b)).inserted { floats += Double(b.count) }
+        let bytes = floats * Double(2 * MemoryLayout<Float>.stride)
+        let machine = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes > machine else { return nil }
+        return ConfigError.Problem(location: TextLocation(file: param.file, line: 1, column: 1), path: param.name.isEmpty ? "net" : "net \"\(param.name)\"",
+                                   message: "the net's blobs and parameters need \(formatBytes(bytes)) for their data and gradients, more than this machine's \(formatBytes(machine)) of memory; lower the batch size or the input size")
     }
 
     /// Problems found by a collecting build (see `check`).

@@ -367,6 +367,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/empty"), "a failed conversion must not leave a database")
     }
 
+    /// Each blob under the single-blob limit (half the memory), three of them over the whole.
+    @Test(arguments: ["validate", "summary"]) func netLargerThanTheMachineIsRefused(command: String) throws {
+        let dir = temporaryDirectory()
+        let floats = Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.4 / 8)
+        try write("""
+            name: "huge"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: \(floats) } } }
+            layer { name: "a" type: "Power" bottom: "data" top: "a" }
+            layer { name: "b" type: "Power" bottom: "a" top: "b" }
+            """, to: "\(dir)/huge.prototxt")
+        expectCleanFailure(try CLITests.run([command, "\(dir)/huge.prototxt"]), ["huge.prototxt:1:1", "more than this machine's", "of memory"])
+    }
+
     @Test func verifyReportsCaffesFilesAsStructureOnly() throws {
         let dir = try project()
         let r = try CLITests.run(["train", "--solver", "\(dir)/solver.prototxt"])
