@@ -84,7 +84,9 @@ extension RunCatalog.Run {
     func snapshots() -> [(name: String, bytes: Int)] {
         let base = (record.snapshotPrefix as NSString).lastPathComponent + "_iter_"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasPrefix(base) && !$0.contains(".tmp-") }.sorted().compactMap { name in
+        // By iteration, then name (500 before 1000, weights before state).
+        func order(_ name: String) -> (Int, String) { (Int(name.dropFirst(base.count).prefix { $0.isNumber }) ?? 0, name) }
+        return names.filter { $0.hasPrefix(base) && !$0.contains(".tmp-") }.sorted { order($0) < order($1) }.compactMap { name in
             let attributes = try? FileManager.default.attributesOfItem(atPath: (folder as NSString).appendingPathComponent(name))
             guard attributes?[.type] as? FileAttributeType == .typeRegular else { return nil }
             return (name, (attributes?[.size] as? NSNumber)?.intValue ?? 0)

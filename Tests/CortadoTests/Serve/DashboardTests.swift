@@ -64,6 +64,7 @@ import Testing
             """, to: "\(dir)/snap_log.jsonl")
         try Data("weights".utf8).write(to: URL(fileURLWithPath: "\(dir)/snap_iter_5.caffemodel.h5"))
         try Data("state".utf8).write(to: URL(fileURLWithPath: "\(dir)/snap_iter_5.solverstate.h5"))
+        try Data("later".utf8).write(to: URL(fileURLWithPath: "\(dir)/snap_iter_10.caffemodel.h5"))
         let secret = "\(dir)/secret.txt"
         try write("do not serve", to: secret)
         try FileManager.default.createSymbolicLink(atPath: "\(dir)/snap_iter_9.caffemodel.h5", withDestinationPath: "/etc/passwd")
@@ -144,7 +145,8 @@ import Testing
         #expect(try get("/api/runs/\(id)/solver").text.contains("base_lr: 0.1"))
         #expect(try get("/api/runs/\(id)/summary").text.contains("\"InnerProduct\""))
         let snapshots = try #require(try JSONSerialization.jsonObject(with: try get("/api/runs/\(id)/snapshots").body) as? [[String: Any]])
-        #expect(snapshots.map { $0["name"] as? String } == ["snap_iter_5.caffemodel.h5", "snap_iter_5.solverstate.h5"])
+        // By iteration, not as text.
+        #expect(snapshots.map { $0["name"] as? String } == ["snap_iter_5.caffemodel.h5", "snap_iter_5.solverstate.h5", "snap_iter_10.caffemodel.h5"])
         #expect(try get("/api/runs/\(id)/snapshots/snap_iter_5.caffemodel.h5").text == "weights")
 
         // Traversal and files that are not snapshots of the run.
