@@ -52,7 +52,10 @@ function duration(s) { if (s == null) return ""; s = Math.round(s); const h = Ma
   return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(s % 60).padStart(2, "0")}s` : `${s}s`; }
 
 async function refreshRuns() {
-  try { runs = await getJSON("/api/runs"); } catch (e) { return; }
+  try { runs = await getJSON("/api/runs"); } catch (e) {
+    // The server is gone: say so instead of leaving the last state ("running · ETA 38s").
+    document.getElementById("status").textContent = "the dashboard server does not answer (stopped?); the page shows what it last saw";
+    return; }
   const body = document.querySelector("#runs tbody");
   body.innerHTML = runs.map(r => `<tr class="run ${r.id === selected ? "selected" : ""}" data-id="${r.id}">
     <td><input type="checkbox" data-compare="${r.id}" ${compared.has(r.id) ? "checked" : ""}></td>
@@ -67,6 +70,8 @@ async function refreshRuns() {
   const r = runs.find(r => r.id === selected);
   if (r) document.getElementById("status").innerHTML = `<span class="state ${r.state}">${r.state}</span> · iteration ${r.iter} of ${r.max_iter}` +
     (r.state === "running" && r.eta_seconds != null ? ` · ETA ${duration(r.eta_seconds)}` : "");
+  // Snapshot and Stop act on a training process: only a running run has one.
+  for (const b of ["snap", "stop"]) document.getElementById(b).style.display = r && r.state === "running" ? "" : "none";
 }
 
 async function loadLog(id) { logs[id] = await getJSON(`/api/runs/${id}/log`); }
