@@ -51,6 +51,9 @@ public final class StatusLine {
             if let acc = outputs.first(where: { $0.name.contains("accuracy") }) ?? outputs.first {
                 lastTest = "\(acc.name) \(String(format: "%.4f", acc.value))"
             }
+            // The rate is of training iterations: a window that spanned the test made the
+            // ETA jump after every test. The next window starts now; the old rate stands until then.
+            rateStart = nil
         case .display:
             break
         case .iteration(let iter, let maxIter, let loss, let lr):

@@ -91,6 +91,12 @@ public final class Solver {
             let loss = try net.forward()
             updateSmoothedLoss(loss)
             Log.info("Iteration \(iter), loss = \(caffeFloat(smoothedLoss))", "solver")
+            // The last point of the curves (the JSON log and the dashboard end at max_iter).
+            var outputs = TestScores()
+            try outputs.add(net)
+            var step = currentStep
+            notify(.display(iter: iter, loss: smoothedLoss, lr: param.lrPolicy.rate(iter: iter, currentStep: &step),
+                            outputs: outputs.means.map { ($0.name, $0.value) }))
         }
         if param.testInterval > 0 && iter % param.testInterval == 0 { _ = try testAll() }
         Log.info("Optimization Done.", "solver")

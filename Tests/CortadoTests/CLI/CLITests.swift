@@ -163,6 +163,21 @@ import Testing
         #expect(resume.stderr.contains("Optimization Done."))
     }
 
+    /// Every run keeps a JSON log beside its snapshots, without --log-json, up to max_iter, and
+    /// copies of its solver and net, so the dashboard shows a run started plainly.
+    @Test func everyRunKeepsItsJSONLogToTheLastIteration() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let r = try Self.run(["train", "--solver", "\(dir)/solver.prototxt"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: "\(dir)/snap_log.jsonl", encoding: .utf8).split(separator: "\n")
+        let train = lines.filter { $0.contains("\"type\":\"train\"") }
+        #expect(train.last?.contains("\"iteration\":10,") == true, "\(train)")
+        for copy in ["snap_solver.prototxt", "snap_net.prototxt", "snap_run.json"] {
+            #expect(FileManager.default.fileExists(atPath: "\(dir)/\(copy)"), "\(copy)")
+        }
+    }
+
     /// A misspelt subcommand or option names the nearest valid one.
     @Test func misspeltCommandsAndOptionsGetTheNearestName() throws {
         let command = try Self.run(["trian", "--solver", "x"])
