@@ -45,7 +45,14 @@ struct TimeCommand: ParsableCommand {
                 // Timing needs no real data: say how to go on without it.
                 throw CortadoError("\(e.description)\n(to time the net without its data, add --synthetic-data)")
             }
-            let report = try Benchmark.run(net, iterations: iterations)
+            // On a terminal, a line that says how far timing is (GoogLeNet: 15 s otherwise silent).
+            let terminal = isatty(STDERR_FILENO) == 1
+            if terminal { FileHandle.standardError.write(Data("timing: warm-up pass…".utf8)) }
+            let report = try Benchmark.run(net, iterations: iterations) { done in
+                guard terminal else { return }
+                let line = done < iterations ? "\r\u{1B}[Ktiming: iteration \(done + 1) of \(iterations)…" : "\r\u{1B}[K"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
             for line in report.lines { Log.info(line, "time") }
         }
     }

@@ -20,15 +20,18 @@ public struct Benchmark {
     public var totalMs: Double
     public var iterationLines: [String]
 
-    public static func run(_ net: Net, iterations: Int) throws -> Benchmark {
+    /// `progress(done)` is called after the warm-up (0) and after each timed iteration.
+    public static func run(_ net: Net, iterations: Int, progress: ((Int) -> Void)? = nil) throws -> Benchmark {
         let initial = try net.forward()
         net.backward()
         var lines = ["Initial loss: \(caffeFloat(initial))"]
         let n = net.layers.count
         var fwd = [Double](repeating: 0, count: n), bwd = [Double](repeating: 0, count: n)
         var fwdTotal = 0.0, bwdTotal = 0.0
+        progress?(0)
         let start = DispatchTime.now().uptimeNanoseconds
         for j in 0..<iterations {
+            defer { progress?(j + 1) }
             let iterStart = DispatchTime.now().uptimeNanoseconds
             for i in 0..<n {
                 let t = DispatchTime.now().uptimeNanoseconds
