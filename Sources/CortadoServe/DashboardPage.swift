@@ -33,7 +33,7 @@ pre { background: #fbfbfa; padding: 8px; overflow: auto; max-height: 420px; }
     <div style="margin-top:8px"><button id="snap">Snapshot now</button><button id="stop" class="stop">Stop</button><span id="message"></span></div></div>
   <div class="charts">
     <canvas id="loss" width="560" height="300"></canvas>
-    <canvas id="test" width="560" height="300"></canvas>
+    <span id="tests"><canvas id="test0" width="560" height="300"></canvas></span>
     <canvas id="lr" width="560" height="300"></canvas>
   </div>
   <div class="panel"><nav><a data-tab="net">net</a><a data-tab="summary">summary</a><a data-tab="solver">solver</a><a data-tab="snapshots">snapshots</a></nav><div id="tab"></div></div>
@@ -99,35 +99,54 @@ function draw() {
   if (!selected) return;
   const name = (id) => (runs.find(r => r.id === id) || {name: id}).name + (id === selected ? "" : ` (${id.slice(0, 4)})`);
   const ids = [selected, ...[...compared].filter(id => id !== selected)];
-  chart("loss", "Training loss", ids.map(id => ({label: name(id), points: series(id, "train", r => r.loss)})));
+  // A colour per run, so compared runs keep theirs in every chart.
+  const colour = (id) => colours[ids.indexOf(id) % colours.length];
+  chart("loss", "Training loss", "loss", ids.map(id => ({label: name(id), colour: colour(id), points: series(id, "train", r => r.loss)})));
   const outputs = new Set();
   (logs[selected] || []).filter(r => r.type === "test").forEach(r => Object.keys(r.outputs || {}).forEach(k => outputs.add(k)));
-  const tests = [];
-  ids.forEach(id => [...outputs].forEach(k => tests.push({label: (ids.length > 1 ? name(id) + " " : "") + k,
-    points: series(id, "test", r => (r.outputs || {})[k])})));
-  chart("test", "Test outputs", tests);
-  chart("lr", "Learning rate", ids.map(id => ({label: name(id), points: series(id, "train", r => r.lr)})));
+  // One chart per test output: accuracy and loss have their own y axes.
+  const holder = document.getElementById("tests");
+  holder.innerHTML = [...outputs].map((k, i) => `<canvas id="test${i}" width="560" height="300"></canvas>`).join("") ||
+    `<canvas id="test0" width="560" height="300"></canvas>`;
+  if (!outputs.size) chart("test0", "Test outputs", "", []);
+  [...outputs].forEach((k, i) => chart(`test${i}`, `Test ${k}`, k,
+    ids.map(id => ({label: name(id), colour: colour(id), points: series(id, "test", r => (r.outputs || {})[k])}))));
+  chart("lr", "Learning rate", "lr", ids.map(id => ({label: name(id), colour: colour(id), points: series(id, "train", r => r.lr)})));
 }
 
-function chart(canvasId, title, list) {
+/// About five ticks 1, 2 or 5 × 10^k apart covering lo..hi.
+function niceTicks(lo, hi) {
+  const step0 = (hi - lo) / 5, p = Math.pow(10, Math.floor(Math.log10(step0))), f = step0 / p;
+  const step = (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p, out = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+function chart(canvasId, title, yTitle, list) {
   const c = document.getElementById(canvasId), g = c.getContext("2d"), W = c.width, H = c.height;
-  const m = {l: 60, r: 14, t: 28, b: 34};
-  g.clearRect(0, 0, W, H); g.font = "12px Helvetica, Arial"; g.fillStyle = "#222";
+  const m = {l: 64, r: 16, t: 28, b: 40};
+  g.clearRect(0, 0, W, H); g.font = "12px Helvetica, Arial"; g.fillStyle = "#222"; g.textAlign = "left";
   g.fillText(title, m.l, 18);
   const all = list.flatMap(s => s.points);
   if (!all.length) { g.fillStyle = "#888"; g.fillText("no records yet", m.l, H / 2); return; }
   let x0 = Math.min(...all.map(p => p[0])), x1 = Math.max(...all.map(p => p[0]));
   let y0 = Math.min(...all.map(p => p[1])), y1 = Math.max(...all.map(p => p[1]));
-  if (x1 === x0) x1 = x0 + 1; if (y1 === y0) { y1 += Math.abs(y1) * 0.1 + 1e-6; y0 -= Math.abs(y0) * 0.1 + 1e-6; }
+  if (x1 === x0) { x0 -= 1; x1 += 1; } if (y1 === y0) { y1 += Math.abs(y1) * 0.1 + 1e-6; y0 -= Math.abs(y0) * 0.1 + 1e-6; }
+  const xs = niceTicks(x0, x1), ys = niceTicks(y0, y1);
   const X = (x) => m.l + (x - x0) / (x1 - x0) * (W - m.l - m.r), Y = (y) => H - m.b - (y - y0) / (y1 - y0) * (H - m.t - m.b);
   g.strokeStyle = "#ccc"; g.beginPath(); g.moveTo(m.l, m.t); g.lineTo(m.l, H - m.b); g.lineTo(W - m.r, H - m.b); g.stroke();
-  g.fillStyle = "#555";
-  for (let i = 0; i <= 4; i++) { const y = y0 + (y1 - y0) * i / 4; g.fillText(y.toPrecision(3), 4, Y(y) + 4);
-    const x = x0 + (x1 - x0) * i / 4; g.fillText(String(Math.round(x)), X(x) - 10, H - m.b + 16); }
+  g.fillStyle = "#555"; g.textAlign = "right";
+  ys.forEach(y => g.fillText(String(y), m.l - 6, Y(y) + 4));
+  xs.forEach((x, i) => { g.textAlign = X(x) > W - m.r - 20 ? "right" : "center"; g.fillText(String(x), X(x), H - m.b + 16); });
+  g.textAlign = "center"; g.fillText("iteration", (m.l + W - m.r) / 2, H - 6);
+  g.save(); g.translate(14, (m.t + H - m.b) / 2); g.rotate(-Math.PI / 2); g.fillText(yTitle, 0, 0); g.restore();
+  g.textAlign = "left";
   list.forEach((s, i) => {
-    g.strokeStyle = colours[i % colours.length]; g.lineWidth = 1.6; g.beginPath();
+    g.strokeStyle = g.fillStyle = s.colour; g.lineWidth = 1.6; g.beginPath();
     s.points.forEach((p, k) => k ? g.lineTo(X(p[0]), Y(p[1])) : g.moveTo(X(p[0]), Y(p[1]))); g.stroke();
-    g.fillStyle = colours[i % colours.length]; g.fillText(s.label, W - m.r - 190, m.t + 14 * (i + 1));
+    // Points too, so a single test shows.
+    if (s.points.length <= 60) s.points.forEach(p => { g.beginPath(); g.arc(X(p[0]), Y(p[1]), 2.5, 0, 2 * Math.PI); g.fill(); });
+    g.fillText(s.label, W - m.r - 190, m.t + 14 * (i + 1));
   });
 }
 
