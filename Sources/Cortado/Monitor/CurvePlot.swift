@@ -14,8 +14,9 @@ public enum CurvePlot {
     public static func svg(_ log: TrainingLog, title: String) -> String {
         var panels: [(String, String, [Series])] = []
         if !log.trainLoss.isEmpty { panels.append(("Training loss", "loss", [Series(name: "train loss", points: log.trainLoss)])) }
-        if !log.testOutputs.isEmpty {
-            panels.append(("Test outputs", "value", log.testOutputs.map { Series(name: $0.name, points: $0.points) }))
+        // One panel per test output: accuracy (0..1) and loss need their own y axes.
+        for output in log.testOutputs {
+            panels.append(("Test \(output.name)", output.name, [Series(name: output.name, points: output.points)]))
         }
         if !log.learningRate.isEmpty { panels.append(("Learning rate", "lr", [Series(name: "lr", points: log.learningRate)])) }
         let height = 40 + Double(panels.count) * panelHeight
@@ -64,6 +65,11 @@ public enum CurvePlot {
                 "\(i == 0 ? "M" : "L")\(fmt(px(Double(p.iteration)))),\(fmt(py(p.value)))"
             }.joined(separator: " ")
             s += "<path class=\"series\" data-name=\"\(escape(series.name))\" d=\"\(d)\" fill=\"none\" stroke=\"\(c)\" stroke-width=\"1.8\"/>\n"
+            // Points as well where they are few, so a single test shows.
+            let finite = series.points.filter { $0.value.isFinite }
+            if finite.count <= 60 {
+                for p in finite { s += "<circle cx=\"\(fmt(px(Double(p.iteration))))\" cy=\"\(fmt(py(p.value)))\" r=\"2.5\" fill=\"\(c)\"/>\n" }
+            }
             let ly = y0 + 8 + Double(k) * 18
             s += "<g class=\"legend\"><line x1=\"\(fmt(x1 + 14))\" y1=\"\(fmt(ly))\" x2=\"\(fmt(x1 + 36))\" y2=\"\(fmt(ly))\" stroke=\"\(c)\" stroke-width=\"2\"/>"
             s += "<text x=\"\(fmt(x1 + 42))\" y=\"\(fmt(ly + 4))\">\(escape(series.name))</text></g>\n"

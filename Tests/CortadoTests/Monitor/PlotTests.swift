@@ -48,10 +48,12 @@ import Testing
         let s = try svg(text, name)
         #expect(s.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(s.hasSuffix("</svg>\n"))
-        #expect(s.components(separatedBy: "class=\"panel\"").count - 1 == 3)
+        // A panel per test output: accuracy and loss do not share a y axis.
+        #expect(s.components(separatedBy: "class=\"panel\"").count - 1 == 4)
         #expect(s.components(separatedBy: "class=\"series\"").count - 1 == 4)   // loss, accuracy, test loss, lr
-        for title in ["Training loss", "Test outputs", "Learning rate"] { #expect(s.contains(">\(title)</text>")) }
-        #expect(s.components(separatedBy: ">iteration</text>").count - 1 == 3)
+        for title in ["Training loss", "Test accuracy", "Test loss", "Learning rate"] { #expect(s.contains(">\(title)</text>")) }
+        #expect(s.components(separatedBy: ">iteration</text>").count - 1 == 4)
+        #expect(s.contains("<circle"), "few points are drawn as points too")
         for legend in ["train loss", "accuracy", "loss", "lr"] { #expect(s.contains("<text x=\"") && s.contains(">\(legend)</text></g>")) }
         #expect(s.contains("class=\"tick\""))
         #expect(s.contains(">LeNet</text>"))
