@@ -1,3 +1,4 @@
+import Foundation
 /// What a layer needs while it is set up: the random stream its fillers draw from, and a
 /// way to give stochastic layers (Dropout, shuffling data) a stream of their own.
 public final class LayerContext {
@@ -88,6 +89,10 @@ open class Layer {
     /// The file or folder a data layer reads (its `source`), nil for other layers. An absent
     /// source is only a warning in `validate`, which may run where the data is not.
     open var dataSource: String? { nil }
+
+    /// Whether what the layer reads is absent here (its source; a list layer also the files
+    /// the list names), which `validate` reports as a note, not an error.
+    open var dataIsAbsent: Bool { dataSource.map { !FileManager.default.fileExists(atPath: $0) } ?? false }
 
     /// For a data layer whose source is absent here: the top shapes its settings declare, so
     /// `summary` and `time --synthetic-data` can stand in synthetic data. nil: nothing to replace.

@@ -209,7 +209,7 @@ public final class Net {
                 throw layer.error(e.description)
             }
         } catch let e as ConfigError {
-            throw LayerSetUpError(sourceAbsent: layer.dataSource.map { !FileManager.default.fileExists(atPath: $0) } ?? false, error: e)
+            throw LayerSetUpError(sourceAbsent: layer.dataIsAbsent, error: e)
         }
         let weights = try lossWeights(layer, lp)
         let (newParams, newNames) = try paramEntries(layer, layerID: entries.count)

@@ -25,6 +25,18 @@ import Testing
         #expect(text.contains { $0.contains("layer \"pool\"") && $0.contains("stride must be positive") })
     }
 
+    /// Absent data is a note whether the list itself or a file it names is absent.
+    @Test(arguments: [false, true]) func absentHDF5DataIsANote(listPresent: Bool) throws {
+        let dir = temporaryDirectory()
+        if listPresent { try write("\(dir)/missing.h5\n", to: "\(dir)/list.txt") }
+        let report = try validate("""
+            layer { name: "d" type: "HDF5Data" top: "data" top: "label" hdf5_data_param { source: "\(dir)/list.txt" batch_size: 4 } }
+            layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 2 } }
+            """)
+        #expect(report.problems.isEmpty, "\(report.problems.map(\.message))")
+        #expect(report.warnings.contains { $0.contains(listPresent ? "missing.h5" : "list.txt") })
+    }
+
     @Test func averagePoolingWithTwoTopsIsRefused() throws {
         let report = try validate("""
             layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 8 dim: 8 } } }

@@ -47,6 +47,8 @@ final class HDF5DataLayer: Layer {
     override var minTops: Int? { 1 }
     override var hasBackward: Bool { false }
     override var dataSource: String? { settings.source }
+    /// A list that names an absent .h5 is absent data too (as an absent list is), not a mistake.
+    override var dataIsAbsent: Bool { super.dataIsAbsent || files.contains { !FileManager.default.fileExists(atPath: $0) } }
     override var graphDetails: [String] { ["batch \(batchSize)"] }
 
     required init(_ param: LayerParameter, phase: Phase) throws {
