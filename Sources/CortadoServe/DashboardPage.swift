@@ -66,7 +66,9 @@ async function refreshRuns() {
   body.querySelectorAll("input[data-compare]").forEach(box => box.onchange = async () => {
     if (box.checked) { compared.add(box.dataset.compare); await loadLog(box.dataset.compare); } else compared.delete(box.dataset.compare);
     draw(); });
-  if (!selected && runs.length) select(runs[0].id);
+  // A run has its own address (#run=ID), so a link or a reload opens it.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("run");
+  if (!selected && runs.length) select(runs.some(r => r.id === wanted) ? wanted : runs[0].id);
   const r = runs.find(r => r.id === selected);
   if (r) document.getElementById("status").innerHTML = `<span class="state ${r.state}">${r.state}</span> · iteration ${r.iter} of ${r.max_iter}` +
     (r.state === "running" && r.eta_seconds != null ? ` · ETA ${duration(r.eta_seconds)}` : "");
@@ -78,6 +80,7 @@ async function loadLog(id) { logs[id] = await getJSON(`/api/runs/${id}/log`); }
 
 async function select(id) {
   selected = id;
+  history.replaceState(null, "", `${location.pathname}${location.search}#run=${id}`);
   document.getElementById("detail").style.display = "";
   const r = runs.find(r => r.id === id);
   document.getElementById("title").textContent = r ? r.name : id;
