@@ -23,6 +23,9 @@ public final class Dashboard: Sendable {
         public var records: [String] = []
         /// Requests per second (a burst of twice that is allowed).
         public var rateLimit = 50.0
+        /// Seconds a request head may take to arrive, and connections open at once (`RequestGuard`).
+        public var headTimeout = 10.0
+        public var maxConnections = 512
         public init() {}
     }
 
@@ -31,6 +34,8 @@ public final class Dashboard: Sendable {
     let catalog: RunCatalog
     private let server: HTTPServer
     private let limiter: RateLimiter
+    /// The public socket, made by `start`.
+    nonisolated(unsafe) private var front: RequestGuard?
 
     public init(_ options: Options) throws {
         guard Self.isIPv4(options.host) else { throw CortadoError("--serve takes an IPv4 address (127.0.0.1, 0.0.0.0, 192.168.1.5), not \"\(options.host)\"") }
@@ -38,7 +43,8 @@ public final class Dashboard: Sendable {
         token = options.token ?? Self.newToken()
         catalog = RunCatalog(folders: options.folders, records: options.records)
         limiter = RateLimiter(perSecond: options.rateLimit)
-        server = HTTPServer(address: try .inet(ip4: options.host, port: options.port), timeout: 30, logger: .disabled)
+        // FlyingFox listens on loopback only; the public socket is the `RequestGuard`'s.
+        server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
     }
 
     public var isLoopback: Bool { options.host.hasPrefix("127.") }
@@ -53,11 +59,18 @@ public final class Dashboard: Sendable {
             }
         }
         try await server.waitUntilListening()
-        guard case .ip4(_, let port)? = await server.listeningAddress else { return options.port }
-        return port
+        guard case .ip4(_, let inner)? = await server.listeningAddress else { throw CortadoError("the dashboard's server did not start") }
+        let front = try RequestGuard(host: options.host, port: options.port, forwardingTo: inner,
+                                     headTimeout: options.headTimeout, maxConnections: options.maxConnections)
+        front.start()
+        self.front = front
+        return front.port
     }
 
-    public func stop() async { await server.stop(timeout: 1) }
+    public func stop() async {
+        front?.stop()
+        await server.stop(timeout: 1)
+    }
 
     /// The page's address with the token, for the log line a user clicks.
     public func address(port: UInt16) -> String {

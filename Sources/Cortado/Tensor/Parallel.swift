@@ -28,7 +28,7 @@ public enum Parallel {
 
     /// Blocks SIGINT and SIGHUP on the calling thread: a signal must not interrupt a thread that
     /// computes (`Signals.install` says why), so workers never take them.
-    static func blockCaughtSignals() {
+    public static func blockCaughtSignals() {
         var set = caughtSignals
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }

@@ -75,7 +75,7 @@ import Testing
         sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         sleeper.arguments = ["-c", "import signal, sys, time\n"
             + "def caught(n, f):\n    open('\(dir)/signalled', 'w').write(str(n)); sys.exit(0)\n"
-            + "signal.signal(signal.SIGHUP, caught); signal.signal(signal.SIGINT, caught)\n"
+            + "signal.signal(signal.SIGHUP, caught); signal.signal(signal.SIGINT, caught); signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
             + "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP, signal.SIGINT}); time.sleep(60)"]
         try sleeper.run()
         // A planted record that names files outside its folder, directly and through a link.
@@ -120,7 +120,7 @@ import Testing
         quietTestEnvironment()
         let dir = temporaryDirectory()
         let (sleeper, _) = try Self.project(dir)
-        defer { sleeper.terminate() }
+        defer { kill(sleeper.processIdentifier, SIGKILL) }
         let (server, port, token) = try Self.serve([dir])
         defer { server.terminate() }
         let get = { (path: String) throws -> Response in try Self.request(port, "GET", path) }
@@ -199,7 +199,7 @@ import Testing
         quietTestEnvironment()
         let dir = temporaryDirectory()
         let (sleeper, _) = try Self.project(dir)
-        sleeper.terminate()
+        kill(sleeper.processIdentifier, SIGKILL)
         let (server, port, _) = try Self.serve(["--host", "0.0.0.0", "--token", "s3cret", "--rate-limit", "5", dir])
         defer { server.terminate() }
         #expect(try Self.request(port, "GET", "/api/runs").status == 403)
@@ -221,5 +221,79 @@ import Testing
         try FileManager.default.moveItem(atPath: "\(dir)/a", toPath: "\(dir)/b")
         let moved = try RunRecord.load("\(dir)/b/r_run.json")
         #expect(moved.snapshotPrefix == "\(dir)/b/r" && moved.log == "\(dir)/b/r_log.jsonl" && moved.solver == "\(dir)/b/r_solver.prototxt")
+    }
+
+    /// A connected socket to the dashboard, and what it answers (the status line).
+    static func dial(_ port: UInt16) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = RequestGuard.address("127.0.0.1", port)
+        let ok = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { close(fd); throw CortadoError("cannot connect") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    static func statusLine(_ fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).components(separatedBy: "\r\n")[0] : ""
+    }
+
+    /// Oversized heads, slowloris and many idle connections, each against a fresh server: the
+    /// attack is answered or cut off, and the server goes on answering (FlyingFox alone parsed a
+    /// 1 MB header line in quadratic time and stopped answering after two).
+    @Test func hostileClientsLeaveTheServerAnswering() throws {
+        quietTestEnvironment()
+        func fresh() throws -> (Dashboard, UInt16) {
+            var options = Dashboard.Options()
+            options.port = 0
+            options.folders = [temporaryDirectory()]
+            options.headTimeout = 1
+            let dashboard = try Dashboard(options)
+            final class Port: @unchecked Sendable { var value: UInt16 = 0 }
+            let port = Port(), started = DispatchSemaphore(value: 0)
+            Task.detached { port.value = (try? await dashboard.start()) ?? 0; started.signal() }
+            started.wait()
+            return (dashboard, port.value)
+        }
+        // Two 1 MB header lines, then a request line of 100 KB.
+        let (_, big) = try fresh()
+        for _ in 0..<2 {
+            let fd = try Self.dial(big)
+            _ = ("GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + String(repeating: "a", count: 1 << 20) + "\r\n\r\n").withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            #expect(Self.statusLine(fd).contains("431"))
+            close(fd)
+        }
+        let long = try Self.dial(big)
+        _ = ("GET /" + String(repeating: "a", count: 100_000) + " HTTP/1.1\r\n").withCString { send(long, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        #expect(Self.statusLine(long).contains("431"))
+        close(long)
+        #expect(try Self.request(big, "GET", "/api/runs").status == 200)
+
+        // Slowloris: a byte every 0.2 s is cut off after the head's time; others are served meanwhile.
+        let (_, slow) = try fresh()
+        let drip = try Self.dial(slow)
+        let start = Date()
+        var answer = ""
+        for byte in "GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
+            var b = byte
+            if send(drip, &b, 1, Int32(MSG_NOSIGNAL)) <= 0 { break }
+            var p = pollfd(fd: drip, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 200) > 0 { answer = Self.statusLine(drip); break }
+        }
+        #expect(answer.contains("408"), "\(answer)")
+        #expect(Date().timeIntervalSince(start) < 4)
+        close(drip)
+        #expect(try Self.request(slow, "GET", "/api/runs").status == 200)
+
+        // 300 connections that never finish their heads.
+        let (_, many) = try fresh()
+        let idle = try (0..<300).map { _ in try Self.dial(many) }
+        for fd in idle { _ = "GET /api/runs HTTP/1.1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+        let t = Date()
+        #expect(try Self.request(many, "GET", "/api/runs").status == 200)
+        #expect(Date().timeIntervalSince(t) < 2)
+        for fd in idle { close(fd) }
     }
 }
