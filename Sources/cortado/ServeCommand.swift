@@ -30,6 +30,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Requests per second answered (twice as many in a burst); more get 429.")
     var rateLimit: Double = 50
 
+    @Option(name: .customLong("head-timeout"), help: "Seconds a request's head may take to arrive; slower ones get 408 (slowloris).")
+    var headTimeout: Double = 10
+
     @Argument(help: "Folders to search for runs.")
     var folders: [String] = ["."]
 
@@ -43,6 +46,8 @@ struct ServeCommand: ParsableCommand {
             options.folders = folders
             guard rateLimit > 0 else { throw CortadoError("--rate-limit must be positive") }
             options.rateLimit = rateLimit
+            guard headTimeout > 0 else { throw CortadoError("--head-timeout must be positive") }
+            options.headTimeout = headTimeout
             let dashboard = try Dashboard(options)
             let bound = try Self.startBlocking(dashboard)
             if !dashboard.isLoopback && token == nil {

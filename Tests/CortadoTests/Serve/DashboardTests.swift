@@ -245,17 +245,14 @@ import Testing
     /// 1 MB header line in quadratic time and stopped answering after two).
     @Test func hostileClientsLeaveTheServerAnswering() throws {
         quietTestEnvironment()
-        func fresh() throws -> (Dashboard, UInt16) {
-            var options = Dashboard.Options()
-            options.port = 0
-            options.folders = [temporaryDirectory()]
-            options.headTimeout = 1
-            let dashboard = try Dashboard(options)
-            final class Port: @unchecked Sendable { var value: UInt16 = 0 }
-            let port = Port(), started = DispatchSemaphore(value: 0)
-            Task.detached { port.value = (try? await dashboard.start()) ?? 0; started.signal() }
-            started.wait()
-            return (dashboard, port.value)
+        // Each server a child process (FlyingFox's tasks must not wait on this runner's
+        // cooperative threads, which other tests block), with a head timeout of 1 s.
+        var servers: [Process] = []
+        defer { for p in servers { kill(p.processIdentifier, SIGKILL) } }
+        func fresh() throws -> (Process, UInt16) {
+            let (p, port, _) = try Self.serve(["--head-timeout", "1", temporaryDirectory()])
+            servers.append(p)
+            return (p, port)
         }
         // Two 1 MB header lines, then a request line of 100 KB.
         let (_, big) = try fresh()
