@@ -1,5 +1,6 @@
 import Cortado
 import Foundation
+import Synchronization
 
 /// The dashboard's public socket. FlyingFox parses a request head without limits (a 1 MB
 /// header line took it quadratic time, and two of them left its threads spinning and training
@@ -19,7 +20,7 @@ final class RequestGuard: @unchecked Sendable {
     private let inner: UInt16
     private let headTimeout: Double
     private let maxConnections: Int
-    private let open = ConnectionCount(0)
+    private let open = Atomic<Int>(0)
 
     init(host: String, port: UInt16, forwardingTo inner: UInt16, headTimeout: Double, maxConnections: Int) throws {
         self.inner = inner
@@ -56,19 +57,20 @@ final class RequestGuard: @unchecked Sendable {
     /// Accepts connections on a thread of its own, each handled on its own thread.
     func start() {
         let t = Thread { [self] in
-            Parallel.blockCaughtSignals()
+            Signals.blockOnThisThread()
             while true {
                 let client = accept(listener, nil, nil)
                 if client < 0 { if errno == EINTR || errno == ECONNABORTED { continue } else { return } }
-                guard open.add(1) <= maxConnections else {
+                guard open.add(1, ordering: .relaxed).newValue <= maxConnections else {
                     reply(client, "503 Service Unavailable", "too many connections")
-                    open.subtract()
+                    close(client)
+                    open.subtract(1, ordering: .relaxed)
                     continue
                 }
                 let worker = Thread { [self] in
-                    Parallel.blockCaughtSignals()
+                    Signals.blockOnThisThread()
                     serve(client)
-                    open.subtract()
+                    open.subtract(1, ordering: .relaxed)
                 }
                 worker.stackSize = 256 << 10
                 worker.start()
@@ -117,7 +119,7 @@ final class RequestGuard: @unchecked Sendable {
 
     /// The index just past "\r\n\r\n", searching from `from`.
     static func endOfHead(_ b: [UInt8], from: Int) -> Int? {
-        guard b.count >= 4 else { return nil }
+        guard b.count >= 4, from <= b.count - 4 else { return nil }
         for i in from...(b.count - 4) where b[i] == 13 && b[i + 1] == 10 && b[i + 2] == 13 && b[i + 3] == 10 { return i + 4 }
         return nil
     }
@@ -144,16 +146,18 @@ final class RequestGuard: @unchecked Sendable {
             return reply(client, "503 Service Unavailable", "the dashboard is not ready")
         }
         // Client → FlyingFox on a second thread; FlyingFox → client here.
+        let upDone = DispatchSemaphore(value: 0)
         let up = Thread {
-            Parallel.blockCaughtSignals()
+            Signals.blockOnThisThread()
             Self.copy(from: client, to: upstream)
             shutdown(upstream, Int32(SHUT_WR))
+            upDone.signal()
         }
         up.stackSize = 256 << 10
         up.start()
         Self.copy(from: upstream, to: client)
         shutdown(client, Int32(SHUT_RDWR))
-        while !up.isFinished { usleep(1000) }
+        upDone.wait()
     }
 
     private static func copy(from: Int32, to: Int32) {
@@ -180,13 +184,4 @@ final class RequestGuard: @unchecked Sendable {
         let body = message + "\n"
         _ = Self.writeAll(fd, Array("HTTP/1.1 \(status)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
     }
-}
-
-/// A counter shared by the guard's threads.
-final class ConnectionCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int
-    init(_ value: Int) { self.value = value }
-    func add(_ n: Int) -> Int { lock.lock(); defer { lock.unlock() }; value += n; return value }
-    func subtract() { lock.lock(); value -= 1; lock.unlock() }
 }

@@ -130,10 +130,12 @@ struct TrainCommand: ParsableCommand {
         if root { try s.prepareSnapshots() }
         // Every run keeps a JSON log beside its snapshots (cheap: a line per display and test),
         // for its curves in `cortado serve` and `cortado plot`; `--log-json` names another.
-        let logPath: String? = root ? param.snapshotPrefix + "_log.jsonl" : nil
-        let named = logJSON ?? param.logJSON
-        for path in Set([logPath, root ? named : nil].compactMap { $0 }).sorted() {
-            s.observers.append(try JSONLog(path: path).record)
+        // Paths compared as files (`./x` is `x`): two logs on one file would garble it.
+        let logPath: String? = root ? absolutePath(param.snapshotPrefix + "_log.jsonl") : nil
+        if let logPath {
+            for path in Set([logPath] + [logJSON ?? param.logJSON].compactMap { $0.map(absolutePath) }).sorted() {
+                s.observers.append(try JSONLog(path: path).record)
+            }
         }
         var status: StatusLine? = nil
         if root && StatusLine.enabled(progress) {
@@ -165,8 +167,7 @@ struct TrainCommand: ParsableCommand {
     /// `<snapshot_prefix>_run.json`, so `cortado serve` finds the run; a run that cannot
     /// write it trains anyway.
     private func startRunRecord(_ s: Solver, _ param: SolverParameter, log: String?) -> RunFile? {
-        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
-        let prefix = absolute(param.snapshotPrefix)
+        let prefix = absolutePath(param.snapshotPrefix)
         // Copies of the solver and the net beside the record: the dashboard serves only files
         // inside the run's folder, and the run's settings stay with its snapshots.
         let solverCopy = prefix + "_solver.prototxt", netCopy = prefix + "_net.prototxt"
@@ -175,7 +176,7 @@ struct TrainCommand: ParsableCommand {
                 Log.warning("cannot copy \(from) to \(to) (\(error)); the dashboard will not show it", "train")
             }
         }
-        let record = RunRecord(name: Self.runName(prefix: prefix, net: s.net.name), solver: solverCopy, net: netCopy, log: log.map(absolute),
+        let record = RunRecord(name: Self.runName(prefix: prefix, net: s.net.name), solver: solverCopy, net: netCopy, log: log,
                                snapshotPrefix: prefix, maxIter: param.maxIter, iter: s.iter)
         let file = RunFile(record: record, path: RunRecord.path(snapshotPrefix: record.snapshotPrefix))
         do { try record.save(file.path) } catch {
@@ -253,3 +254,6 @@ struct RunFile {
         do { try r.save(path) } catch { Log.warning("cannot update \(path): \(error)", "train") }
     }
 }
+
+/// A path made absolute and standardized, so two spellings of one file compare equal.
+private func absolutePath(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }

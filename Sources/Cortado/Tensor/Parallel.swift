@@ -26,22 +26,6 @@ public enum Parallel {
         withoutActuallyEscaping(body) { pool.run(parts, $0) }
     }
 
-    /// Blocks SIGINT and SIGHUP on the calling thread: a signal must not interrupt a thread that
-    /// computes (`Signals.install` says why), so workers never take them.
-    public static func blockCaughtSignals() {
-        var set = caughtSignals
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-    }
-
-    /// SIGINT and SIGHUP, which a run acts on (`Signals`).
-    static var caughtSignals: sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGHUP)
-        return set
-    }
-
     private static let pool = WorkerPool(workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
     /// Runs `body` over 0..<count cut into contiguous ranges, one per thread, when there are at
@@ -130,7 +114,7 @@ private final class WorkerPool: @unchecked Sendable {
     private func runPart(_ part: Int) { job?(part) }
 
     private func work() {
-        Parallel.blockCaughtSignals()
+        Signals.blockOnThisThread()   // workers compute: no signal may interrupt them
         var seen: UInt64 = 0
         while true {
             seen = waitForRun(after: seen)

@@ -18,7 +18,7 @@ public enum SignalEffect: String, Sendable, CaseIterable {
 public enum Signals {
     /// Counts SIGINT and SIGHUP from now on, and keeps them off the threads that compute: the
     /// calling thread blocks them, Cortado's workers block them from birth
-    /// (`Parallel.blockCaughtSignals`), and one thread of their own waits for them. A signal
+    /// (`blockOnThisThread`), and one thread of their own waits for them. A signal
     /// that interrupted oneDNN's JIT sgemm corrupted the heap ("corrupted size vs. prev_size",
     /// SIGABRT, within a few signals of a LeNet run, even with `--sighup_effect none`); its
     /// kernels appear to use the stack below the stack pointer, where the kernel writes the
@@ -31,14 +31,30 @@ public enum Signals {
         action.sa_flags = SA_RESTART
         sigaction(SIGINT, &action, nil)
         sigaction(SIGHUP, &action, nil)
-        Parallel.blockCaughtSignals()
+        blockOnThisThread()
         startWaiter()
+    }
+
+    /// SIGINT and SIGHUP, which a run acts on.
+    static var caught: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        return set
+    }
+
+    /// Blocks SIGINT and SIGHUP on the calling thread, for threads that compute or serve
+    /// (`install` says why they must not take them).
+    public static func blockOnThisThread() {
+        var set = caught
+        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
     /// The one thread that takes the caught signals, by sigwait (it inherits the blocked mask).
     private static let waiter: Void = {
         let t = Thread {
-            var set = Parallel.caughtSignals
+            var set = caught
             var signal: Int32 = 0
             while true {
                 if sigwait(&set, &signal) == 0 { countSignal(signal) }

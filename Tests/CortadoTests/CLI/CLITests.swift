@@ -178,6 +178,17 @@ import Testing
         }
     }
 
+    /// `--log-json` naming the run's own log by another spelling writes it once, not twice over.
+    @Test func logJSONOfTheRunsOwnLogIsWrittenOnce() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let r = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--log-json", "\(dir)/./snap_log.jsonl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: "\(dir)/snap_log.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+    }
+
     /// A misspelt subcommand or option names the nearest valid one.
     @Test func misspeltCommandsAndOptionsGetTheNearestName() throws {
         let command = try Self.run(["trian", "--solver", "x"])
