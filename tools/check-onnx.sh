@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exports every BVLC deploy net in the tree, LeNet and CIFAR-10 quick, and the zoo-shaped nets
-# of tools/zoo_nets.py (ResNet-50, SqueezeNet 1.1, MobileNet v1/v2, SE-BN-Inception,
+# of tools/zoo_nets.py (ResNet-50/101/152, SqueezeNet 1.1, MobileNet v1/v2, SE-BN-Inception,
 # DenseNet-121, every-layer) with random weights, runs each in onnxruntime (from PyPI, in
 # tools/.venv) on a random batch of 2 and compares with Cortado's outputs. Prints a Markdown
 # table (docs/ONNX.md has the last one); exits 1 when an output differs by more than 1e-4.

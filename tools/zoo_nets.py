@@ -1,5 +1,5 @@
 """Writes deploy prototxts shaped like the common Caffe zoo nets, for checking `export-onnx`
-(tools/check-onnx.sh): ResNet-50, SqueezeNet v1.1, MobileNet v1 and v2, an SE-BN-Inception,
+(tools/check-onnx.sh): ResNet-50/101/152, SqueezeNet v1.1, MobileNet v1 and v2, an SE-BN-Inception,
 DenseNet-121, and "every-layer", a small net with every exported layer type that the others
 lack. They follow the published architectures; weights come from `--random-weights`.
 
@@ -47,14 +47,19 @@ class Net:
     def text(self):
         return "\n".join(self.lines) + "\n"
 
-def resnet50():
-    n = Net("ResNet-50", [2, 3, 224, 224])
+# Blocks per stage of the bottleneck ResNets (He et al., 2015, table 1).
+RESNET_STAGES = {50: [3, 4, 6, 3], 101: [3, 4, 23, 3], 152: [3, 8, 36, 3]}
+
+def resnet(depth):
+    """The bottleneck ResNet of MSRA's Caffe release; blocks past the sixth of a stage are
+    named b1, b2, ... as in ResNet-101/152's deploy files."""
+    n = Net(f"ResNet-{depth}", [2, 3, 224, 224])
     x = n.conv_bn("conv1", "data", 64, 7, 2, 3)
     x = n.pool("pool1", x, "MAX", 3, 2)
     channels = 64
-    for stage, (blocks, width) in enumerate([(3, 64), (4, 128), (6, 256), (3, 512)], start=2):
+    for stage, (blocks, width) in enumerate(zip(RESNET_STAGES[depth], [64, 128, 256, 512]), start=2):
         for b in range(blocks):
-            name = f"res{stage}{chr(ord('a') + b)}"
+            name = f"res{stage}{chr(ord('a') + b)}" if blocks <= 6 or b == 0 else f"res{stage}b{b}"
             stride = 2 if b == 0 and stage > 2 else 1
             if b == 0:
                 shortcut = n.conv_bn(f"{name}_branch1", x, width * 4, 1, stride, relu=False)
@@ -251,7 +256,8 @@ def every_layer():
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for name, make in [("resnet50", resnet50), ("squeezenet1.1", squeezenet), ("mobilenet_v1", mobilenet_v1),
+    for name, make in [("resnet50", lambda: resnet(50)), ("resnet101", lambda: resnet(101)),
+                       ("resnet152", lambda: resnet(152)), ("squeezenet1.1", squeezenet), ("mobilenet_v1", mobilenet_v1),
                        ("mobilenet_v2", mobilenet_v2), ("se_bn_inception", se_inception), ("densenet121", densenet121),
                        ("every_layer", every_layer)]:
         with open(os.path.join(out, f"{name}.prototxt"), "w") as f:
