@@ -15,7 +15,7 @@ struct CortadoCommand: ParsableCommand {
         Caffe's spellings work too: -solver x, --solver=x.
         """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, TestCommand.self, ClassifyCommand.self, ExtractFeaturesCommand.self, ExportONNXCommand.self, ServeCommand.self, TimeCommand.self, ValidateCommand.self, SummaryCommand.self, UpgradeCommand.self, DrawCommand.self, PlotCommand.self, ConvertWeightsCommand.self, ConvertImagesetCommand.self, ComputeImageMeanCommand.self, ConvertCIFARCommand.self, ConvertMNISTCommand.self, VerifyCommand.self, ReadHDF5Command.self]
+        subcommands: [TrainCommand.self, TestCommand.self, ClassifyCommand.self, ExtractFeaturesCommand.self, ExportONNXCommand.self, ServeCommand.self, TimeCommand.self, ValidateCommand.self, SummaryCommand.self, UpgradeCommand.self, DrawCommand.self, PlotCommand.self, ConvertWeightsCommand.self, ConvertImagesetCommand.self, ComputeImageMeanCommand.self, ConvertCIFARCommand.self, ConvertMNISTCommand.self, VerifyCommand.self, ReadHDF5Command.self, GradientsCommand.self]
     )
 
     /// ArgumentParser's own run, with the nearest valid name added to its errors for a

@@ -49,6 +49,27 @@ public enum ONNXExport {
         }
     }
 
+    /// One backward pass of a net with a loss, from the parameters and input of a check
+    /// (`fillForCheck`): writes each layer's parameter gradients as `LAYER/i` in one HDF5 file.
+    /// tools/onednn-check.sh compares the files of the oneDNN and im2col convolutions.
+    public static func writeGradients(_ net: Net, to path: String, blobs: Bool = false) throws {
+        try net.forward()
+        net.clearParamDiffs()
+        net.backward()
+        try Snapshot.atomicWrite(path) { file in
+            for layer in net.layers {
+                for (i, blob) in layer.blobs.enumerated() where layer.type != "BatchNorm" {
+                    try file.write("\(layer.name)/\(i)", floats: blob.diffArray, shape: blob.shape)
+                }
+            }
+            // With `blobs`, every blob's data and diff too, to find where two runs part.
+            for named in net.namedBlobs where blobs {
+                try file.write("blob-data/\(named.name)", floats: named.blob.dataArray, shape: named.blob.shape)
+                try file.write("blob-diff/\(named.name)", floats: named.blob.diffArray, shape: named.blob.shape)
+            }
+        }
+    }
+
     static func setBatch(_ net: Net, _ batch: Int) throws {
         guard batch > 0 else { throw CortadoError("--batch must be positive") }
         for e in net.entries where e.layer.type == "Input" {

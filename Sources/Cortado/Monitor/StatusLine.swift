@@ -1,7 +1,7 @@
 import Foundation
 
 /// The live status line on a terminal: iteration / max_iter, iterations per second, ETA,
-/// smoothed loss, learning rate and the last test accuracy, redrawn in place below the log
+/// the loss of the last display step (as the log prints it), learning rate and the last test accuracy, redrawn in place below the log
 /// lines. On a pipe or file it is off, and only Caffe's plain lines are printed.
 public final class StatusLine {
     public enum Mode: String, CaseIterable, Sendable { case auto, always, never }
@@ -11,6 +11,10 @@ public final class StatusLine {
     private var rateStart: (time: Date, iter: Int)? = nil
     private var itersPerSecond: Double = 0
     private var lastTest: String = ""
+    /// The loss of the last display step, as the log line printed it. Between display steps
+    /// the per-iteration loss (average_loss: 1 in most solvers) jumps about too fast to read,
+    /// and a number unlike the log's looks like a second, different loss.
+    private var displayedLoss: Float? = nil
     private let write: (String) -> Void
 
     /// Whether a status line should be shown for `mode` on this process's stderr.
@@ -54,8 +58,8 @@ public final class StatusLine {
             // The rate is of training iterations: a window that spanned the test made the
             // ETA jump after every test. The next window starts now; the old rate stands until then.
             rateStart = nil
-        case .display:
-            break
+        case .display(_, let loss, _, _):
+            displayedLoss = loss
         case .iteration(let iter, let maxIter, let loss, let lr):
             let now = Date()
             if let start = rateStart {
@@ -69,7 +73,7 @@ public final class StatusLine {
             }
             guard now.timeIntervalSince(lastDraw) >= 0.1 || iter == maxIter else { return }
             lastDraw = now
-            text = Self.format(iter: iter, maxIter: maxIter, itersPerSecond: itersPerSecond, loss: loss, lr: lr, test: lastTest)
+            text = Self.format(iter: iter, maxIter: maxIter, itersPerSecond: itersPerSecond, loss: displayedLoss ?? loss, lr: lr, test: lastTest)
             write("\r\u{1B}[K" + text)
         }
     }

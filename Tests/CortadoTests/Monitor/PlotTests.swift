@@ -89,4 +89,16 @@ import Testing
         line.record(.iteration(iter: 10, maxIter: 10, smoothedLoss: 1.0, lr: 0.1))
         #expect(out.hasSuffix("accuracy 0.5000"))
     }
+
+    /// The line's loss is the log's: the smoothed loss of the last display step, not each
+    /// iteration's value (which, with average_loss 1, jumped between log lines).
+    @Test func showsTheLossOfTheLastDisplayStep() {
+        var out = ""
+        let line = StatusLine { out = $0 }
+        line.record(.iteration(iter: 1, maxIter: 1000, smoothedLoss: 2.5, lr: 0.1))
+        #expect(out.contains("loss 2.5000"))
+        line.record(.display(iter: 100, loss: 0.75, lr: 0.1, outputs: [("loss", 0.75)]))
+        line.record(.iteration(iter: 1000, maxIter: 1000, smoothedLoss: 1.25, lr: 0.1))
+        #expect(out.contains("loss 0.7500"))
+    }
 }
