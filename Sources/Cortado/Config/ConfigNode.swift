@@ -220,19 +220,27 @@ public struct ConfigNode: Sendable {
 /// Records reads of field names that the schema does not list for the message read, so a
 /// test can prove that every setting the code asks for exists (a misspelt key in the code
 /// would otherwise silently give the default).
+/// Recording is on only inside `recording`, and only for the task that asked, so tests
+/// running side by side do not see each other's reads.
 enum FieldReads {
-    nonisolated(unsafe) private static var unknown: Set<String> = []
-    private static let lock = NSLock()
-
-    static func check(_ name: String, in spec: MessageSpec) {
-        guard spec.fields[name] == nil else { return }
-        lock.lock(); defer { lock.unlock() }
-        unknown.insert("\(spec.name.isEmpty ? "?" : spec.name).\(name)")
+    final class Recorder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var names: Set<String> = []
+        func insert(_ name: String) { lock.lock(); names.insert(name); lock.unlock() }
+        var unknown: Set<String> { lock.lock(); defer { lock.unlock() }; return names }
     }
 
-    /// `Message.field` for every read of a field its message does not have, since the start.
-    static var unknownReads: Set<String> {
-        lock.lock(); defer { lock.unlock() }
-        return unknown
+    @TaskLocal private static var recorder: Recorder? = nil
+
+    static func check(_ name: String, in spec: MessageSpec) {
+        guard let recorder, spec.fields[name] == nil else { return }
+        recorder.insert("\(spec.name.isEmpty ? "?" : spec.name).\(name)")
+    }
+
+    /// Runs `body`; returns `Message.field` for each read of a field its message does not have.
+    static func recording(_ body: () throws -> Void) rethrows -> Set<String> {
+        let recorder = Recorder()
+        try $recorder.withValue(recorder, operation: body)
+        return recorder.unknown
     }
 }

@@ -76,7 +76,17 @@ public enum LayerRegistry {
         custom[type] = layer
     }
 
+    /// Types registered for one task only (`withRegistered`), looked up before the rest.
+    @TaskLocal private static var scoped: [String: Layer.Type] = [:]
+
+    /// Runs `body` with `layer` registered as `type` for this task alone: a test, or one of
+    /// several nets built side by side, adds its layer without changing what others see.
+    public static func withRegistered<R>(_ layer: Layer.Type, as type: String, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(scoped.merging([type: layer]) { _, new in new }, operation: body)
+    }
+
     private static func lookUp(_ name: String) -> Layer.Type? {
+        if let layer = scoped[name] { return layer }
         lock.lock(); defer { lock.unlock() }
         return custom[name] ?? creators[name] ?? aliases[name].flatMap { creators[$0] }
     }
@@ -87,7 +97,7 @@ public enum LayerRegistry {
     /// Built-in and registered layer types.
     public static var types: [String] {
         lock.lock(); defer { lock.unlock() }
-        return Set(creators.keys).union(custom.keys).sorted()
+        return Set(creators.keys).union(custom.keys).union(scoped.keys).sorted()
     }
 
     /// Creates the layer `param` names; its settings are decoded (and checked) here.

@@ -53,8 +53,9 @@ enum GemmBackend: Sendable {
     /// apart and fewer than 128 columns of C (CIFAR-10 quick's ip1, 64 × 1024: 1.3–3.4×),
     /// where its packing of B thrashes one cache set. Depends only on the shape, so a
     /// product's rounding does not change from run to run.
-    static func `for`(m: Int, n: Int, k: Int, transB: Bool, ldb: Int) -> GemmBackend {
-        guard preferred == .oneDNN else { return .openBLAS }
+    /// `preferring` is the environment's choice; tests pass .oneDNN to check the rule itself.
+    static func `for`(m: Int, n: Int, k: Int, transB: Bool, ldb: Int, preferring: GemmBackend = preferred) -> GemmBackend {
+        guard preferring == .oneDNN else { return .openBLAS }
         if m * n * k < 1 << 17 || (transB && ldb % 1024 == 0 && n < 128) { return .openBLAS }
         return .oneDNN
     }

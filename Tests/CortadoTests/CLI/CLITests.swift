@@ -25,10 +25,20 @@ import Testing
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        // stderr on its own thread: read one after the other, a child that fills the second
+        // pipe (64 KB of log) while we wait on the first never exits.
+        let e = readInBackground(err.fileHandleForReading)
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e(), as: UTF8.self))
+    }
+
+    /// Starts reading `handle` to its end on a thread; the returned function waits for the bytes.
+    static func readInBackground(_ handle: FileHandle) -> () -> Data {
+        final class Box: @unchecked Sendable { var data = Data() }
+        let box = Box(), done = DispatchSemaphore(value: 0)
+        Thread { box.data = handle.readDataToEndOfFile(); done.signal() }.start()
+        return { done.wait(); return box.data }
     }
 
     /// A tiny trainable net on an HDF5 file, with a solver, in `dir`.
@@ -49,6 +59,13 @@ import Testing
             net: "net.prototxt" base_lr: 0.1 lr_policy: "fixed" max_iter: 10 display: 5 test_iter: 2 test_interval: 5
             snapshot: 5 snapshot_prefix: "\(dir)/snap" random_seed: 1
             """, to: "\(dir)/solver.prototxt")
+    }
+
+    /// A child that writes more than a pipe holds to stderr before its stdout ends (a long
+    /// log) finishes: `run` reads both at once, where reading stdout first deadlocked.
+    @Test func aChildWithALongLogFinishes() throws {
+        let r = try Self.run(["/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x >&2; echo done"], direct: true)
+        #expect(r.status == 0 && r.stdout == "done\n" && r.stderr.count == 200_000)
     }
 
     @Test func trainTestAndTimeWithCaffeSpellings() throws {

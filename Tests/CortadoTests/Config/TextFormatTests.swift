@@ -22,7 +22,7 @@ import Testing
         #expect(s == "tab\there \"q\" AAjoined")
         guard case .scalar(.number(let v)) = m.fields[4].value else { Issue.record("not a number"); return }
         #expect(ConfigNode.floatValue(.number(v)) == -1.5e-3)
-        guard case .scalar(let inf) = m.fields[7].value else { return }
+        guard case .scalar(let inf) = m.fields[7].value else { Issue.record("not a scalar"); return }
         #expect(ConfigNode.floatValue(inf) == -.infinity)
         guard case .message(let layer) = m.fields[1].value else { Issue.record("not a message"); return }
         #expect(layer.fields.count == 2)

@@ -216,13 +216,19 @@ final class TimesTwoLayer: Layer {
 @Suite struct CustomLayerTests {
     @Test func registeredLayersBuildAndRun() throws {
         quietTestEnvironment()
-        LayerRegistry.register(TimesTwoLayer.self, as: "TimesTwoForTest")
-        var rng = RNG(seed: 1)
-        let net = try Net(try netParam("""
+        let text = """
             layer { name: "in" type: "DummyData" top: "x" dummy_data_param { shape { dim: 2 dim: 2 } data_filler { type: "constant" value: 3 } } }
             layer { name: "double" type: "TimesTwoForTest" bottom: "x" top: "y" }
-            """), state: NetState(phase: .test), rng: &rng, verbose: false)
-        try net.forward()
-        #expect(net.blob(named: "y")?.dataArray == [6, 6, 6, 6])
+            """
+        // Registered for this test alone: other tests running beside it do not see the type.
+        try LayerRegistry.withRegistered(TimesTwoLayer.self, as: "TimesTwoForTest") {
+            var rng = RNG(seed: 1)
+            let net = try Net(try netParam(text), state: NetState(phase: .test), rng: &rng, verbose: false)
+            try net.forward()
+            #expect(net.blob(named: "y")?.dataArray == [6, 6, 6, 6])
+        }
+        #expect(!LayerRegistry.types.contains("TimesTwoForTest"))
+        var rng = RNG(seed: 1)
+        #expect(throws: ConfigError.self) { _ = try Net(try netParam(text), state: NetState(phase: .test), rng: &rng, verbose: false) }
     }
 }
