@@ -28,9 +28,23 @@ let package = Package(
         .target(name: "CCaffeProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // protoc-c output for proto/onnx_subset.proto (export-onnx).
         .target(name: "CONNXProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
-        // Not built for the host CPU (-target-cpu native): measured no faster (bench/RESULTS.md),
-        // since the hot loops use explicit 8-lane SIMD and the products are OpenBLAS's.
-        .target(name: "Cortado", dependencies: ["CBLAS", "CDNNL", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto", "CONNXProto", "CMPI"]),
+        // The library, as targets that depend only downwards (docs/ARCHITECTURE.md, "Targets";
+        // ArchitectureTests checks this list against that graph). Not built for the host CPU
+        // (-target-cpu native): measured no faster (bench/RESULTS.md), since the hot loops use
+        // explicit 8-lane SIMD and the products are OpenBLAS's and oneDNN's.
+        .target(name: "CortadoBase", dependencies: ["CBLAS", "CDNNL"]),
+        .target(name: "CortadoIO", dependencies: ["CortadoBase", "CHDF5", "CLMDB", "CTurboJPEG", "CPNG", "CCaffeProto"]),
+        .target(name: "CortadoConfig", dependencies: ["CortadoBase", "CortadoIO"]),
+        .target(name: "CortadoLayers", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig"]),
+        .target(name: "CortadoNet", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers"]),
+        .target(name: "CortadoSolvers", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet"]),
+        .target(name: "CortadoDistributed", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers", "CMPI"]),
+        .target(name: "CortadoMonitor", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers"]),
+        .target(name: "CortadoExport", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers", "CONNXProto"]),
+        .target(name: "CortadoDeploy", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers"]),
+        // Everything above as one import, for programs that embed Cortado.
+        .target(name: "Cortado", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers",
+                                                "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy"]),
         // The browser dashboard (`cortado serve`, `train --serve`), apart so the core library
         // does not depend on a web server.
         .target(name: "CortadoServe", dependencies: ["Cortado", .product(name: "FlyingFox", package: "FlyingFox")]),

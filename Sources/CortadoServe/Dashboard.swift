@@ -263,7 +263,7 @@ public final class Dashboard: Sendable {
 /// Pushes a run's new log records to a WebSocket as they are written (every half second the
 /// bytes added since the last look are read; the trainer does nothing for it).
 struct LogEvents: WSMessageHandler {
-    let run: RunCatalog.Run
+    package let run: RunCatalog.Run
 
     func makeMessages(for client: AsyncStream<WSMessage>) async throws -> AsyncStream<WSMessage> {
         let run = self.run

@@ -18,7 +18,7 @@ struct RunCatalog: Sendable {
     func runs() -> [Run] { recordPaths().compactMap(Self.run) }
 
     /// The run with this id; only its own record is read.
-    func run(_ id: String) -> Run? { recordPaths().first { Self.id($0) == id }.flatMap(Self.run) }
+    package func run(_ id: String) -> Run? { recordPaths().first { Self.id($0) == id }.flatMap(Self.run) }
 
     /// Every record file, once each.
     private func recordPaths() -> [String] {

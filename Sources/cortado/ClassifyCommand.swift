@@ -30,7 +30,7 @@ struct ClassifyCommand: ParsableCommand {
     var meanValue: String?
 
     @Option(help: "Multiplies the input after the mean is subtracted (a data layer's `scale`).")
-    var scale: Float = 1
+    package var scale: Float = 1
 
     @Option(name: .customLong("raw-scale"), help: "Pixels are mapped from 0…255 to 0…raw-scale before the mean.")
     var rawScale: Float = 255
@@ -48,7 +48,7 @@ struct ClassifyCommand: ParsableCommand {
     var labels: String?
 
     @Option(name: .customLong("top-k"), help: "Classes to print per image.")
-    var topK: Int = 5
+    package var topK: Int = 5
 
     @Flag(help: "Print one JSON array (image, then each class's index, label and probability).")
     var json = false
@@ -59,7 +59,7 @@ struct ClassifyCommand: ParsableCommand {
     @Argument(help: "Images (JPEG, PNG), folders of them, or - for a list of paths on standard input.")
     var images: [String] = []
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             state.applyThreads()
             verify.apply()

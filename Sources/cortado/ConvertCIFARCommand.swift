@@ -15,7 +15,7 @@ struct ConvertCIFARCommand: ParsableCommand {
     @Argument(help: "Folder with data_batch_1.bin … data_batch_5.bin and test_batch.bin.") var batches: String
     @Argument(help: "Folder to write cifar10_train_lmdb and cifar10_test_lmdb into.") var output: String
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let (train, test) = try CIFAR.convert(batches: batches, to: output)
             Log.info("Wrote \(train) training and \(test) test images to \(output)", "convert")

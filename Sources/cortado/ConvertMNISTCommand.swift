@@ -16,9 +16,9 @@ struct ConvertMNISTCommand: ParsableCommand {
     @Argument(help: "IDX image file (N×H×W unsigned bytes).") var images: String
     @Argument(help: "IDX label file (N unsigned bytes).") var labels: String
     @Argument(help: "Output .h5 file.") var output: String
-    @Option(help: "Pixel scale.") var scale: Float = 0.00390625
+    @Option(help: "Pixel scale.") package var scale: Float = 0.00390625
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             try IDXFile.convert(images: images, labels: labels, to: output, scale: scale)
             Log.info("Wrote \(output)", "convert")

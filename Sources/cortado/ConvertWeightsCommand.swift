@@ -18,7 +18,7 @@ struct ConvertWeightsCommand: ParsableCommand {
     @Argument(help: "Weights to read (.caffemodel or .caffemodel.h5).") var input: String
     @Argument(help: "Weights to write.") var output: String
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let (name, layers) = try WeightsFile.read(input)
             if output.hasSuffix(".h5") {

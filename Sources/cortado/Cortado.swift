@@ -88,7 +88,7 @@ struct ReadHDF5Command: ParsableCommand {
     @Argument var input: String
     @Argument var output: String
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             guard let k = HDF5Isolation.Kind(rawValue: kind) else { throw CortadoError("kind must be weights or state") }
             try HDF5Isolation.childMain(kind: k, input: input, output: output)

@@ -20,7 +20,7 @@ struct DrawCommand: ParsableCommand {
     @Option(help: "TRAIN or TEST.") var phase: String = "TRAIN"
     @Option(help: "Graph direction: LR, TB, RL or BT.") var rankdir: String = "LR"
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let p = try parsePhase(phase)
             guard ["LR", "TB", "RL", "BT"].contains(rankdir) else { throw CortadoError("--rankdir must be LR, TB, RL or BT, found \(rankdir)") }

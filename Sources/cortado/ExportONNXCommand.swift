@@ -40,7 +40,7 @@ struct ExportONNXCommand: ParsableCommand {
 
     @OptionGroup var verify: VerifyOption
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             verify.apply()
             try checkFile(model, "model file")

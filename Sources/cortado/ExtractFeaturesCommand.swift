@@ -39,7 +39,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
     @Argument(help: "The .h5 file, or the folder for --format lmdb.")
     var output: String
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             state.applyThreads()
             verify.apply()

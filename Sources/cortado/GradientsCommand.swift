@@ -11,7 +11,7 @@ struct GradientsCommand: ParsableCommand {
     @Flag(help: "Also write every blob's data and diff.") var blobs = false
     @Option(help: "Move every input value this many ulp up first (the net's own sensitivity).") var nudgeUlps = 0
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let net = try ONNXExport.net(model: model, weights: [], randomSeed: randomWeights)
             for e in net.entries where e.layer.type == "Input" {

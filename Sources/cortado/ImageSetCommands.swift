@@ -23,7 +23,7 @@ struct ConvertImagesetCommand: ParsableCommand {
     @Flag(name: [.long, .customLong("encoded", withSingleDash: true)], help: "Store the encoded image (PNG when resized or gray).") var encoded = false
     @Option(name: [.long, .customLong("backend", withSingleDash: true)], help: "Only lmdb.") var backend = "lmdb"
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             guard backend.lowercased() == "lmdb" else { throw CortadoError("--backend \(backend) is not available; Cortado writes LMDB only") }
             guard (resizeHeight == 0) == (resizeWidth == 0), resizeHeight >= 0 else {
@@ -55,7 +55,7 @@ struct ComputeImageMeanCommand: ParsableCommand {
     @Argument(help: "Output BlobProto file.") var output: String
     @Option(name: [.long, .customLong("backend", withSingleDash: true)], help: "Only lmdb.") var backend = "lmdb"
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             guard backend.lowercased() == "lmdb" else { throw CortadoError("--backend \(backend) is not available; Cortado reads LMDB only") }
             let (mean, channels, count) = try ImageSet.mean(db: db)

@@ -19,7 +19,7 @@ struct PlotCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output SVG file.") var output: String
     @Option(help: "Title above the plots (default: the log's file name).") var title: String?
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let parsed = try TrainingLog.load(log)
             let svg = CurvePlot.svg(parsed, title: title ?? URL(fileURLWithPath: log).lastPathComponent)

@@ -36,7 +36,7 @@ struct ServeCommand: ParsableCommand {
     @Argument(help: "Folders to search for runs.")
     var folders: [String] = ["."]
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             for folder in folders { try checkFile(folder, "folder") }
             var options = Dashboard.Options()

@@ -20,7 +20,7 @@ struct SummaryCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var state: NetStateOptions
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let p = try parsePhase(phase)
             try checkFile(model, "model file")

@@ -25,7 +25,7 @@ struct TestCommand: ParsableCommand {
 
     @OptionGroup var verify: VerifyOption
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             state.applyThreads()
             verify.apply()

@@ -27,7 +27,7 @@ struct TimeCommand: ParsableCommand {
 
     @OptionGroup var state: NetStateOptions
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             state.applyThreads()
             let p = try parsePhase(phase)

@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var verify: VerifyOption
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let comm = try startRanks()
             try train(comm)
@@ -122,8 +122,9 @@ struct TrainCommand: ParsableCommand {
         if root { try loadStartingPoint(s, param) }
         if let ranks {
             try DataParallel.shareStartingPoint(s, ranks)
-            s.sync = GradientSync(comm: ranks, net: s.net, reduction: allreduce)
-            s.sync?.overlap = ProcessInfo.processInfo.environment["CORTADO_OVERLAP"] != "0"
+            let sync = GradientSync(comm: ranks, net: s.net, reduction: allreduce)
+            sync.overlap = ProcessInfo.processInfo.environment["CORTADO_OVERLAP"] != "0"
+            s.sync = sync
             s.writesSnapshots = root
         }
         // The snapshot folder first: the JSON log and the run record live in it.
@@ -146,7 +147,7 @@ struct TrainCommand: ParsableCommand {
         }
         defer { status?.finish() }
         Signals.install()
-        s.requestedAction = { Signals.requestedAction(sigint: onInt, sighup: onHup) }
+        s.requestedAction = { Solver.SolverAction(Signals.requestedAction(sigint: onInt, sighup: onHup)) }
         let run = root ? startRunRecord(s, param, log: logPath) : nil
         if let run, let serve { startDashboard(serve, record: run.path) }
         Log.info("Starting Optimization", "train")
@@ -158,7 +159,7 @@ struct TrainCommand: ParsableCommand {
             run?.end(s.diverged ? .diverged : .failed, iter: s.iter)
             throw error
         }
-        if let sync = s.sync {
+        if let sync = s.sync as? GradientSync {
             logCommunication(sync, seconds: Date().timeIntervalSince(start))
             sync.close()
         }

@@ -18,7 +18,7 @@ struct UpgradeCommand: ParsableCommand {
 
     @Argument(help: "An old net or solver prototxt.") var file: String
 
-    func run() throws {
+    package func run() throws {
         try reportingErrors {
             let tree = try TextFormatParser.parse(file: file)
             let isSolver = tree.fields.contains { Validator.solverOnly.contains($0.name) }

@@ -17,7 +17,7 @@ struct ValidateCommand: ParsableCommand {
 
     @Argument(help: "Solver or net prototxt files.") var files: [String]
 
-    func run() throws {
+    package func run() throws {
         var report = Validator.validate(files: files)
         for w in report.warnings { try? FileHandle.standardError.write(contentsOf: Data("note: \(w)\n".utf8)) }
         if report.problems.isEmpty {

@@ -17,7 +17,7 @@ struct VerifyCommand: ParsableCommand {
 
     @Argument(help: "Files to check.") var files: [String]
 
-    func run() throws {
+    package func run() throws {
         prepareProcess()
         var failed = 0
         for file in files {

@@ -1,0 +1,44 @@
+import CortadoBase
+import CortadoIO
+import CortadoConfig
+import Foundation
+
+/// Caffe's LogParameter.
+package struct LogParameter: LayerSettings {
+    package static let field = "log_param"
+    /// −1: e.
+    package var base: Float = -1
+    package var scale: Float = 1
+    package var shift: Float = 0
+
+    package init(_ p: ConfigNode) throws {
+        base = p.float("base") ?? base
+        scale = p.float("scale") ?? scale
+        shift = p.float("shift") ?? shift
+        guard base == -1 || (base > 0 && base != 1) else { throw p.error("base must be positive and not 1 (or -1 for e), found \(base)", field: "base") }
+    }
+}
+
+/// Log: y = log_base(shift + scale · x); base −1 (the default) means e.
+final class LogLayer: NeuronLayer {
+    override var needsInputForGradient: Bool { true }
+    private let scale: Float, shift: Float, inverseLnBase: Float
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: LogParameter = try param.settings()
+        (scale, shift) = (p.scale, p.shift)
+        inverseLnBase = p.base == -1 ? 1 : 1 / logf(p.base)
+        try super.init(param, phase: phase)
+    }
+
+    package override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data
+        for i in 0..<bottom[0].count { y[i] = logf(shift + scale * x[i]) * inverseLnBase }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let x = bottom[0].data, dy = top[0].diff, dx = bottom[0].diff
+        for i in 0..<bottom[0].count { dx[i] = dy[i] * scale * inverseLnBase / (shift + scale * x[i]) }
+    }
+}

@@ -1,0 +1,90 @@
+import CortadoBase
+import CortadoIO
+import CortadoConfig
+
+/// Caffe's EltwiseParameter.
+package struct EltwiseParameter: LayerSettings {
+    package enum Operation: String, Sendable { case prod = "PROD", sum = "SUM", max = "MAX" }
+    package static let field = "eltwise_param"
+    package var operation = Operation.sum
+    /// One per bottom for SUM; none means all 1.
+    package var coeff: [Float] = []
+    var stableProdGrad = true
+
+    package init(_ p: ConfigNode) throws {
+        operation = p.enumeration("operation", default: operation)
+        coeff = p.floats("coeff")
+        stableProdGrad = p.bool("stable_prod_grad") ?? stableProdGrad
+        guard coeff.isEmpty || operation == .sum else { throw p.error("coeff is only for operation SUM", field: "coeff") }
+    }
+}
+
+/// Eltwise: element-wise PROD, SUM (with one coeff per bottom) or MAX of bottoms of one shape.
+final class EltwiseLayer: Layer {
+    private let op: EltwiseParameter.Operation
+    private let coeffs: [Float]
+    private let stableProdGrad: Bool
+    private var argmax: [Int32] = []
+
+    override var minBottoms: Int? { 2 }
+    override var exactNumTops: Int? { 1 }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let settings: EltwiseParameter = try param.settings()
+        (op, stableProdGrad) = (settings.operation, settings.stableProdGrad)
+        let n = param.bottom.count
+        coeffs = settings.coeff.isEmpty ? Array(repeating: 1, count: n) : settings.coeff
+        try super.init(param, phase: phase)
+        guard coeffs.count == n else {
+            throw try param.sub(EltwiseParameter.field).error("give one coeff per bottom (\(n)), or none", field: "coeff")
+        }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        for b in bottom.dropFirst() where b.shape != bottom[0].shape {
+            throw error("Eltwise needs bottoms of one shape; found \(bottom[0].shape) and \(b.shape)")
+        }
+        try top[0].reshape(bottom[0].shape)
+        if op == .max && argmax.count < bottom[0].count { argmax = [Int32](repeating: 0, count: bottom[0].count) }
+    }
+
+    package override func forward(bottom: [Blob], top: [Blob]) throws {
+        let n = top[0].count, y = top[0].data
+        switch op {
+        case .prod:
+            y.update(from: bottom[0].data, count: n)
+            for b in bottom.dropFirst() { for i in 0..<n { y[i] *= b.data[i] } }
+        case .sum:
+            for i in 0..<n { y[i] = coeffs[0] * bottom[0].data[i] }
+            for (k, b) in bottom.enumerated().dropFirst() { axpy(n, coeffs[k], b.data, y) }
+        case .max:
+            for i in 0..<n {
+                var best = bottom[0].data[i], arg: Int32 = 0
+                for (k, b) in bottom.enumerated().dropFirst() where b.data[i] > best { best = b.data[i]; arg = Int32(k) }
+                y[i] = best
+                argmax[i] = arg
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let n = top[0].count, dy = top[0].diff
+        for (k, b) in bottom.enumerated() where propagateDown[k] {
+            let dx = b.diff
+            switch op {
+            case .prod:
+                if stableProdGrad {
+                    // Product of the other bottoms, without dividing by this one.
+                    dx.update(from: dy, count: n)
+                    for (j, o) in bottom.enumerated() where j != k { for i in 0..<n { dx[i] *= o.data[i] } }
+                } else {
+                    for i in 0..<n { dx[i] = dy[i] * top[0].data[i] / b.data[i] }
+                }
+            case .sum:
+                for i in 0..<n { dx[i] = coeffs[k] * dy[i] }
+            case .max:
+                for i in 0..<n { dx[i] = argmax[i] == Int32(k) ? dy[i] : 0 }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import CortadoBase
+import CortadoIO
+import CortadoConfig
+
+/// Caffe's BatchNormParameter.
+package struct BatchNormParameter: LayerSettings {
+    package static let field = "batch_norm_param"
+    /// nil: the stored statistics in TEST, the batch's in TRAIN.
+    package var useGlobalStats: Bool? = nil
+    var movingAverageFraction: Float = 0.999
+    package var eps: Float = 1e-5
+
+    package init(_ p: ConfigNode) throws {
+        useGlobalStats = p.bool("use_global_stats")
+        movingAverageFraction = p.float("moving_average_fraction") ?? movingAverageFraction
+        eps = p.float("eps") ?? eps
+    }
+}
+
+/// BatchNorm as Caffe has it: y = (x − μ) / √(σ² + eps) per channel, with no scale or shift of
+/// its own (a Scale layer follows). Blobs: running sum of means, of variances, and the scale
+/// factor s; the statistics are μ = blob0 / s and σ² = blob1 / s. Training uses the batch's
+/// statistics and updates the running ones; TEST (or use_global_stats) uses the stored ones.
+/// The solver never touches these blobs (their lr_mult is forced to 0).
+final class BatchNormLayer: Layer {
+    private let settings: BatchNormParameter
+    private var fraction: Float { settings.movingAverageFraction }
+    private var eps: Float { settings.eps }
+    private let useGlobal: Bool
+    private var num = 0, channels = 0, spatial = 0
+    private let mean = Blob(), variance = Blob()
+    /// The normalised output, kept for backward (the top may be the bottom, in place).
+    private let normalized = Blob()
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+    override var fixedParams: Bool { true }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        useGlobal = settings.useGlobalStats ?? (phase == .test)
+        try super.init(param, phase: phase)
+    }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        guard bottom[0].numAxes >= 2 else { throw error("BatchNorm needs a channel axis; found bottom shape \(bottom[0].shape)") }
+        channels = bottom[0].shape[1]
+        blobs = [try Blob(checked: [channels]), try Blob(checked: [channels]), try Blob(checked: [1])]
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        guard bottom[0].numAxes >= 2, bottom[0].shape[1] == channels else {
+            throw error("BatchNorm was set up for \(channels) channels; the bottom is now \(bottom[0].shape)")
+        }
+        num = bottom[0].shape[0]
+        spatial = bottom[0].count(2)
+        if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) }
+        try mean.reshape([channels])
+        try variance.reshape([channels])
+        try normalized.reshape(bottom[0].shape)
+    }
+
+    package override func forward(bottom: [Blob], top: [Blob]) throws {
+        let x = bottom[0].data, y = top[0].data, m = mean.data, v = variance.data
+        let count = Float(num * spatial)
+        if useGlobal {
+            let s = blobs[2].data[0]
+            let factor: Float = s == 0 ? 0 : 1 / s
+            for c in 0..<channels { m[c] = blobs[0].data[c] * factor; v[c] = blobs[1].data[c] * factor }
+        } else {
+            for c in 0..<channels {
+                var sum: Float = 0
+                for n in 0..<num { let p = x + (n * channels + c) * spatial; for i in 0..<spatial { sum += p[i] } }
+                m[c] = sum / count
+                var sq: Float = 0
+                for n in 0..<num { let p = x + (n * channels + c) * spatial; for i in 0..<spatial { let d = p[i] - m[c]; sq += d * d } }
+                v[c] = sq / count
+            }
+            let correction: Float = count > 1 ? count / (count - 1) : 1
+            blobs[2].data[0] = blobs[2].data[0] * fraction + 1
+            for c in 0..<channels {
+                blobs[0].data[c] = fraction * blobs[0].data[c] + m[c]
+                blobs[1].data[c] = fraction * blobs[1].data[c] + correction * v[c]
+            }
+        }
+        for c in 0..<channels { v[c] = (v[c] + eps).squareRoot() }   // v now holds the std
+        let z = normalized.data
+        for n in 0..<num {
+            for c in 0..<channels {
+                let o = (n * channels + c) * spatial
+                for i in 0..<spatial { z[o + i] = (x[o + i] - m[c]) / v[c]; y[o + i] = z[o + i] }
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let dy = top[0].diff, dx = bottom[0].diff, z = normalized.data, std = variance.data
+        let count = Float(num * spatial)
+        for c in 0..<channels {
+            var meanDy: Float = 0, meanDyZ: Float = 0
+            if !useGlobal {
+                for n in 0..<num {
+                    let o = (n * channels + c) * spatial
+                    for i in 0..<spatial { meanDy += dy[o + i]; meanDyZ += dy[o + i] * z[o + i] }
+                }
+                meanDy /= count
+                meanDyZ /= count
+            }
+            for n in 0..<num {
+                let o = (n * channels + c) * spatial
+                for i in 0..<spatial {
+                    dx[o + i] = useGlobal ? dy[o + i] / std[c] : (dy[o + i] - meanDy - meanDyZ * z[o + i]) / std[c]
+                }
+            }
+        }
+    }
+}

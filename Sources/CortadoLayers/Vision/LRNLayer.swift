@@ -1,0 +1,135 @@
+import CortadoBase
+import CortadoIO
+import CortadoConfig
+import Foundation
+
+/// Caffe's LRNParameter.
+package struct LRNParameter: LayerSettings {
+    package enum NormRegion: String, Sendable { case acrossChannels = "ACROSS_CHANNELS", withinChannel = "WITHIN_CHANNEL" }
+    package static let field = "lrn_param"
+    package var localSize = 5
+    package var alpha: Float = 1
+    package var beta: Float = 0.75
+    package var normRegion = NormRegion.acrossChannels
+    package var k: Float = 1
+
+    package init(_ p: ConfigNode) throws {
+        localSize = p.int("local_size") ?? localSize
+        alpha = p.float("alpha") ?? alpha
+        beta = p.float("beta") ?? beta
+        normRegion = p.enumeration("norm_region", default: normRegion)
+        k = p.float("k") ?? k
+        guard localSize > 0, localSize % 2 == 1 else { throw p.error("local_size must be odd and positive, found \(localSize)", field: "local_size") }
+    }
+}
+
+/// LRN (local response normalisation). ACROSS_CHANNELS: y = x · (k + α/n · Σ x²)^(−β), the sum
+/// over n neighbouring channels. WITHIN_CHANNEL: y = x · (1 + α/n² · Σ x²)^(−β), the sum over
+/// an n×n spatial window (zero padded), as Caffe builds it from pooling; k is not used there.
+final class LRNLayer: Layer {
+    private let size: Int
+    private let alpha: Float, beta: Float, k: Float
+    private let across: Bool
+    private let scale = Blob()
+    private let ratios = Blob()
+    private var num = 0, channels = 0, height = 0, width = 0
+
+    override var exactNumBottoms: Int? { 1 }
+    override var exactNumTops: Int? { 1 }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        let p: LRNParameter = try param.settings()
+        (size, alpha, beta, k) = (p.localSize, p.alpha, p.beta, p.k)
+        across = p.normRegion == .acrossChannels
+        try super.init(param, phase: phase)
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        guard bottom[0].numAxes == 4 else { throw error("LRN needs a 4-axis bottom (N×C×H×W); found shape \(bottom[0].shape)") }
+        (num, channels, height, width) = (bottom[0].shape[0], bottom[0].shape[1], bottom[0].shape[2], bottom[0].shape[3])
+        try top[0].reshape(bottom[0].shape)
+        try scale.reshape(bottom[0].shape)
+        try ratios.reshape([bottom[0].count(1)])
+    }
+
+    /// Σ x² over each position's window, for one image.
+    private func windowSums(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let plane = height * width, half = (size - 1) / 2
+        out.update(repeating: 0, count: channels * plane)
+        if across {
+            for c in 0..<channels {
+                for c2 in max(0, c - half)...min(channels - 1, c + half) {
+                    let src = x + c2 * plane, dst = out + c * plane
+                    for i in 0..<plane { dst[i] += src[i] * src[i] }
+                }
+            }
+        } else {
+            for c in 0..<channels {
+                let src = x + c * plane, dst = out + c * plane
+                for h in 0..<height {
+                    for w in 0..<width {
+                        var s: Float = 0
+                        for h2 in max(0, h - half)...min(height - 1, h + half) {
+                            for w2 in max(0, w - half)...min(width - 1, w + half) { s += src[h2 * width + w2] * src[h2 * width + w2] }
+                        }
+                        dst[h * width + w] = s
+                    }
+                }
+            }
+        }
+    }
+
+    private var base: Float { across ? k : 1 }
+    private var ratio: Float { across ? alpha / Float(size) : alpha / Float(size * size) }
+
+    package override func forward(bottom: [Blob], top: [Blob]) throws {
+        let item = channels * height * width
+        for n in 0..<num {
+            let x = bottom[0].data + n * item, y = top[0].data + n * item, s = scale.data + n * item
+            windowSums(x, s)
+            let b = base, r = ratio
+            if beta == 0.75 {
+                // s^(−3/4) = 1 / (√s · ⁴√s): square roots vectorise, powf does not (AlexNet, GoogLeNet use 0.75).
+                for i in 0..<item {
+                    let v = b + r * s[i]
+                    s[i] = v
+                    let root = v.squareRoot()
+                    y[i] = x[i] / (root * root.squareRoot())
+                }
+            } else {
+                for i in 0..<item {
+                    s[i] = b + r * s[i]
+                    y[i] = x[i] * powf(s[i], -beta)
+                }
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        guard propagateDown[0] else { return }
+        let item = channels * height * width, plane = height * width, half = (size - 1) / 2
+        let factor = 2 * ratio * beta
+        let ratios = self.ratios.data
+        for n in 0..<num {
+            let x = bottom[0].data + n * item, y = top[0].data + n * item, dy = top[0].diff + n * item
+            let s = scale.data + n * item, dx = bottom[0].diff + n * item
+            for i in 0..<item { ratios[i] = dy[i] * y[i] / s[i] }
+            for c in 0..<channels {
+                for h in 0..<height {
+                    for w in 0..<width {
+                        let i = c * plane + h * width + w
+                        var acc: Float = 0
+                        if across {
+                            for c2 in max(0, c - half)...min(channels - 1, c + half) { acc += ratios[c2 * plane + h * width + w] }
+                        } else {
+                            for h2 in max(0, h - half)...min(height - 1, h + half) {
+                                for w2 in max(0, w - half)...min(width - 1, w + half) { acc += ratios[c * plane + h2 * width + w2] }
+                            }
+                        }
+                        dx[i] = dy[i] * powf(s[i], -beta) - factor * x[i] * acc
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import CortadoBase
+import CortadoIO
+import CortadoConfig
+
+/// Caffe's ScaleParameter: the scale starts at 1 unless a filler says otherwise.
+package struct ScaleParameter: LayerSettings {
+    package static let field = "scale_param"
+    package var axis = 1
+    /// How many bottom axes the scale covers from `axis`; −1: all the rest.
+    package var numAxes = 1
+    var filler = FillerParameter(type: .constant, value: 1)
+    package var biasTerm = false
+    var biasFiller = FillerParameter()
+
+    package init(_ p: ConfigNode) throws {
+        axis = p.int("axis") ?? axis
+        numAxes = p.int("num_axes") ?? numAxes
+        if let f = p.child("filler") { filler = try FillerParameter(f) }
+        biasTerm = p.bool("bias_term") ?? biasTerm
+        biasFiller = try FillerParameter(p.child("bias_filler"))
+    }
+}
+
+/// Scale: y = x · s (+ b), s and b of the shape of bottom axes axis…axis+num_axes, broadcast
+/// over the rest. s is a learnable blob (filler default 1), or a second bottom.
+final class ScaleLayer: Layer {
+    private var axis = 1, outer = 1, dim = 1, inner = 1
+    private var fromBottom = false
+    private let settings: ScaleParameter
+    private var biasTerm: Bool { settings.biasTerm }
+    /// A copy of the input when working in place (the scale's gradient needs x).
+    private let input = Blob()
+
+    override var minBottoms: Int? { 1 }
+    override var maxBottoms: Int? { 2 }
+    override var exactNumTops: Int? { 1 }
+
+    required init(_ param: LayerParameter, phase: Phase) throws {
+        settings = try param.settings()
+        try super.init(param, phase: phase)
+    }
+
+    override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
+        fromBottom = bottom.count == 2
+        let shape = try BiasLayer.paramShape(bottom[0], second: fromBottom ? bottom[1] : nil, axis: settings.axis, numAxes: settings.numAxes, layer: self)
+        if !fromBottom {
+            let s = try Blob(checked: shape)
+            context.fill(s, with: settings.filler)
+            blobs.append(s)
+        }
+        if biasTerm {
+            let b = try Blob(checked: shape)
+            context.fill(b, with: settings.biasFiller)
+            blobs.append(b)
+        }
+    }
+
+    override func reshape(bottom: [Blob], top: [Blob]) throws {
+        let scale = fromBottom ? bottom[1] : blobs[0]
+        (axis, outer, dim, inner) = try BiasLayer.split(bottom[0], by: scale, axis: settings.axis, layer: self)
+        if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) } else { try input.reshape(bottom[0].shape) }
+    }
+
+    package override func forward(bottom: [Blob], top: [Blob]) throws {
+        if top[0] === bottom[0] { input.copyData(from: bottom[0]) }
+        let x = bottom[0].data, y = top[0].data
+        let s = (fromBottom ? bottom[1] : blobs[0]).data
+        let b: UnsafeMutablePointer<Float>? = biasTerm ? blobs[fromBottom ? 0 : 1].data : nil
+        for o in 0..<outer {
+            for d in 0..<dim {
+                let base = (o * dim + d) * inner, k = s[d], c = b?[d] ?? 0
+                for i in 0..<inner { y[base + i] = x[base + i] * k + c }
+            }
+        }
+    }
+
+    override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let x = top[0] === bottom[0] ? input.data : bottom[0].data
+        let dy = top[0].diff
+        let scaleBlob = fromBottom ? bottom[1] : blobs[0]
+        let wantScale = fromBottom ? propagateDown[1] : needsParamGradient(0)
+        if wantScale {
+            let ds = scaleBlob.diff
+            if fromBottom { scaleBlob.zeroDiff() }
+            for o in 0..<outer { for d in 0..<dim {
+                let base = (o * dim + d) * inner
+                var acc: Float = 0
+                for i in 0..<inner { acc += dy[base + i] * x[base + i] }
+                ds[d] += acc
+            } }
+        }
+        if biasTerm && needsParamGradient(fromBottom ? 0 : 1) {
+            let db = blobs[fromBottom ? 0 : 1].diff
+            for o in 0..<outer { for d in 0..<dim {
+                let base = (o * dim + d) * inner
+                var acc: Float = 0
+                for i in 0..<inner { acc += dy[base + i] }
+                db[d] += acc
+            } }
+        }
+        if propagateDown[0] {
+            let dx = bottom[0].diff, s = scaleBlob.data
+            for o in 0..<outer { for d in 0..<dim {
+                let base = (o * dim + d) * inner, k = s[d]
+                for i in 0..<inner { dx[base + i] = dy[base + i] * k }
+            } }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import CortadoBase
+import CortadoIO
+import CortadoConfig
+import CortadoLayers
+import CortadoNet
+import CortadoSolvers
+import Foundation
+
+/// A net as a Graphviz DOT graph: layers are boxes with their type and key parameters, blobs
+/// are edges labelled with their name and shape (when the net could be built to know them).
+public enum NetGraph {
+    public static func dot(_ param: NetParameter, phase: Phase, rankdir: String = "LR", shapes: [String: [Int]] = [:]) -> String {
+        let layers = param.layers.filter { $0.isIncluded(in: NetState(phase: phase)) }
+        var out = "digraph \(quote(param.name.isEmpty ? "net" : param.name)) {\n"
+        out += "  rankdir=\(rankdir);\n  graph [fontname=\"Helvetica\"];\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        out += "  labelloc=t; label=\(quote("\(param.name) (\(phase.rawValue))"));\n"
+        var producer: [String: Int] = [:]
+        var consumed: Set<String> = []
+        var edges: [String] = []
+        for (i, layer) in layers.enumerated() {
+            let label = ([layer.name, layer.type] + keyParams(layer, phase: phase)).joined(separator: "\\n")
+            out += "  l\(i) [shape=box, style=\"rounded,filled\", fillcolor=\(quote(colour(layer.type))), label=\(quote(label))];\n"
+            for b in layer.bottom {
+                if let p = producer[b] { edges.append("  l\(p) -> l\(i) [label=\(quote(blobLabel(b, shapes)))];") }
+                consumed.insert("\(b)@\(producer[b] ?? -1)")
+            }
+            for t in layer.top { producer[t] = i }
+        }
+        var outputs = 0
+        for (name, p) in producer.sorted(by: { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) })
+            where !consumed.contains("\(name)@\(p)") {
+            out += "  o\(outputs) [shape=ellipse, label=\(quote(name))];\n"
+            edges.append("  l\(p) -> o\(outputs) [label=\(quote(blobLabel(name, shapes)))];")
+            outputs += 1
+        }
+        return out + edges.joined(separator: "\n") + "\n}\n"
+    }
+
+    static func blobLabel(_ name: String, _ shapes: [String: [Int]]) -> String {
+        guard let s = shapes[name] else { return name }
+        return "\(name)\\n\(s.map(String.init).joined(separator: "×"))"
+    }
+
+    /// The settings a reader wants to see on the box (kernel, stride, outputs, …), as the
+    /// layer itself describes them; nothing when its settings do not decode.
+    static func keyParams(_ l: LayerParameter, phase: Phase) -> [String] {
+        (try? LayerRegistry.create(l, phase: phase))?.graphDetails ?? []
+    }
+
+    static func colour(_ type: String) -> String {
+        switch type {
+        case "Convolution", "Deconvolution": return "#ff9e80"
+        case "Pooling": return "#80d8ff"
+        case "InnerProduct": return "#ffd180"
+        case "ReLU", "Sigmoid", "TanH", "PReLU", "ELU": return "#ccff90"
+        case let t where t.hasSuffix("Loss"): return "#ea80fc"
+        case let t where t.hasSuffix("Data") || t == "Input": return "#e0e0e0"
+        default: return "#fff9c4"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
