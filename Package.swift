@@ -52,6 +52,7 @@ let package = Package(
             "Cortado", "CortadoServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "CortadoServe", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
+        .testTarget(name: "CortadoTests", dependencies: ["Cortado", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet",
+                                                        "CortadoSolvers", "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy", "CortadoServe", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
     ]
 )
