@@ -11,17 +11,24 @@ TARGET=${1:?target}; RUNS=${2:-100000}; shift 2 || true
 OUT=.build-fuzz
 mkdir -p "$OUT/modules/CCaffeProto" "$OUT/corpus/$TARGET" "$OUT/crashes/$TARGET"
 BIN="$OUT/cortado-fuzz"
-if [ ! -x "$BIN" ] || [ -n "$(find Sources/Cortado tools/fuzz -newer "$BIN" -name '*.swift' | head -1)" ]; then
+# The readers' targets (Base up to Solvers) compiled as one module, their imports of each
+# other taken out; every C module they use gets its include path.
+LIBRARY="Sources/CortadoBase Sources/CortadoIO Sources/CortadoConfig Sources/CortadoLayers Sources/CortadoNet Sources/CortadoSolvers"
+if [ ! -x "$BIN" ] || [ -n "$(find $LIBRARY tools/fuzz -newer "$BIN" -name '*.swift' | head -1)" ]; then
     cat > "$OUT/modules/CCaffeProto/module.modulemap" <<MAP
 module CCaffeProto { header "$PWD/Sources/CCaffeProto/include/caffe_subset.pb-c.h" export * }
 MAP
     clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CCaffeProto/include \
         Sources/CCaffeProto/caffe_subset.pb-c.c -o "$OUT/caffe_subset.o"
+    rm -rf "$OUT/src" && mkdir -p "$OUT/src"
+    for f in $(find $LIBRARY -name '*.swift'); do
+        sed -E '/^import Cortado(Base|IO|Config|Layers|Net|Solvers)$/d' "$f" > "$OUT/src/$(echo "$f" | tr / _)"
+    done
     HDF5_CFLAGS=$(pkg-config --cflags hdf5)
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Cortado \
-        -I Sources/CBLAS -I Sources/CHDF5 -I Sources/CLMDB -I Sources/CTurboJPEG -I Sources/CPNG -I "$OUT/modules/CCaffeProto" \
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Cortado -package-name cortado \
+        -I Sources/CBLAS -I Sources/CDNNL -I Sources/CHDF5 -I Sources/CLMDB -I Sources/CTurboJPEG -I Sources/CPNG -I "$OUT/modules/CCaffeProto" \
         $(for f in $HDF5_CFLAGS; do echo "-Xcc $f"; done) \
-        $(find Sources/Cortado -name '*.swift') tools/fuzz/FuzzTargets.swift "$OUT/caffe_subset.o" \
+        "$OUT"/src/*.swift tools/fuzz/FuzzTargets.swift "$OUT/caffe_subset.o" \
         -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lprotobuf-c -o "$BIN"
 fi
 # The hdf5 target parses unverified files in a child process, as the tool does: a built cortado.

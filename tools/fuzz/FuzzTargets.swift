@@ -52,7 +52,7 @@ public func fuzzOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     case "hdf5":
         withFile(bytes) { path in
             _ = try? WeightsFile.read(path)
-            _ = try? Snapshot.readState(path)
+            _ = try? SnapshotFile.readState(path)
         }
     case "datum":
         if let d = try? Datum.decode(bytes, source: "fuzz"), d.encoded { _ = try? d.image(source: "fuzz") }
