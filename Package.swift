@@ -52,6 +52,9 @@ let package = Package(
             "Cortado", "CortadoServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // A program that embeds Cortado, compiled without this package's name, as a program
+        // from elsewhere is, so it can use only the public API.
+        .testTarget(name: "CortadoClientTests", dependencies: ["Cortado"], packageAccess: false),
         .testTarget(name: "CortadoTests", dependencies: ["Cortado", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet",
                                                         "CortadoSolvers", "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy", "CortadoServe", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
     ]

@@ -2,7 +2,7 @@
 # Runs one libFuzzer target over Cortado's readers for N executions:
 #   tools/fuzz.sh TARGET N [extra libFuzzer flags]
 # TARGET: prototxt | config | caffemodel | solverstate | binaryproto | hdf5 | datum | idx
-# The seed corpus is tools/fuzz/corpus/TARGET (made by tools/fuzz-seeds.sh); what libFuzzer
+# The seed corpus is tools/fuzz/corpus/TARGET (made by tools/fuzz-seeds.sh when absent); what libFuzzer
 # finds is kept in .build-fuzz/corpus/TARGET, crashers in .build-fuzz/crashes/TARGET.
 # Needs the packages of .ci/install-deps.sh; builds once into .build-fuzz/ (about 3 minutes).
 set -euo pipefail
@@ -35,6 +35,8 @@ fi
 # (a release build: it starts in about 20 ms, so the target runs at about 40 inputs a second).
 swift build -c release --product cortado > /dev/null
 export CORTADO_FUZZ_HELPER=$PWD/.build/release/cortado
+# Seeds are made, not committed: tools/fuzz-seeds.sh writes them from the fixtures.
+[ -d tools/fuzz/corpus ] || bash tools/fuzz-seeds.sh
 SEEDS=tools/fuzz/corpus/$TARGET
 [ -d "$SEEDS" ] || SEEDS=""
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}

@@ -5,8 +5,8 @@ import Foundation
 /// A message from a text file, checked against its schema, with typed accessors that apply
 /// no defaults of their own: callers say the Caffe default at the point of use.
 public struct ConfigNode: Sendable {
-    public let message: TextMessage
-    public let spec: MessageSpec
+    package let message: TextMessage
+    package let spec: MessageSpec
     /// Where this message sits in the config, e.g. `layer "conv1" › convolution_param`.
     public let path: String
 
@@ -15,7 +15,7 @@ public struct ConfigNode: Sendable {
     }
 
     /// Validates `message` as `type` and returns its node, or every problem found.
-    public static func validated(_ message: TextMessage, as type: String, path: String = "") throws -> ConfigNode {
+    package static func validated(_ message: TextMessage, as type: String, path: String = "") throws -> ConfigNode {
         var problems: [ConfigError.Problem] = []
         validate(message, type: type, path: path, problems: &problems)
         if !problems.isEmpty { throw ConfigError(problems: problems) }

@@ -5,26 +5,26 @@ import CortadoIO
 /// fields repeat. Field names are Caffe's (caffe.proto); numbers live with the binary IO.
 /// Messages that Cortado reads but does not interpret are listed with all their fields
 /// anyway, so real prototxts validate; a message left out entirely is accepted as opaque.
-public indirect enum FieldKind: Sendable, Equatable {
+package indirect enum FieldKind: Sendable, Equatable {
     case int, float, bool, string
     case enumeration([String])
     case message(String)
     case opaque
 }
 
-public struct FieldSpec: Sendable {
-    public var name: String
-    public var kind: FieldKind
-    public var repeated: Bool
+package struct FieldSpec: Sendable {
+    package var name: String
+    package var kind: FieldKind
+    package var repeated: Bool
 }
 
-public struct MessageSpec: Sendable {
-    public var name: String
-    public var fields: [String: FieldSpec]
-    public var order: [String]
+package struct MessageSpec: Sendable {
+    package var name: String
+    package var fields: [String: FieldSpec]
+    package var order: [String]
 }
 
-public enum Schema {
+package enum Schema {
     /// `log_json` in SolverParameter is Cortado's own (a JSON log path); Caffe has no such field.
     /// One line per message: `field:kind` separated by spaces; `*` marks a repeated field,
     /// `@Name` a nested message, `enum(A,B)` an enum, `?` an opaque message.
@@ -134,7 +134,7 @@ public enum Schema {
             """),
     ]
 
-    public static let messages: [String: MessageSpec] = {
+    package static let messages: [String: MessageSpec] = {
         var out: [String: MessageSpec] = [:]
         for (name, text) in definitions {
             var fields: [String: FieldSpec] = [:]

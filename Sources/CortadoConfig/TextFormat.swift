@@ -18,29 +18,29 @@ public struct TextLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A scalar as written in the file; its meaning (int, float, enum, ...) is decided by the schema.
-public enum TextScalar: Sendable, Equatable {
+package enum TextScalar: Sendable, Equatable {
     case identifier(String)   // enum values, true/false, inf/nan
     case string(String)       // quoted, escapes resolved
     case number(String)       // as written, sign included
 }
 
-public enum TextValue: Sendable {
+package enum TextValue: Sendable {
     case scalar(TextScalar)
     case message(TextMessage)
 }
 
-public struct TextField: Sendable {
-    public var name: String
-    public var value: TextValue
-    public var location: TextLocation
+package struct TextField: Sendable {
+    package var name: String
+    package var value: TextValue
+    package var location: TextLocation
 }
 
 /// An ordered list of fields, as protobuf text format writes a message.
-public struct TextMessage: Sendable {
-    public var fields: [TextField] = []
-    public var location: TextLocation
+package struct TextMessage: Sendable {
+    package var fields: [TextField] = []
+    package var location: TextLocation
 
-    public init(fields: [TextField] = [], location: TextLocation) {
+    package init(fields: [TextField] = [], location: TextLocation) {
         self.fields = fields
         self.location = location
     }
@@ -48,7 +48,7 @@ public struct TextMessage: Sendable {
 
 /// Reads protobuf text format (the syntax of every `.prototxt`) into a tree of fields.
 /// It knows nothing about Caffe: the schema gives the fields their meaning.
-public struct TextFormatParser {
+package struct TextFormatParser {
     private let bytes: [UInt8]
     private let file: String
     private var index = 0
@@ -58,17 +58,17 @@ public struct TextFormatParser {
 
     /// Messages nested deeper than this are refused (protobuf's own default recursion limit;
     /// Caffe's deepest message nests 4 levels), so a hostile file cannot exhaust the stack.
-    public static let maxDepth = 100
+    package static let maxDepth = 100
     /// Text files larger than this are refused before parsing (the largest Caffe prototxt is
     /// well under 1 MB).
-    public static let maxBytes = 64 << 20
+    package static let maxBytes = 64 << 20
 
-    public init(text: String, file: String) {
+    package init(text: String, file: String) {
         self.bytes = Array(text.utf8)
         self.file = file
     }
 
-    public static func parse(file path: String) throws -> TextMessage {
+    package static func parse(file path: String) throws -> TextMessage {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(location: nil, path: "", message: "cannot open \(path): no such file")
         }
@@ -87,7 +87,7 @@ public struct TextFormatParser {
         return try parser.parseTopLevel()
     }
 
-    public mutating func parseTopLevel() throws -> TextMessage {
+    package mutating func parseTopLevel() throws -> TextMessage {
         let start = location
         let fields = try parseFields(closing: nil)
         return TextMessage(fields: fields, location: start)

@@ -6,14 +6,14 @@ import CortadoIO
 /// `layer { type: "Convolution" param { lr_mult: 1 } }`, data-transform fields move into
 /// `transform_param`, net-level `input`/`input_dim` become an Input layer, and a solver's
 /// `solver_type: NESTEROV` becomes `type: "Nesterov"`.
-public enum V1Upgrade {
+package enum V1Upgrade {
     /// Whether a net tree uses the old `layers` form or net-level inputs.
-    public static func needsUpgrade(net m: TextMessage) -> Bool {
+    package static func needsUpgrade(net m: TextMessage) -> Bool {
         m.fields.contains { ["layers", "input", "input_dim", "input_shape"].contains($0.name) }
     }
 
     /// The modern form of a net tree. `layer` and `layers` together are an error, as in Caffe.
-    public static func upgradeNet(_ m: TextMessage) throws -> TextMessage {
+    package static func upgradeNet(_ m: TextMessage) throws -> TextMessage {
         let hasNew = m.fields.contains { $0.name == "layer" }
         if hasNew, let old = m.fields.first(where: { $0.name == "layers" }) {
             throw ConfigError(location: old.location, path: "layers",
@@ -136,7 +136,7 @@ public enum V1Upgrade {
     }
 
     /// `solver_type: NESTEROV` → `type: "Nesterov"`; both together are an error, as in Caffe.
-    public static func upgradeSolver(_ m: TextMessage) throws -> TextMessage {
+    package static func upgradeSolver(_ m: TextMessage) throws -> TextMessage {
         guard let old = m.fields.first(where: { $0.name == "solver_type" }) else { return m }
         if m.fields.contains(where: { $0.name == "type" }) {
             throw ConfigError(location: old.location, path: "solver_type", message: "give either solver_type (old) or type, not both")
@@ -152,7 +152,7 @@ public enum V1Upgrade {
 }
 
 /// Prints a text tree back as prototxt, two spaces per level, as protobuf's TextFormat does.
-public func printTextFormat(_ m: TextMessage, indent: String = "") -> String {
+package func printTextFormat(_ m: TextMessage, indent: String = "") -> String {
     var out = ""
     for f in m.fields {
         switch f.value {

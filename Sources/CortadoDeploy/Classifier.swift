@@ -50,7 +50,7 @@ public struct InputTransform: Sendable {
 
     /// The image, resized or cropped to height × width, transformed into `out` (C×H×W floats).
     /// The settings must have passed `check(channels:)` for the image's channel count.
-    public func apply(_ image: Image, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+    package func apply(_ image: Image, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
         let sized = fitted(image, height: height, width: width)
         let c = sized.channels, plane = height * width
         for k in 0..<c {
@@ -118,7 +118,7 @@ public final class Classifier {
     }
 
     /// The output row of each image (up to `batchSize` per forward pass).
-    public func outputs(_ images: [Image]) throws -> [[Float]] {
+    package func outputs(_ images: [Image]) throws -> [[Float]] {
         var rows: [[Float]] = []
         var start = 0
         while start < images.count {

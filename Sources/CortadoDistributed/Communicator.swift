@@ -13,18 +13,18 @@ import Foundation
 ///
 /// MPI is entered in MPI_THREAD_SERIALIZED mode: the main thread talks to it before
 /// training, the gradient thread (`GradientSync`) while training, never both at once.
-public final class Communicator {
-    public let rank: Int
-    public let size: Int
+package final class Communicator {
+    package let rank: Int
+    package let size: Int
     /// Seconds any one wait for another rank may take; 0 waits forever.
-    public let timeout: Double
+    package let timeout: Double
     private var finalized = false
 
     /// True when a launcher (mpirun, mpiexec) started this process; without one, training
     /// runs as one process and MPI is never initialised.
-    public static var launched: Bool { cmpi_launched() != 0 }
+    package static var launched: Bool { cmpi_launched() != 0 }
 
-    public init(timeout: Double) throws {
+    package init(timeout: Double) throws {
         var r: Int32 = 0, s: Int32 = 0
         let rc = cmpi_init(&r, &s)
         guard rc == 0 else { throw CortadoError("MPI could not start: \(Self.describe(rc))") }
@@ -34,20 +34,20 @@ public final class Communicator {
     }
 
     /// The MPI library's name and version, for the log.
-    public static var libraryVersion: String {
+    package static var libraryVersion: String {
         var text = [CChar](repeating: 0, count: 512)
         cmpi_library_version(&text, Int32(text.count))
         return Self.string(text)
     }
 
-    public func finalize() {
+    package func finalize() {
         guard !finalized else { return }
         finalized = true
         _ = cmpi_finalize()
     }
 
     /// Ends every rank of the job (after this rank printed why).
-    public func abort(code: Int32) -> Never {
+    package func abort(code: Int32) -> Never {
         cmpi_abort(code)
         exit(code)
     }
@@ -55,12 +55,12 @@ public final class Communicator {
     // MARK: exchanges
 
     /// Rank `root`'s bytes into every rank's `buffer`.
-    public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int = 0) throws {
+    package func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int = 0) throws {
         try check(cmpi_bcast_bytes(buffer, Int64(bytes), Int32(root), timeout), "broadcast from rank \(root)")
     }
 
     /// Rank `root`'s array (any length) into every rank's `values`.
-    public func broadcast<T: BitwiseCopyable>(_ values: inout [T], root: Int = 0) throws {
+    package func broadcast<T: BitwiseCopyable>(_ values: inout [T], root: Int = 0) throws {
         var count = Int64(values.count)
         try broadcast(&count, bytes: 8, root: root)
         if rank != root { values = [T](unsafeUninitializedCapacity: Int(count)) { _, n in n = Int(count) } }
@@ -68,28 +68,28 @@ public final class Communicator {
     }
 
     /// Every rank's fixed-size value, in rank order.
-    public func allGather(_ value: [UInt8]) throws -> [[UInt8]] {
+    package func allGather(_ value: [UInt8]) throws -> [[UInt8]] {
         var all = [UInt8](repeating: 0, count: value.count * size)
         try check(cmpi_allgather_bytes(value, &all, Int32(value.count), timeout), "exchange of start-up checks")
         return (0..<size).map { Array(all[$0 * value.count..<($0 + 1) * value.count]) }
     }
 
-    public func send(_ values: UnsafePointer<Float>, count: Int, to peer: Int, tag: Int) throws {
+    package func send(_ values: UnsafePointer<Float>, count: Int, to peer: Int, tag: Int) throws {
         try check(cmpi_send_floats(values, Int64(count), Int32(peer), Int32(tag), timeout), "send to rank \(peer)")
     }
 
-    public func receive(_ values: UnsafeMutablePointer<Float>, count: Int, from peer: Int, tag: Int) throws {
+    package func receive(_ values: UnsafeMutablePointer<Float>, count: Int, from peer: Int, tag: Int) throws {
         try check(cmpi_recv_floats(values, Int64(count), Int32(peer), Int32(tag), timeout), "receive from rank \(peer)")
     }
 
     /// Sums `values` over all ranks in place, in the library's order (not bitwise repeatable
     /// across rank counts).
-    public func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
+    package func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws {
         try check(cmpi_allreduce_sum_floats(values, Int64(count), timeout), "allreduce")
     }
 
     /// Floats from rank `root` into every rank.
-    public func broadcast(floats: UnsafeMutablePointer<Float>, count: Int, root: Int) throws {
+    package func broadcast(floats: UnsafeMutablePointer<Float>, count: Int, root: Int) throws {
         try broadcast(UnsafeMutableRawPointer(floats), bytes: count * 4, root: root)
     }
 

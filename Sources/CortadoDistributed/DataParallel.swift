@@ -8,10 +8,10 @@ import Foundation
 
 /// Starting a data-parallel run: the ranks check that they train the same thing, take rank
 /// 0's starting point, and each reads its share of the batches.
-public enum DataParallel {
+package enum DataParallel {
     /// Stops every rank with the same error when the ranks disagree on their count or on the
     /// bytes of the solver and net files (SHA-256 over them, in the solver's order).
-    public static func checkAgreement(_ comm: Communicator, files: [String]) throws {
+    package static func checkAgreement(_ comm: Communicator, files: [String]) throws {
         var text: [UInt8] = []
         for file in files {
             guard let bytes = FileManager.default.contents(atPath: file) else { throw CortadoError("cannot read \(file)") }
@@ -32,7 +32,7 @@ public enum DataParallel {
     /// `--weights` or `--snapshot` on rank 0, so fillers need not agree and only rank 0 needs
     /// the files), then its own stream for random layers (random_seed + rank) and its share
     /// of the training batches.
-    public static func shareStartingPoint(_ solver: Solver, _ comm: Communicator) throws {
+    package static func shareStartingPoint(_ solver: Solver, _ comm: Communicator) throws {
         for blob in solver.net.learnableParams + solver.history {
             try comm.broadcast(floats: blob.data, count: blob.count, root: 0)
         }

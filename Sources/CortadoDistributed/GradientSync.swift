@@ -7,7 +7,7 @@ import CortadoSolvers
 import Foundation
 
 /// How gradients are summed over ranks.
-public enum Reduction: String, Sendable, CaseIterable {
+package enum Reduction: String, Sendable, CaseIterable {
     /// In rank order, ((g₀ + g₁) + g₂) …: a chain from rank 0 to the last rank, which then
     /// broadcasts the sum. Bitwise the same as one process with `iter_size` N (whose
     /// sub-batches are added in the same order), for nets without random layers.
@@ -21,13 +21,13 @@ public enum Reduction: String, Sendable, CaseIterable {
 /// Caffe's multi-GPU sync and Horovod do), so communication hides behind computation.
 /// `finish` then adds the losses and rank 0's requested action, and waits for the rest.
 /// Nothing is allocated per iteration: the index lists it sends are fixed by the net.
-public final class GradientSync: GradientReducer, @unchecked Sendable {
-    public var rank: Int { comm.rank }
-    public var size: Int { comm.size }
-    public let comm: Communicator
-    public let reduction: Reduction
+package final class GradientSync: GradientReducer, @unchecked Sendable {
+    package var rank: Int { comm.rank }
+    package var size: Int { comm.size }
+    package let comm: Communicator
+    package let reduction: Reduction
     /// False sends everything after backward (for measuring what overlap buys).
-    public var overlap = true
+    package var overlap = true
     private let net: Net
     /// The learnable parameters whose last gradient is written by each layer's backward.
     private let readyAfterLayer: [[Int]]
@@ -49,8 +49,8 @@ public final class GradientSync: GradientReducer, @unchecked Sendable {
 
     /// Seconds the gradient thread spent communicating, and seconds the training thread
     /// waited for it after backward (the part overlap did not hide).
-    public private(set) var communicating: Double = 0
-    public private(set) var waiting: Double = 0
+    package private(set) var communicating: Double = 0
+    package private(set) var waiting: Double = 0
 
     private enum Work {
         case gradients([Int])
@@ -58,7 +58,7 @@ public final class GradientSync: GradientReducer, @unchecked Sendable {
         case stop
     }
 
-    public init(comm: Communicator, net: Net, reduction: Reduction) {
+    package init(comm: Communicator, net: Net, reduction: Reduction) {
         self.comm = comm
         self.net = net
         self.reduction = reduction
@@ -71,7 +71,7 @@ public final class GradientSync: GradientReducer, @unchecked Sendable {
     deinit { control.deallocate() }
 
     /// Ends the gradient thread (it holds this object until then).
-    public func close() {
+    package func close() {
         if thread != nil { enqueue(.stop) }
         thread = nil
     }
@@ -91,7 +91,7 @@ public final class GradientSync: GradientReducer, @unchecked Sendable {
 
     /// Called before the backward pass whose gradients are final; `overlapping` false when
     /// they are final only after it (iter_size > 1 adds sub-batches first).
-    public func begin(overlapping: Bool) {
+    package func begin(overlapping: Bool) {
         startThread()
         self.overlapping = overlap && overlapping
         net.afterBackward = self.overlapping ? { [unowned self] layer in self.layerDone(layer) } : nil
@@ -104,7 +104,7 @@ public final class GradientSync: GradientReducer, @unchecked Sendable {
     /// Sends what is not sent yet, sums each rank's loss and rank 0's `action` in the same
     /// order, and waits until every gradient holds the sum over ranks. Returns the summed
     /// loss and rank 0's action (the other ranks pass 0).
-    public func finish(loss: Float, action: Int) throws -> (loss: Float, action: Int) {
+    package func finish(loss: Float, action: Int) throws -> (loss: Float, action: Int) {
         net.afterBackward = nil
         let rest = overlapping ? unreached : everything
         if !rest.isEmpty { enqueue(.gradients(rest)) }

@@ -11,9 +11,9 @@ import Foundation
 /// arithmetic (pooling's ceil rounding and clipped last window, LRN within a channel, Power,
 /// Exp and Log with a base), the nodes spell out Caffe's formula, so onnxruntime gives
 /// Cortado's numbers. A layer with no export is an error that names it.
-public struct ONNXExporter {
+package struct ONNXExporter {
     /// Opsets the exporter's operators are valid for (Split and Unsqueeze take inputs from 13).
-    public static let opsets = 13...21
+    package static let opsets = 13...21
 
     let net: Net
     /// Fixed batch size, or nil for a symbolic batch dimension `N`.
@@ -27,7 +27,7 @@ public struct ONNXExporter {
     private let reservedNames: Set<String>
     private var nodeNames: Set<String> = []
 
-    public init(net: Net, opset: Int = 17, batch: Int? = nil) throws {
+    package init(net: Net, opset: Int = 17, batch: Int? = nil) throws {
         guard Self.opsets.contains(opset) else { throw CortadoError("--opset must be between \(Self.opsets.lowerBound) and \(Self.opsets.upperBound)") }
         self.net = net
         self.batch = batch
@@ -39,7 +39,7 @@ public struct ONNXExporter {
     }
 
     /// The ONNX protobuf of the whole net.
-    public mutating func export(producerVersion: String) throws -> [UInt8] {
+    package mutating func export(producerVersion: String) throws -> [UInt8] {
         for (i, e) in net.entries.enumerated() {
             do {
                 try add(e, index: i)

@@ -10,7 +10,7 @@ import Foundation
 /// the nodes never recompute what Caffe decided.
 extension ONNXExporter {
     /// Caffe layer types `export-onnx` writes (besides Input, Split and Dropout).
-    public static let exportedTypes = ["Convolution", "Deconvolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale",
+    package static let exportedTypes = ["Convolution", "Deconvolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale",
                                        "Bias", "Eltwise", "Concat", "Slice", "Flatten", "Reshape", "Softmax", "ReLU", "PReLU",
                                        "ELU", "Sigmoid", "TanH", "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Swish",
                                        "Crop", "ArgMax"]

@@ -4,11 +4,11 @@ import Foundation
 /// CIFAR-10's binary batches (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`): records
 /// of 1 label byte and 3×32×32 pixel bytes (channel planes R, G, B), converted into LMDBs of
 /// Datum records exactly as Caffe's convert_cifar_data does (pixels kept in file order).
-public enum CIFAR {
+package enum CIFAR {
     static let recordSize = 1 + 3 * 32 * 32
 
     /// Reads one batch file's records as Datums.
-    public static func read(_ path: String) throws -> [Datum] {
+    package static func read(_ path: String) throws -> [Datum] {
         let data = try FileBytes.read(path, what: "CIFAR-10 batch")
         guard data.count > 0, data.count % recordSize == 0 else {
             throw CortadoError("\(path) is \(data.count) bytes, not a whole number of CIFAR-10 records (\(recordSize) bytes each): is it truncated?")
@@ -20,7 +20,7 @@ public enum CIFAR {
     }
 
     /// Writes `<out>/cifar10_train_lmdb` (batches 1–5) and `<out>/cifar10_test_lmdb`.
-    public static func convert(batches dir: String, to out: String) throws -> (train: Int, test: Int) {
+    package static func convert(batches dir: String, to out: String) throws -> (train: Int, test: Int) {
         let train = try LMDB.create("\(out)/cifar10_train_lmdb")
         var n = 0
         for b in 1...5 {

@@ -3,20 +3,20 @@ import CCaffeProto
 import Foundation
 
 /// A parameter blob as a weights or state file stores it.
-public struct StoredBlob: Sendable, Equatable {
-    public var shape: [Int]
+package struct StoredBlob: Sendable, Equatable {
+    package var shape: [Int]
     /// True when the file gave the old num/channels/height/width form instead of `shape`.
-    public var legacy: Bool
-    public var values: [Float]
+    package var legacy: Bool
+    package var values: [Float]
 
-    public init(shape: [Int], legacy: Bool = false, values: [Float]) {
+    package init(shape: [Int], legacy: Bool = false, values: [Float]) {
         self.shape = shape
         self.legacy = legacy
         self.values = values
     }
 
     /// A Blob holding these values (the shape checked like any shape from a file).
-    public func blob() throws -> Blob {
+    package func blob() throws -> Blob {
         let blob = try Blob(checked: shape)
         guard blob.count == values.count else { throw CortadoError("a stored blob of shape \(shape) has \(values.count) values") }
         blob.setData(values)
@@ -24,7 +24,7 @@ public struct StoredBlob: Sendable, Equatable {
     }
 
     /// Caffe's Blob::ShapeEquals: exact, or for the legacy form the target right-aligned in 4 axes.
-    public func fits(_ target: [Int]) -> Bool {
+    package func fits(_ target: [Int]) -> Bool {
         guard legacy else { return shape == target }
         guard target.count <= 4 else { return false }
         return Array(repeating: 1, count: 4 - target.count) + target == shape
@@ -32,30 +32,30 @@ public struct StoredBlob: Sendable, Equatable {
 }
 
 /// One layer of a weights file: its name, type and parameter blobs.
-public struct StoredLayer: Sendable {
-    public var name: String
-    public var type: String
-    public var bottom: [String] = []
-    public var top: [String] = []
-    public var blobs: [StoredBlob]
+package struct StoredLayer: Sendable {
+    package var name: String
+    package var type: String
+    package var bottom: [String] = []
+    package var top: [String] = []
+    package var blobs: [StoredBlob]
     /// Places among `blobs` that the file does not have (HDF5 files keep only the owners of
     /// shared parameters); their entries in `blobs` are empty.
-    public var absent: Set<Int> = []
+    package var absent: Set<Int> = []
 }
 
 /// A solver state in memory, whichever format it was read from.
-public struct StoredSolverState: Sendable {
-    public var iter: Int
-    public var learnedNet: String
-    public var currentStep: Int
-    public var history: [StoredBlob]
+package struct StoredSolverState: Sendable {
+    package var iter: Int
+    package var learnedNet: String
+    package var currentStep: Int
+    package var history: [StoredBlob]
     /// Cortado's own: `<net key>/<layer name>` → the layer's saved state.
-    public var layerStates: [String: [Int64]]
+    package var layerStates: [String: [Int64]]
 }
 
 /// Caffe's binary protobuf files (`.caffemodel`, `.solverstate`, `.binaryproto`, LMDB Datum)
 /// read and written through protobuf-c with proto/caffe_subset.proto.
-public enum CaffeBinary {
+package enum CaffeBinary {
     // MARK: reading
 
     /// The whole file, its checksum verified when it has one (see `Checksum`).
@@ -77,7 +77,7 @@ public enum CaffeBinary {
     /// Reads a binary NetParameter: modern `layer` records, or old V1 `layers` (types given
     /// as V1 enum numbers are turned into today's names).
     /// `bytes`: the file's message when the caller has read and verified it already.
-    public static func readNet(_ path: String, bytes: Data? = nil) throws -> (name: String, layers: [StoredLayer]) {
+    package static func readNet(_ path: String, bytes: Data? = nil) throws -> (name: String, layers: [StoredLayer]) {
         let data = try bytes ?? readBytes(path, what: "weights file")
         let parsed: UnsafeMutablePointer<Caffe__NetParameter>? = data.withUnsafeBytes {
             caffe__net_parameter__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
@@ -144,7 +144,7 @@ public enum CaffeBinary {
     }
 
     /// A `.binaryproto` BlobProto (a mean file).
-    public static func readBlob(_ path: String, bytes: Data? = nil) throws -> StoredBlob {
+    package static func readBlob(_ path: String, bytes: Data? = nil) throws -> StoredBlob {
         let data = try bytes ?? readBytes(path, what: "blob file")
         let parsed: UnsafeMutablePointer<Caffe__BlobProto>? = data.withUnsafeBytes {
             caffe__blob_proto__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
@@ -156,7 +156,7 @@ public enum CaffeBinary {
         return stored
     }
 
-    public static func readSolverState(_ path: String, bytes: Data? = nil) throws -> StoredSolverState {
+    package static func readSolverState(_ path: String, bytes: Data? = nil) throws -> StoredSolverState {
         let data = try bytes ?? readBytes(path, what: "solver state")
         let parsed: UnsafeMutablePointer<Caffe__SolverState>? = data.withUnsafeBytes {
             caffe__solver_state__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
@@ -230,7 +230,7 @@ public enum CaffeBinary {
     }
 
     /// A binary NetParameter with every layer and all its blobs, as Caffe's Net::ToProto.
-    public static func encodeNet(name: String, layers: [(name: String, type: String, bottom: [String], top: [String], blobs: [Blob])]) -> [UInt8] {
+    package static func encodeNet(name: String, layers: [(name: String, type: String, bottom: [String], top: [String], blobs: [Blob])]) -> [UInt8] {
         let arena = Arena()
         let net = arena.alloc(Caffe__NetParameter.self)
         caffe__net_parameter__init(net)
@@ -257,7 +257,7 @@ public enum CaffeBinary {
     }
 
     /// Encodes stored layers (e.g. read from HDF5) as a binary NetParameter.
-    public static func encodeNet(name: String, stored: [StoredLayer]) throws -> [UInt8] {
+    package static func encodeNet(name: String, stored: [StoredLayer]) throws -> [UInt8] {
         if let gap = stored.first(where: { !$0.absent.isEmpty }) {
             throw CortadoError("layer \"\(gap.name)\" stores only some of its parameters (shared ones are kept by their owner), which a binary caffemodel cannot express; convert a net's own snapshot instead")
         }
@@ -265,7 +265,7 @@ public enum CaffeBinary {
         return encodeNet(name: name, layers: stored.enumerated().map { i, l in (l.name, l.type, l.bottom, l.top, blobs[i]) })
     }
 
-    public static func encodeSolverState(iter: Int, learnedNet: String, currentStep: Int, history: [Blob], layerStates: [(String, [Int64])]) -> [UInt8] {
+    package static func encodeSolverState(iter: Int, learnedNet: String, currentStep: Int, history: [Blob], layerStates: [(String, [Int64])]) -> [UInt8] {
         let arena = Arena()
         let s = arena.alloc(Caffe__SolverState.self)
         caffe__solver_state__init(s)
@@ -295,7 +295,7 @@ public enum CaffeBinary {
     }
 
     /// A BlobProto with the old 4-D fields as well as `shape`, as Caffe's compute_image_mean writes.
-    public static func encodeBlob(_ blob: Blob, legacy4D: Bool = false) -> [UInt8] {
+    package static func encodeBlob(_ blob: Blob, legacy4D: Bool = false) -> [UInt8] {
         let arena = Arena()
         let b = arena.blob(shape: blob.shape, values: blob.data, count: blob.count)
         if legacy4D && blob.numAxes == 4 {
@@ -310,7 +310,7 @@ public enum CaffeBinary {
 
     /// Writes bytes atomically: a temporary file beside the target, fsync, rename(2).
     /// Writes a binary protobuf file with its checksum field appended, atomically.
-    public static func atomicWrite(_ bytes: [UInt8], to path: String) throws {
+    package static func atomicWrite(_ bytes: [UInt8], to path: String) throws {
         try AtomicFile.write(Checksum.sealed(bytes), to: path)
     }
 

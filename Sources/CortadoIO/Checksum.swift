@@ -11,12 +11,12 @@ import Foundation
 ///   as an unknown field and otherwise ignore it.
 ///
 /// Files without a checksum (Caffe's own) load after a structural check only.
-public enum Checksum {
+package enum Checksum {
     /// `damaged`: the checksum does not match, and the file loads anyway (`--no-verify`).
-    public enum Status: Sendable, Equatable { case verified, absent, damaged }
+    package enum Status: Sendable, Equatable { case verified, absent, damaged }
 
     /// Set from `--no-verify`: damaged files then load (with a warning) instead of failing.
-    nonisolated(unsafe) public static var verifyOnLoad = true
+    nonisolated(unsafe) package static var verifyOnLoad = true
 
     static let marker = Array("CORTADO-SHA256 ".utf8)
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
@@ -204,14 +204,14 @@ public enum Checksum {
 
 extension Checksum {
     /// What `cortado verify` reports for one file that passed.
-    public struct Verdict: Sendable {
-        public var kind: String
-        public var checksum: Status
+    package struct Verdict: Sendable {
+        package var kind: String
+        package var checksum: Status
     }
 
     /// Checks a weights file, solver state or mean file of either format, Caffe's included: its
     /// checksum when it has one, then its structure (the file is read whole, as loading would).
-    public static func verify(_ path: String) throws -> Verdict {
+    package static func verify(_ path: String) throws -> Verdict {
         try FileBytes.requireFile(path, what: "file")
         if HDF5File.isHDF5(path) {
             let status = try checkHDF5(path)

@@ -4,14 +4,14 @@ import Foundation
 
 /// Caffe's Datum, the record of an LMDB made by convert_imageset: a label and either raw
 /// uint8 pixels (C×H×W), float features, or an encoded JPEG/PNG.
-public struct Datum: Sendable, Equatable {
-    public var channels = 0, height = 0, width = 0
-    public var data: [UInt8] = []
-    public var floatData: [Float] = []
-    public var label = 0
-    public var encoded = false
+package struct Datum: Sendable, Equatable {
+    package var channels = 0, height = 0, width = 0
+    package var data: [UInt8] = []
+    package var floatData: [Float] = []
+    package var label = 0
+    package var encoded = false
 
-    public init(channels: Int = 0, height: Int = 0, width: Int = 0, data: [UInt8] = [], floatData: [Float] = [], label: Int = 0, encoded: Bool = false) {
+    package init(channels: Int = 0, height: Int = 0, width: Int = 0, data: [UInt8] = [], floatData: [Float] = [], label: Int = 0, encoded: Bool = false) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -21,12 +21,12 @@ public struct Datum: Sendable, Equatable {
         self.encoded = encoded
     }
 
-    public init(image: Image, label: Int) {
+    package init(image: Image, label: Int) {
         self.init(channels: image.channels, height: image.height, width: image.width, data: image.pixels, label: label)
     }
 
     /// Parses a record; `source` names it in errors.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, source: String) throws -> Datum {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, source: String) throws -> Datum {
         guard let p = caffe__datum__unpack(nil, bytes.count, bytes.bindMemory(to: UInt8.self).baseAddress) else {
             throw CortadoError("\(source) is not a Caffe Datum (the record is damaged, or the database holds something else)")
         }
@@ -45,7 +45,7 @@ public struct Datum: Sendable, Equatable {
         return datum
     }
 
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var d = Caffe__Datum()
         caffe__datum__init(&d)
         (d.has_channels, d.channels) = (1, Int32(channels))
@@ -67,7 +67,7 @@ public struct Datum: Sendable, Equatable {
     }
 
     /// The pixels as an image, decoding JPEG/PNG when `encoded`.
-    public func image(color: Bool? = nil, source: String) throws -> Image {
+    package func image(color: Bool? = nil, source: String) throws -> Image {
         if encoded {
             return try data.withUnsafeBytes { try Image.decode($0, color: color ?? true, source: source) }
         }

@@ -4,8 +4,8 @@ import Foundation
 
 /// A thin, checked wrapper over the HDF5 C API: every failure becomes a `CortadoError`
 /// that names the file and the dataset, never a crash.
-public final class HDF5File {
-    public let path: String
+package final class HDF5File {
+    package let path: String
     let id: hid_t
 
     private static let silenced: Void = {
@@ -19,12 +19,12 @@ public final class HDF5File {
 
     deinit { H5Fclose(id) }
 
-    public static func isHDF5(_ path: String) -> Bool {
+    package static func isHDF5(_ path: String) -> Bool {
         _ = silenced
         return H5Fis_hdf5(path) > 0
     }
 
-    public static func open(_ path: String) throws -> HDF5File {
+    package static func open(_ path: String) throws -> HDF5File {
         _ = silenced
         guard FileManager.default.fileExists(atPath: path) else {
             throw CortadoError("cannot open \(path): no such file")
@@ -46,7 +46,7 @@ public final class HDF5File {
         return network.contains(Int(chdf5_fs_type(path)))
     }
 
-    public static func create(_ path: String) throws -> HDF5File {
+    package static func create(_ path: String) throws -> HDF5File {
         _ = silenced
         let id = H5Fcreate(path, chdf5_f_acc_trunc(), chdf5_p_default(), chdf5_p_default())
         guard id >= 0 else { throw CortadoError("cannot create \(path): check that the folder exists and is writable") }
@@ -80,11 +80,11 @@ public final class HDF5File {
     }
 
     /// Flushes everything to disk (before the rename that makes a snapshot visible).
-    public func flush() throws {
+    package func flush() throws {
         guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw CortadoError("cannot flush \(path)") }
     }
 
-    public func exists(_ name: String) -> Bool {
+    package func exists(_ name: String) -> Bool {
         // Check each prefix: H5Lexists fails on a path whose parent is missing.
         var prefix = ""
         for part in name.split(separator: "/") {
@@ -95,7 +95,7 @@ public final class HDF5File {
     }
 
     /// Names of the links in a group, in the file's native (creation or name) order.
-    public func children(_ group: String) throws -> [String] {
+    package func children(_ group: String) throws -> [String] {
         let g = H5Gopen2(id, group, chdf5_p_default())
         guard g >= 0 else { throw CortadoError("\(path) has no group \"\(group)\"") }
         defer { H5Gclose(g) }
@@ -112,7 +112,7 @@ public final class HDF5File {
         return names
     }
 
-    public func isGroup(_ name: String) -> Bool {
+    package func isGroup(_ name: String) -> Bool {
         var info = H5O_info_t()
         guard H5Oget_info_by_name2(id, name, &info, UInt32(H5O_INFO_BASIC), chdf5_p_default()) >= 0 else { return false }
         return info.type == H5O_TYPE_GROUP
@@ -120,7 +120,7 @@ public final class HDF5File {
 
     // MARK: reading
 
-    public func shape(_ name: String) throws -> [Int] {
+    package func shape(_ name: String) throws -> [Int] {
         let ds = try openDataset(name)
         defer { H5Dclose(ds) }
         return try shape(of: ds, name)
@@ -149,7 +149,7 @@ public final class HDF5File {
     }
 
     /// Reads a numeric dataset as Float (ints and doubles are converted by HDF5).
-    public func readFloats(_ name: String) throws -> (shape: [Int], values: [Float]) {
+    package func readFloats(_ name: String) throws -> (shape: [Int], values: [Float]) {
         let ds = try openDataset(name)
         defer { H5Dclose(ds) }
         try requireNumeric(ds, name)
@@ -163,7 +163,7 @@ public final class HDF5File {
     }
 
     /// Reads a float dataset straight into memory the caller owns (no copy).
-    public func readFloats(_ name: String, into buffer: UnsafeMutablePointer<Float>, count: Int) throws {
+    package func readFloats(_ name: String, into buffer: UnsafeMutablePointer<Float>, count: Int) throws {
         let ds = try openDataset(name)
         defer { H5Dclose(ds) }
         try requireNumeric(ds, name)
@@ -175,7 +175,7 @@ public final class HDF5File {
     }
 
     /// A numeric dataset kept open for reading rows (HDF5Data's batches).
-    public func rows(_ name: String) throws -> HDF5Rows {
+    package func rows(_ name: String) throws -> HDF5Rows {
         let ds = try openDataset(name)
         do {
             try requireNumeric(ds, name)
@@ -186,7 +186,7 @@ public final class HDF5File {
         }
     }
 
-    public func readInt64s(_ name: String) throws -> [Int64] {
+    package func readInt64s(_ name: String) throws -> [Int64] {
         let ds = try openDataset(name)
         defer { H5Dclose(ds) }
         try requireNumeric(ds, name)
@@ -198,13 +198,13 @@ public final class HDF5File {
         return values
     }
 
-    public func readInt(_ name: String) throws -> Int {
+    package func readInt(_ name: String) throws -> Int {
         let v = try readInt64s(name)
         guard v.count == 1 else { throw CortadoError("dataset \"\(name)\" in \(path) should hold one integer") }
         return Int(v[0])
     }
 
-    public func readString(_ name: String) throws -> String {
+    package func readString(_ name: String) throws -> String {
         let ds = try openDataset(name)
         defer { H5Dclose(ds) }
         let ftype = H5Dget_type(ds)
@@ -232,7 +232,7 @@ public final class HDF5File {
 
     // MARK: writing
 
-    public func createGroup(_ name: String) throws {
+    package func createGroup(_ name: String) throws {
         guard !exists(name) else { return }
         let lcpl = H5Pcreate(chdf5_p_link_create())
         defer { H5Pclose(lcpl) }
@@ -242,26 +242,26 @@ public final class HDF5File {
         H5Gclose(g)
     }
 
-    public func write(_ name: String, shape: [Int], floats: UnsafePointer<Float>) throws {
+    package func write(_ name: String, shape: [Int], floats: UnsafePointer<Float>) throws {
         try write(name, shape: shape, type: chdf5_native_float(), data: UnsafeRawPointer(floats))
     }
 
-    public func write(_ name: String, floats: [Float], shape: [Int]? = nil) throws {
+    package func write(_ name: String, floats: [Float], shape: [Int]? = nil) throws {
         try floats.withUnsafeBufferPointer { try write(name, shape: shape ?? [floats.count], type: chdf5_native_float(), data: UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 8)!)) }
     }
 
-    public func write(_ name: String, int64s: [Int64]) throws {
+    package func write(_ name: String, int64s: [Int64]) throws {
         try int64s.withUnsafeBufferPointer { try write(name, shape: [int64s.count], type: chdf5_native_int64(), data: UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 8)!)) }
     }
 
     /// A scalar int dataset, as Caffe's hdf5_save_int writes `iter`.
-    public func write(_ name: String, int: Int) throws {
+    package func write(_ name: String, int: Int) throws {
         let v = Int32(truncatingIfNeeded: int)
         try withUnsafePointer(to: v) { try write(name, shape: [], type: chdf5_native_int(), data: UnsafeRawPointer($0)) }
     }
 
     /// A scalar fixed-length string dataset, as H5LTmake_dataset_string writes `learned_net`.
-    public func write(_ name: String, string: String) throws {
+    package func write(_ name: String, string: String) throws {
         let t = H5Tcopy(chdf5_c_s1())
         defer { H5Tclose(t) }
         H5Tset_size(t, string.utf8.count + 1)
@@ -288,9 +288,9 @@ public final class HDF5File {
 
 /// An open dataset read row by row along its first axis through hyperslabs, so a reader holds
 /// one batch in memory, not the dataset.
-public final class HDF5Rows {
-    public let name: String
-    public let shape: [Int]
+package final class HDF5Rows {
+    package let name: String
+    package let shape: [Int]
     private let file: HDF5File   // kept open while its dataset is
     private let id: hid_t
 
@@ -304,7 +304,7 @@ public final class HDF5Rows {
     deinit { H5Dclose(id) }
 
     /// Reads rows start..<start+count as Float into `buffer`.
-    public func read(start: Int, count: Int, into buffer: UnsafeMutablePointer<Float>) throws {
+    package func read(start: Int, count: Int, into buffer: UnsafeMutablePointer<Float>) throws {
         var dims = shape.map { hsize_t($0) }
         guard !dims.isEmpty, start >= 0, count > 0, start + count <= shape[0] else {
             throw CortadoError("rows \(start)..<\(start + count) are outside dataset \"\(name)\" in \(file.path)")

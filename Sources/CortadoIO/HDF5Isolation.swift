@@ -7,11 +7,11 @@ import Foundation
 /// by a child process, `cortado __read-hdf5`, which hands back the contents as a binary protobuf
 /// file; a crash there becomes an error here. Files Cortado wrote are checksum-verified before
 /// libhdf5 sees them and are read in-process.
-public enum HDF5Isolation {
+package enum HDF5Isolation {
     /// The `cortado` executable that reads for us; nil (library use, the child itself) reads in-process.
-    nonisolated(unsafe) public static var helper: String? = nil
+    nonisolated(unsafe) package static var helper: String? = nil
 
-    public enum Kind: String, Sendable { case weights, state }
+    package enum Kind: String, Sendable { case weights, state }
 
     /// Reads an unverified HDF5 weights file through `helper`.
     static func readWeights(_ path: String, helper: String) throws -> [StoredLayer] {
@@ -80,7 +80,7 @@ public enum HDF5Isolation {
     }
 
     /// The child's side: reads `input` in-process and writes its contents to `output`.
-    public static func childMain(kind: Kind, input: String, output: String) throws {
+    package static func childMain(kind: Kind, input: String, output: String) throws {
         helper = nil
         // The parent checked the checksum (and honoured --no-verify); this side only reads.
         Checksum.verifyOnLoad = false

@@ -3,11 +3,11 @@ import Foundation
 
 /// IDX files (the MNIST / Fashion-MNIST format): a big-endian header of dimension sizes,
 /// then unsigned bytes.
-public struct IDXFile {
-    public var dims: [Int]
-    public var bytes: [UInt8]
+package struct IDXFile {
+    package var dims: [Int]
+    package var bytes: [UInt8]
 
-    public static func read(_ path: String) throws -> IDXFile {
+    package static func read(_ path: String) throws -> IDXFile {
         let data = try FileBytes.read(path, what: "IDX file")
         let b = [UInt8](data)
         guard b.count >= 4, b[0] == 0, b[1] == 0 else {
@@ -31,7 +31,7 @@ public struct IDXFile {
 
     /// Writes images and labels as the HDF5 datasets `data` (N×1×H×W, pixels × scale) and
     /// `label` (N, as float), which an HDF5Data layer with tops data and label reads.
-    public static func convert(images: String, labels: String, to output: String, scale: Float = 0.00390625) throws {
+    package static func convert(images: String, labels: String, to output: String, scale: Float = 0.00390625) throws {
         let im = try read(images), lb = try read(labels)
         guard im.dims.count == 3 else { throw CortadoError("\(images) should be N×H×W images, found dims \(im.dims)") }
         guard lb.dims.count == 1, lb.dims[0] == im.dims[0] else {

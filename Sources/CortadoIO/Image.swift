@@ -5,13 +5,13 @@ import Foundation
 
 /// An 8-bit image in Caffe's layout: channels × height × width, colour channels in BGR order
 /// (what OpenCV's imread gives Caffe, so means and weights trained there line up).
-public struct Image: Sendable, Equatable {
-    public var channels: Int
-    public var height: Int
-    public var width: Int
-    public var pixels: [UInt8]   // C×H×W
+package struct Image: Sendable, Equatable {
+    package var channels: Int
+    package var height: Int
+    package var width: Int
+    package var pixels: [UInt8]   // C×H×W
 
-    public init(channels: Int, height: Int, width: Int, pixels: [UInt8]) {
+    package init(channels: Int, height: Int, width: Int, pixels: [UInt8]) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -19,7 +19,7 @@ public struct Image: Sendable, Equatable {
     }
 
     /// Decodes a JPEG or PNG (told by its first bytes) into 1 (gray) or 3 (BGR) channels.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, color: Bool, source: String) throws -> Image {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, color: Bool, source: String) throws -> Image {
         guard bytes.count >= 8 else { throw CortadoError("\(source): too short to be an image") }
         let b = bytes.bindMemory(to: UInt8.self)
         if b[0] == 0xFF && b[1] == 0xD8 { return try decodeJPEG(b, color: color, source: source) }
@@ -27,7 +27,7 @@ public struct Image: Sendable, Equatable {
         throw CortadoError("\(source): not a JPEG or PNG image")
     }
 
-    public static func load(_ path: String, color: Bool) throws -> Image {
+    package static func load(_ path: String, color: Bool) throws -> Image {
         let data = try FileBytes.read(path, what: "image")
         return try data.withUnsafeBytes { try decode($0, color: color, source: path) }
     }
@@ -83,7 +83,7 @@ public struct Image: Sendable, Equatable {
 
     /// Bilinear resize with pixel centres aligned, as OpenCV's INTER_LINEAR (cv::resize's default,
     /// which Caffe uses for new_height/new_width).
-    public func resized(height nh: Int, width nw: Int) -> Image {
+    package func resized(height nh: Int, width nw: Int) -> Image {
         guard nh > 0, nw > 0, nh != height || nw != width else { return self }
         var out = [UInt8](repeating: 0, count: channels * nh * nw)
         let sy = Double(height) / Double(nh), sx = Double(width) / Double(nw)

@@ -4,18 +4,18 @@ import Foundation
 
 /// Caffe's convert_imageset and compute_image_mean: images listed as `path label` lines into
 /// an LMDB of Datum records (keys `%08d_path`), and the mean image of such a database.
-public enum ImageSet {
-    public struct Options: Sendable {
-        public var resizeHeight = 0, resizeWidth = 0
-        public var shuffle = false
-        public var gray = false
-        public var encoded = false
-        public var seed: UInt64 = 0
-        public init() {}
+package enum ImageSet {
+    package struct Options: Sendable {
+        package var resizeHeight = 0, resizeWidth = 0
+        package var shuffle = false
+        package var gray = false
+        package var encoded = false
+        package var seed: UInt64 = 0
+        package init() {}
     }
 
     /// Reads a list of `path label` lines (split at the last space, as Caffe does).
-    public static func readList(_ list: String) throws -> [(path: String, label: Int)] {
+    package static func readList(_ list: String) throws -> [(path: String, label: Int)] {
         guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw CortadoError("cannot read the image list \(list): no such file") }
         var lines: [(path: String, label: Int)] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -35,7 +35,7 @@ public enum ImageSet {
     /// trailing slash, and a conversion that fails removes the database it began, so that
     /// running it again works.
     @discardableResult
-    public static func convert(root: String, list: String, db path: String, options: Options) throws -> Int {
+    package static func convert(root: String, list: String, db path: String, options: Options) throws -> Int {
         var lines = try readList(list)
         if options.shuffle {
             var order = Array(lines.indices)
@@ -108,7 +108,7 @@ public enum ImageSet {
     }
 
     /// The mean of every record (1×C×H×W), as compute_image_mean writes it; also the per-channel means.
-    public static func mean(db path: String) throws -> (mean: Blob, channelMeans: [Float], count: Int) {
+    package static func mean(db path: String) throws -> (mean: Blob, channelMeans: [Float], count: Int) {
         let db = try LMDB.openForReading(path)
         guard try db.first() else { throw CortadoError("the LMDB \(path) is empty") }
         var sum: [Double] = []

@@ -4,8 +4,8 @@ import Foundation
 
 /// A thin, checked wrapper over LMDB: one environment, its main database, a read cursor that
 /// walks records in key order, and batched writes. Errors name the path and LMDB's reason.
-public final class LMDB {
-    public let path: String
+package final class LMDB {
+    package let path: String
     private var env: OpaquePointer?
     private var dbi: MDB_dbi = 0
     private var readTxn: OpaquePointer?
@@ -24,7 +24,7 @@ public final class LMDB {
     }
 
     /// Opens an existing database read-only.
-    public static func openForReading(_ path: String) throws -> LMDB {
+    package static func openForReading(_ path: String) throws -> LMDB {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             let maker = path.lowercased().contains("cifar") ? "`bash data/cifar10/get_cifar10.sh` for CIFAR-10" : "`cortado convert-imageset`"
@@ -55,7 +55,7 @@ public final class LMDB {
     }
 
     /// Creates (or empties) a database folder for writing.
-    public static func create(_ path: String, mapSize: Int = 1 << 40) throws -> LMDB {
+    package static func create(_ path: String, mapSize: Int = 1 << 40) throws -> LMDB {
         let fm = FileManager.default
         if fm.fileExists(atPath: path) {
             throw CortadoError("\(path) already exists; remove it first (Cortado does not overwrite a database)")
@@ -70,17 +70,17 @@ public final class LMDB {
         return db
     }
 
-    public var count: Int {
+    package var count: Int {
         var stat = MDB_stat()
         guard let readTxn, mdb_stat(readTxn, dbi, &stat) == 0 else { return 0 }
         return Int(stat.ms_entries)
     }
 
     /// Moves to the first record; returns false when the database is empty.
-    public func first() throws -> Bool { try move(MDB_FIRST) }
+    package func first() throws -> Bool { try move(MDB_FIRST) }
 
     /// Moves to the next record; returns false at the end.
-    public func next() throws -> Bool { try move(MDB_NEXT) }
+    package func next() throws -> Bool { try move(MDB_NEXT) }
 
     private var key = MDB_val(), value = MDB_val()
 
@@ -92,14 +92,14 @@ public final class LMDB {
     }
 
     /// The current record's value; valid until the cursor moves.
-    public var currentValue: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size) }
+    package var currentValue: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size) }
 
-    public var currentKey: String {
+    package var currentKey: String {
         String(decoding: UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size), as: UTF8.self)
     }
 
     /// Writes records in one transaction.
-    public func put(_ records: [(key: String, value: [UInt8])]) throws {
+    package func put(_ records: [(key: String, value: [UInt8])]) throws {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, nil, 0, &txn), "begin a write transaction")
         var dbi: MDB_dbi = 0

@@ -4,7 +4,7 @@ import Foundation
 /// Snapshot files below the net and solver: reading a solver state into memory, finding the
 /// weights file it names, Cortado's escaped HDF5 keys, and sealed atomic HDF5 writes.
 /// (`Snapshot`, in Solvers, moves nets and solvers in and out of these files.)
-public enum SnapshotFile {
+package enum SnapshotFile {
     /// A solver state of either format in memory: HDF5 (`iter`, `current_step`, `learned_net`,
     /// `history/<i>`, Cortado's `cortado/<net>/<layer>`) or binary SolverState.
     package static func readState(_ path: String) throws -> StoredSolverState {

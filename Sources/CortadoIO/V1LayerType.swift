@@ -1,7 +1,7 @@
 import CortadoBase
 
 /// Caffe's V1 LayerType enum, for old binary weights (IO) and old text files (V1Upgrade).
-public enum V1LayerType {
+package enum V1LayerType {
     /// V1 LayerType enum: (identifier, number, today's type string).
     package static let types: [(String, Int, String)] = [
         ("NONE", 0, ""), ("ABSVAL", 35, "AbsVal"), ("ACCURACY", 1, "Accuracy"), ("ARGMAX", 30, "ArgMax"), ("BNLL", 2, "BNLL"),
@@ -17,7 +17,7 @@ public enum V1LayerType {
         ("WINDOW_DATA", 24, "WindowData"), ("THRESHOLD", 31, "Threshold"),
     ]
 
-    public static func typeName(forEnum n: Int) -> String {
+    package static func typeName(forEnum n: Int) -> String {
         types.first { $0.1 == n }?.2 ?? "V1 type \(n)"
     }
 

@@ -3,8 +3,8 @@ import Foundation
 
 /// Weights files of either kind, as lists of layers: HDF5 (`data/<layer>/<i>`) and binary
 /// NetParameter. The kind is told by content, never by the file name.
-public enum WeightsFile {
-    public static func read(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
+package enum WeightsFile {
+    package static func read(_ path: String) throws -> (name: String, layers: [StoredLayer]) {
         try FileBytes.requireFile(path, what: "weights file")
         guard HDF5File.isHDF5(path) else { return try CaffeBinary.readNet(path) }
         if try Checksum.checkHDF5(path) != .verified, let helper = HDF5Isolation.helper {
@@ -45,7 +45,7 @@ public enum WeightsFile {
         }
     }
 
-    public static func writeHDF5(_ layers: [StoredLayer], to path: String) throws {
+    package static func writeHDF5(_ layers: [StoredLayer], to path: String) throws {
         try SnapshotFile.atomicWrite(path) { file in
             try file.createGroup("data")
             for l in layers {

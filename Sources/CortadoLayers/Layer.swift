@@ -55,7 +55,7 @@ open class Layer {
     /// Tests set it to compare a split layer with a single-threaded one.
     public var threads = Parallel.threads
     /// For data layers: which batches are this process's in a data-parallel run (DataShard).
-    public var shard = DataShard.whole
+    package var shard = DataShard.whole
     /// Memory for buffers that live only inside one call (oneDNN's reordered arguments and
     /// scratchpads). A net gives all its layers one, since they never run at the same time.
     package var callScratch = CallScratch()

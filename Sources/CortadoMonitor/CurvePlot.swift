@@ -8,7 +8,7 @@ import Foundation
 
 /// Draws training curves as a standalone SVG: one panel each for training loss, test outputs
 /// and learning rate against iterations, with axes, ticks, titles and legends.
-public enum CurvePlot {
+package enum CurvePlot {
     package static let width = 900.0, panelHeight = 260.0, margin = (left: 78.0, right: 170.0, top: 36.0, bottom: 46.0)
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -17,7 +17,7 @@ public enum CurvePlot {
         var points: [TrainingLog.Point]
     }
 
-    public static func svg(_ log: TrainingLog, title: String) -> String {
+    package static func svg(_ log: TrainingLog, title: String) -> String {
         var panels: [(String, String, [Series])] = []
         if !log.trainLoss.isEmpty { panels.append(("Training loss", "loss", [Series(name: "train loss", points: log.trainLoss)])) }
         // One panel per test output: accuracy (0..1) and loss need their own y axes.

@@ -10,12 +10,12 @@ import Foundation
 /// read training curves without scraping log text:
 /// `{"type":"train","iteration":100,"seconds":1.8,"loss":0.34,"lr":0.0099,"outputs":{"loss":0.34}}`
 /// `{"type":"test","iteration":500,"seconds":9.1,"net":0,"outputs":{"accuracy":0.88,"loss":0.5}}`
-public final class JSONLog {
+package final class JSONLog {
     private let handle: FileHandle
     private let start = Date()
     private var failed = false
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil),
               let h = FileHandle(forWritingAtPath: path) else {
             throw CortadoError("cannot create the JSON log \(path): check that its folder exists and is writable")
@@ -25,7 +25,7 @@ public final class JSONLog {
 
     deinit { try? handle.close() }
 
-    public func record(_ event: Solver.Event) {
+    package func record(_ event: Solver.Event) {
         var fields: [String]
         switch event {
         case .iteration: return

@@ -8,8 +8,8 @@ import Foundation
 
 /// A net as a Graphviz DOT graph: layers are boxes with their type and key parameters, blobs
 /// are edges labelled with their name and shape (when the net could be built to know them).
-public enum NetGraph {
-    public static func dot(_ param: NetParameter, phase: Phase, rankdir: String = "LR", shapes: [String: [Int]] = [:]) -> String {
+package enum NetGraph {
+    package static func dot(_ param: NetParameter, phase: Phase, rankdir: String = "LR", shapes: [String: [Int]] = [:]) -> String {
         let layers = param.layers.filter { $0.isIncluded(in: NetState(phase: phase)) }
         var out = "digraph \(quote(param.name.isEmpty ? "net" : param.name)) {\n"
         out += "  rankdir=\(rankdir);\n  graph [fontname=\"Helvetica\"];\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n"

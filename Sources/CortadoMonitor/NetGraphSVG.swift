@@ -10,7 +10,7 @@ extension NetGraph {
     /// The net drawn without Graphviz (for the dashboard): layers as coloured boxes top to
     /// bottom in file order, each with its type, key settings and top shapes; a blob that
     /// skips layers is drawn as an arc on the right, further out the further it reaches.
-    public static func svg(_ param: NetParameter, phase: Phase, shapes: [String: [Int]] = [:]) -> String {
+    package static func svg(_ param: NetParameter, phase: Phase, shapes: [String: [Int]] = [:]) -> String {
         let layers = param.layers.filter { $0.isIncluded(in: NetState(phase: phase)) }
         let box = (x: 30.0, width: 330.0, height: 42.0, gap: 18.0)
         let rowHeight = box.height + box.gap

@@ -9,27 +9,27 @@ import Foundation
 /// What a training run leaves beside its snapshots (`<snapshot_prefix>_run.json`) so a
 /// dashboard (`cortado serve`) can find and show it later: its files, how far it got, and how
 /// it ended. Written atomically at start, at each snapshot and at the end.
-public struct RunRecord: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable {
+package struct RunRecord: Codable, Sendable, Equatable {
+    package enum State: String, Codable, Sendable {
         case running, finished, stopped, diverged, failed
     }
 
-    public var name: String
-    public var solver: String
-    public var net: String
+    package var name: String
+    package var solver: String
+    package var net: String
     /// The `--log-json` file, when the run writes one.
-    public var log: String?
-    public var snapshotPrefix: String
-    public var maxIter: Int
-    public var iter: Int
-    public var state: State
+    package var log: String?
+    package var snapshotPrefix: String
+    package var maxIter: Int
+    package var iter: Int
+    package var state: State
     /// The training process and its machine, so a dashboard on that machine can tell a run
     /// that was killed (state still "running", process gone) and can signal a live one.
-    public var pid: Int32
-    public var host: String
-    public var started: Date
+    package var pid: Int32
+    package var host: String
+    package var started: Date
 
-    public init(name: String, solver: String, net: String, log: String?, snapshotPrefix: String, maxIter: Int, iter: Int = 0,
+    package init(name: String, solver: String, net: String, log: String?, snapshotPrefix: String, maxIter: Int, iter: Int = 0,
                 state: State = .running, pid: Int32 = getpid(), host: String = ProcessInfo.processInfo.hostName, started: Date = Date()) {
         self.name = name
         self.solver = solver
@@ -45,10 +45,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     /// `<snapshot_prefix>_run.json`.
-    public static func path(snapshotPrefix: String) -> String { snapshotPrefix + "_run.json" }
+    package static func path(snapshotPrefix: String) -> String { snapshotPrefix + "_run.json" }
 
     /// Reads a record; its paths, stored relative to the record's folder, come back whole.
-    public static func load(_ path: String) throws -> RunRecord {
+    package static func load(_ path: String) throws -> RunRecord {
         let data = try FileBytes.read(path, what: "run record")
         do { return try decoder.decode(RunRecord.self, from: data).mapPaths { resolve($0, from: path) } } catch {
             throw CortadoError("\(path) is not a run record: \(error.localizedDescription)")
@@ -57,13 +57,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     /// Writes the record atomically (a reader never sees half a file), with paths inside its
     /// folder stored relative to it, so that a moved or copied folder keeps working.
-    public func save(_ path: String) throws {
+    package func save(_ path: String) throws {
         let data = try Self.encoder.encode(mapPaths { Self.relative($0, to: path) })
         try AtomicFile.write(Array(data), to: path)
     }
 
     /// Copies a run's solver or net file beside its record, atomically.
-    public static func keepCopy(of source: String, at destination: String) throws {
+    package static func keepCopy(of source: String, at destination: String) throws {
         try AtomicFile.write(Array(try FileBytes.read(source, what: "file")), to: destination)
     }
 
@@ -88,7 +88,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     /// The state a reader should show: a "running" run whose process is gone from this
     /// machine was killed.
-    public var observedState: State {
+    package var observedState: State {
         guard state == .running, host == ProcessInfo.processInfo.hostName else { return state }
         return kill(pid, 0) == 0 || errno == EPERM ? .running : .stopped
     }

@@ -9,8 +9,8 @@ import Foundation
 /// The live status line on a terminal: iteration / max_iter, iterations per second, ETA,
 /// the loss of the last display step (as the log prints it), learning rate and the last test accuracy, redrawn in place below the log
 /// lines. On a pipe or file it is off, and only Caffe's plain lines are printed.
-public final class StatusLine {
-    public enum Mode: String, CaseIterable, Sendable { case auto, always, never }
+package final class StatusLine {
+    package enum Mode: String, CaseIterable, Sendable { case auto, always, never }
 
     private var text = ""
     private var lastDraw = Date.distantPast
@@ -24,7 +24,7 @@ public final class StatusLine {
     private let write: (String) -> Void
 
     /// Whether a status line should be shown for `mode` on this process's stderr.
-    public static func enabled(_ mode: Mode) -> Bool {
+    package static func enabled(_ mode: Mode) -> Bool {
         switch mode {
         case .always: return true
         case .never: return false
@@ -32,14 +32,14 @@ public final class StatusLine {
         }
     }
 
-    public init(write: @escaping (String) -> Void = { try? FileHandle.standardError.write(contentsOf: Data($0.utf8)) }) {
+    package init(write: @escaping (String) -> Void = { try? FileHandle.standardError.write(contentsOf: Data($0.utf8)) }) {
         self.write = write
     }
 
     private var previousSink: ((String) -> Void)?
 
     /// Routes log lines through this status line, so each one is printed above it.
-    public func install() {
+    package func install() {
         let out = write
         previousSink = Log.sink
         Log.sink = { [weak self] line in
@@ -48,14 +48,14 @@ public final class StatusLine {
     }
 
     /// Erases the line at the end of training and gives log lines back to plain stderr.
-    public func finish() {
+    package func finish() {
         write("\r\u{1B}[K")
         text = ""
         if let previousSink { Log.sink = previousSink }
         previousSink = nil
     }
 
-    public func record(_ event: Solver.Event) {
+    package func record(_ event: Solver.Event) {
         switch event {
         case .test(_, _, let outputs, _):
             if let acc = outputs.first(where: { $0.name.contains("accuracy") }) ?? outputs.first {
@@ -85,7 +85,7 @@ public final class StatusLine {
     }
 
     /// `[ 1200/10000] 58.3 it/s  ETA 2m31s  loss 0.3412  lr 0.00972  accuracy 0.8853`
-    public static func format(iter: Int, maxIter: Int, itersPerSecond: Double, loss: Float, lr: Float, test: String) -> String {
+    package static func format(iter: Int, maxIter: Int, itersPerSecond: Double, loss: Float, lr: Float, test: String) -> String {
         let width = String(maxIter).count
         let counter = String(repeating: " ", count: max(0, width - String(iter).count)) + "\(iter)/\(maxIter)"
         var parts = ["[\(counter)]"]

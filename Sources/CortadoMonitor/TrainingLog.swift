@@ -9,22 +9,22 @@ import Foundation
 /// Training curves read back from a log: Cortado's JSON log, or plain Caffe-style text
 /// (Cortado's stderr or a log written by Caffe itself), parsed with the same patterns as
 /// Caffe's tools/extra/parse_log.py.
-public struct TrainingLog: Sendable {
-    public struct Point: Sendable, Equatable {
-        public var iteration: Int
-        public var value: Double
+package struct TrainingLog: Sendable {
+    package struct Point: Sendable, Equatable {
+        package var iteration: Int
+        package var value: Double
     }
 
     /// Smoothed training loss at each display step.
-    public var trainLoss: [Point] = []
+    package var trainLoss: [Point] = []
     /// Learning rate at each display step.
-    public var learningRate: [Point] = []
+    package var learningRate: [Point] = []
     /// Test outputs by name (prefixed `#n ` for test nets after the first).
-    public var testOutputs: [(name: String, points: [Point])] = []
+    package var testOutputs: [(name: String, points: [Point])] = []
 
-    public init() {}
+    package init() {}
 
-    public static func load(_ path: String) throws -> TrainingLog {
+    package static func load(_ path: String) throws -> TrainingLog {
         let data = try FileBytes.read(path, what: "log")
         let text = String(decoding: data, as: UTF8.self)
         let log = text.drop { $0 == " " || $0 == "\n" }.hasPrefix("{") ? try parseJSON(text, path: path) : parseText(text)

@@ -8,24 +8,24 @@ import Foundation
 /// over `iterations`, reported as Caffe prints it. Layers that multiply (convolutions, inner
 /// products) also get their GFLOP/s and its share of this machine's sgemm peak, measured at
 /// the start with the thread count in use, so a slow layer shows itself.
-public struct Benchmark {
-    public var forwardMs: [Double]
-    public var backwardMs: [Double]
-    public var layerNames: [String]
+package struct Benchmark {
+    package var forwardMs: [Double]
+    package var backwardMs: [Double]
+    package var layerNames: [String]
     /// Floating-point operations of each layer's forward and backward pass (2 per multiply-add;
     /// backward counts the weight gradient and the bottom gradient when they are computed).
-    public var forwardFlops: [Double]
-    public var backwardFlops: [Double]
+    package var forwardFlops: [Double]
+    package var backwardFlops: [Double]
     /// GFLOP/s of one large single-precision matrix product on `Parallel.threads` threads.
-    public var sgemmPeak: Double
-    public var averageForward: Double
-    public var averageBackward: Double
-    public var averageTotal: Double
-    public var totalMs: Double
-    public var iterationLines: [String]
+    package var sgemmPeak: Double
+    package var averageForward: Double
+    package var averageBackward: Double
+    package var averageTotal: Double
+    package var totalMs: Double
+    package var iterationLines: [String]
 
     /// `progress(done)` is called after the warm-up (0) and after each timed iteration.
-    public static func run(_ net: Net, iterations: Int, progress: ((Int) -> Void)? = nil) throws -> Benchmark {
+    package static func run(_ net: Net, iterations: Int, progress: ((Int) -> Void)? = nil) throws -> Benchmark {
         let initial = try net.forward()
         net.backward()
         var lines = ["Initial loss: \(caffeFloat(initial))"]
@@ -104,7 +104,7 @@ public struct Benchmark {
         return String(format: "  (%.1f GFLOP/s, %.2f× sgemm)", gflops, gflops / max(sgemmPeak, 1e-9))
     }
 
-    public var lines: [String] {
+    package var lines: [String] {
         var out = iterationLines
         out.append("Average time per layer: ")
         for i in layerNames.indices {

@@ -495,7 +495,7 @@ public final class Net {
     }
 
     /// Makes every data layer read only this rank's batches (see DataShard).
-    public func shardData(_ shard: DataShard) {
+    package func shardData(_ shard: DataShard) {
         for e in entries { e.layer.shard = shard }
     }
 

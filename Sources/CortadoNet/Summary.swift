@@ -6,21 +6,21 @@ import Foundation
 
 /// `cortado summary`: every layer with its type, top shapes, parameter count and
 /// multiply-adds, as a table or as one JSON object other tools can read.
-public struct NetSummary: Sendable {
-    public struct Row: Sendable {
-        public var name: String
-        public var type: String
-        public var tops: [(name: String, shape: [Int])]
-        public var params: Int
-        public var macs: Int
+package struct NetSummary: Sendable {
+    package struct Row: Sendable {
+        package var name: String
+        package var type: String
+        package var tops: [(name: String, shape: [Int])]
+        package var params: Int
+        package var macs: Int
     }
 
-    public var name: String
-    public var rows: [Row]
-    public var params: Int { rows.reduce(0) { $0 + $1.params } }
-    public var macs: Int { rows.reduce(0) { $0 + $1.macs } }
+    package var name: String
+    package var rows: [Row]
+    package var params: Int { rows.reduce(0) { $0 + $1.params } }
+    package var macs: Int { rows.reduce(0) { $0 + $1.macs } }
 
-    public init(_ net: Net) {
+    package init(_ net: Net) {
         name = net.name
         var owned: Set<ObjectIdentifier> = []
         rows = net.entries.map { e in
@@ -32,7 +32,7 @@ public struct NetSummary: Sendable {
         }
     }
 
-    public var table: String {
+    package var table: String {
         var lines: [[String]] = [["layer", "type", "top shapes", "params", "MACs"]]
         for r in rows {
             let tops = r.tops.map { "\($0.name) \($0.shape.map(String.init).joined(separator: "×"))" }.joined(separator: ", ")
@@ -59,7 +59,7 @@ public struct NetSummary: Sendable {
         return String(out.reversed())
     }
 
-    public var json: String {
+    package var json: String {
         let layers = rows.map { r in
             let tops = r.tops.map { "{\"name\":\(quote($0.name)),\"shape\":[\($0.shape.map(String.init).joined(separator: ","))]}" }.joined(separator: ",")
             return "{\"name\":\(quote(r.name)),\"type\":\(quote(r.type)),\"tops\":[\(tops)],\"params\":\(r.params),\"macs\":\(r.macs)}"

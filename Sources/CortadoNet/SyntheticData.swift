@@ -9,8 +9,8 @@ import Foundation
 /// Shapes come from batch_size and crop_size / new_height × new_width / the mean file; where
 /// a definition declares no image size, the well-known MNIST (1×28×28) and CIFAR (3×32×32)
 /// sources are recognised by name. Anything else is an error that says what is missing.
-public enum SyntheticData {
-    public static func replace(in param: NetParameter) throws -> (NetParameter, [String]) {
+package enum SyntheticData {
+    package static func replace(in param: NetParameter) throws -> (NetParameter, [String]) {
         var out = param
         var notes: [String] = []
         for (i, layer) in param.layers.enumerated() {

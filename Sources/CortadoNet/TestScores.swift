@@ -5,22 +5,22 @@ import CortadoLayers
 
 /// The running sums of a net's outputs over test batches, and their means: what Caffe's
 /// Solver::Test and `caffe test` print. One place for both `Solver.test` and `cortado test`.
-public struct TestScores {
+package struct TestScores {
     /// One output element: the blob's name, the sum over batches so far and its loss weight.
-    public struct Output {
-        public let name: String
-        public let lossWeight: Float
-        public fileprivate(set) var sum: Float
+    package struct Output {
+        package let name: String
+        package let lossWeight: Float
+        package fileprivate(set) var sum: Float
     }
 
-    public private(set) var outputs: [Output] = []
-    public private(set) var batches = 0
+    package private(set) var outputs: [Output] = []
+    package private(set) var batches = 0
 
-    public init() {}
+    package init() {}
 
     /// Adds the net's current outputs (after a forward pass). An output whose size changed
     /// since the first batch cannot be averaged element by element, so that is an error.
-    public mutating func add(_ net: Net) throws {
+    package mutating func add(_ net: Net) throws {
         var k = 0
         for id in net.outputBlobIDs {
             let b = net.namedBlobs[id].blob, name = net.namedBlobs[id].name
@@ -40,12 +40,12 @@ public struct TestScores {
     }
 
     /// Each output element's mean over the batches added.
-    public var means: [(name: String, value: Float, lossWeight: Float)] {
+    package var means: [(name: String, value: Float, lossWeight: Float)] {
         outputs.map { ($0.name, $0.sum / Float(max(batches, 1)), $0.lossWeight) }
     }
 
     /// `accuracy = 0.89` or `loss = 0.3 (* 1 = 0.3 loss)`, one line per output element.
-    public var lines: [String] {
+    package var lines: [String] {
         means.map { o in
             let note = o.lossWeight != 0 ? " (* \(caffeFloat(o.lossWeight)) = \(caffeFloat(o.lossWeight * o.value)) loss)" : ""
             return "\(o.name) = \(caffeFloat(o.value))\(note)"

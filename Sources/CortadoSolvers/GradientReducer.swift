@@ -8,7 +8,7 @@ import CortadoNet
 /// processes, layer by layer as backward finishes them (`begin`, then `finish` with the loss
 /// and any stop or snapshot request, summed too). Distributed's GradientSync is the one in
 /// use; the protocol lives here so that Solvers does not depend on MPI.
-public protocol GradientReducer: AnyObject {
+package protocol GradientReducer: AnyObject {
     /// This process's index among `size`.
     var rank: Int { get }
     var size: Int { get }

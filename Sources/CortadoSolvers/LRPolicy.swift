@@ -7,7 +7,7 @@ import Foundation
 
 /// Caffe's learning-rate policies (`lr_policy`), as a value: the rate at a given iteration.
 /// `iter` counts completed updates. Formulas follow sgd_solver.cpp's GetLearningRate.
-public enum LRPolicy: Sendable, Equatable {
+package enum LRPolicy: Sendable, Equatable {
     case fixed(base: Float)
     case step(base: Float, gamma: Float, stepsize: Int)
     case exp(base: Float, gamma: Float)
@@ -16,9 +16,9 @@ public enum LRPolicy: Sendable, Equatable {
     case poly(base: Float, power: Float, maxIter: Int)
     case sigmoid(base: Float, gamma: Float, stepsize: Int)
 
-    public static let names = ["fixed", "step", "exp", "inv", "multistep", "poly", "sigmoid"]
+    package static let names = ["fixed", "step", "exp", "inv", "multistep", "poly", "sigmoid"]
 
-    public init(_ node: ConfigNode) throws {
+    package init(_ node: ConfigNode) throws {
         let base = node.float("base_lr") ?? 0
         let gamma = node.float("gamma") ?? 0
         let power = node.float("power") ?? 0
@@ -47,7 +47,7 @@ public enum LRPolicy: Sendable, Equatable {
         }
     }
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .fixed: return "fixed"
         case .step: return "step"
@@ -61,7 +61,7 @@ public enum LRPolicy: Sendable, Equatable {
 
     /// The rate at `iter`. `currentStep` is multistep's position, which Caffe advances one
     /// stepvalue per iteration at most and saves in the solverstate.
-    public func rate(iter: Int, currentStep: inout Int) -> Float {
+    package func rate(iter: Int, currentStep: inout Int) -> Float {
         switch self {
         case .fixed(let base):
             return base

@@ -12,7 +12,7 @@ public final class Solver {
     public let param: SolverParameter
     public let net: Net
     public let testNets: [Net]
-    public let rule: UpdateRule
+    package let rule: UpdateRule
     public private(set) var iter = 0
     public private(set) var currentStep = 0
     /// One or two history blobs per learnable parameter (see UpdateRule).
@@ -32,7 +32,7 @@ public final class Solver {
         case none, stop, snapshot
 
         /// What a signal's configured effect asks of the solver.
-        public init(_ effect: SignalEffect) {
+        package init(_ effect: SignalEffect) {
             switch effect {
             case .none: self = .none
             case .stop: self = .stop
@@ -42,7 +42,7 @@ public final class Solver {
     }
 
     /// Sums gradients over the ranks of a data-parallel run (nil: one process).
-    public var sync: (any GradientReducer)?
+    package var sync: (any GradientReducer)?
     /// False on ranks other than 0, which train in step with it but write nothing.
     public var writesSnapshots = true
     /// Sums of the sub-batch gradients when iter_size > 1, one blob per learnable parameter.

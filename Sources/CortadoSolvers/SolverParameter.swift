@@ -40,7 +40,7 @@ public struct SolverParameter: Sendable {
     public var averageLoss: Int
     public var maxIter: Int
     public var iterSize: Int
-    public var lrPolicy: LRPolicy
+    package var lrPolicy: LRPolicy
     public var momentum: Float
     public var momentum2: Float
     public var delta: Float

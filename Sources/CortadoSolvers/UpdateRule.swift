@@ -9,7 +9,7 @@ import Foundation
 /// On entry `diff` holds the normalised, regularised gradient g; on exit it holds the
 /// update v that the net subtracts (W ← W − v). `history` holds one blob per learnable
 /// parameter, or two (all first moments, then all second) for AdaDelta and Adam.
-public enum UpdateRule: Sendable {
+package enum UpdateRule: Sendable {
     case sgd(momentum: Float)
     case nesterov(momentum: Float)
     case adaGrad(delta: Float)
@@ -17,7 +17,7 @@ public enum UpdateRule: Sendable {
     case adaDelta(momentum: Float, delta: Float)
     case adam(beta1: Float, beta2: Float, delta: Float)
 
-    public init(_ p: SolverParameter) throws {
+    package init(_ p: SolverParameter) throws {
         switch p.type {
         case .sgd: self = .sgd(momentum: p.momentum)
         case .nesterov: self = .nesterov(momentum: p.momentum)
@@ -34,7 +34,7 @@ public enum UpdateRule: Sendable {
     }
 
     /// History blobs per learnable parameter.
-    public var historyPerParam: Int {
+    package var historyPerParam: Int {
         switch self {
         case .adaDelta, .adam: return 2
         default: return 1

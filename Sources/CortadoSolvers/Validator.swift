@@ -8,18 +8,18 @@ import Foundation
 /// `cortado validate`: reads solver and net files, checks them against Caffe's schema, builds
 /// each net in both phases without running it, and reports every problem found, each with
 /// file:line:col, instead of stopping at the first.
-public enum Validator {
-    public struct Report: Sendable {
-        public var problems: [ConfigError.Problem] = []
-        public var warnings: [String] = []
-        public var checked: [String] = []
+package enum Validator {
+    package struct Report: Sendable {
+        package var problems: [ConfigError.Problem] = []
+        package var warnings: [String] = []
+        package var checked: [String] = []
     }
 
     /// Fields that only a solver file has.
-    public static let solverOnly: Set<String> = ["net", "train_net", "test_net", "base_lr", "lr_policy", "max_iter", "test_iter",
+    package static let solverOnly: Set<String> = ["net", "train_net", "test_net", "base_lr", "lr_policy", "max_iter", "test_iter",
                                           "solver_type", "snapshot_prefix", "momentum", "weight_decay", "net_param", "train_net_param"]
 
-    public static func validate(files: [String]) -> Report {
+    package static func validate(files: [String]) -> Report {
         var report = Report()
         var seen: Set<String> = []
         for f in files { validate(file: f, into: &report, seen: &seen) }

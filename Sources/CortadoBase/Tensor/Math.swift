@@ -112,6 +112,6 @@ package func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>)
     cblas_sdot(Int32(n), x, 1, y, 1)
 }
 
-public func blasCoreName() -> String {
+package func blasCoreName() -> String {
     String(cString: openblas_get_corename())
 }

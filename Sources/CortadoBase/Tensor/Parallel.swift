@@ -8,12 +8,12 @@ import Synchronization
 /// cost more than they give; splitting the batch keeps each core on its own images with warm
 /// caches. Every split depends only on the thread count, so results are deterministic for a
 /// given count (reductions over parts are summed in part order).
-public enum Parallel {
+package enum Parallel {
     /// The thread count layers take when they are built (`--threads`; 1 until set).
-    nonisolated(unsafe) public private(set) static var threads = 1
+    nonisolated(unsafe) package private(set) static var threads = 1
 
     /// Sets Cortado's thread count and makes OpenBLAS single-threaded under it.
-    public static func setThreads(_ n: Int) {
+    package static func setThreads(_ n: Int) {
         threads = max(1, n)
         openblas_set_num_threads(1)
     }

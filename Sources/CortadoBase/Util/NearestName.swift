@@ -1,5 +1,5 @@
 /// The closest name to `word` among `candidates`, if it is close enough to be a likely typo.
-public func nearestName(to word: String, in candidates: [String]) -> String? {
+package func nearestName(to word: String, in candidates: [String]) -> String? {
     var best: (String, Int)? = nil
     for c in candidates {
         let d = editDistance(word.lowercased(), c.lowercased())

@@ -11,11 +11,11 @@ private func countSignal(_ signal: Int32) {
     if signal == SIGINT { sigintCount.add(1, ordering: .relaxed) } else { sighupCount.add(1, ordering: .relaxed) }
 }
 
-public enum SignalEffect: String, Sendable, CaseIterable {
+package enum SignalEffect: String, Sendable, CaseIterable {
     case stop, snapshot, none
 }
 
-public enum Signals {
+package enum Signals {
     /// Counts SIGINT and SIGHUP from now on, and keeps them off the threads that compute: the
     /// calling thread blocks them, Cortado's workers block them from birth
     /// (`blockOnThisThread`), and one thread of their own waits for them. A signal
@@ -24,7 +24,7 @@ public enum Signals {
     /// kernels appear to use the stack below the stack pointer, where the kernel writes the
     /// signal frame. Threads that never compute (OpenBLAS's idle one, started before main)
     /// may still take one, so the counting handler stays installed.
-    public static func install() {
+    package static func install() {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in countSignal(signal) }
         sigemptyset(&action.sa_mask)
@@ -46,7 +46,7 @@ public enum Signals {
 
     /// Blocks SIGINT and SIGHUP on the calling thread, for threads that compute or serve
     /// (`install` says why they must not take them).
-    public static func blockOnThisThread() {
+    package static func blockOnThisThread() {
         var set = caught
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
@@ -67,7 +67,7 @@ public enum Signals {
     private static func startWaiter() { _ = waiter }
 
     /// The action requested since the last call: a SIGINT's effect wins over a SIGHUP's.
-    public static func requestedAction(sigint: SignalEffect, sighup: SignalEffect) -> SignalEffect {
+    package static func requestedAction(sigint: SignalEffect, sighup: SignalEffect) -> SignalEffect {
         let effects = [(sigintCount.exchange(0, ordering: .relaxed), sigint), (sighupCount.exchange(0, ordering: .relaxed), sighup)]
         for (count, effect) in effects where count > 0 {
             switch effect {
@@ -86,7 +86,7 @@ nonisolated(unsafe) private var terminationLine: UnsafeMutableBufferPointer<UInt
 extension Signals {
     /// Under mpirun: when the launcher ends this rank with SIGTERM (because another rank
     /// died), print why instead of vanishing, then exit 143 as the default action would.
-    public static func explainTermination(_ message: String) {
+    package static func explainTermination(_ message: String) {
         let bytes = Array((message + "\n").utf8)
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
         _ = buffer.initialize(from: bytes)

@@ -8,18 +8,18 @@ import CortadoConfig
 /// batches (HDF5, LMDB and ImageData seek, making the same random draws without reading), so
 /// its reader state after each group is the single process's, and a snapshot resumes on any
 /// rank count.
-public struct DataShard: Sendable, Equatable {
-    public let rank: Int
-    public let count: Int
+package struct DataShard: Sendable, Equatable {
+    package let rank: Int
+    package let count: Int
 
-    public init(rank: Int, count: Int) {
+    package init(rank: Int, count: Int) {
         precondition(count > 0 && rank >= 0 && rank < count, "rank \(rank) of \(count)")
         self.rank = rank
         self.count = count
     }
 
     /// The whole stream: one process.
-    public static let whole = DataShard(rank: 0, count: 1)
+    package static let whole = DataShard(rank: 0, count: 1)
 
     /// Reads this rank's batch of the next group of `count` and skips the rest of the group.
     func next(read: () throws -> Void, skip: () throws -> Void) rethrows {
