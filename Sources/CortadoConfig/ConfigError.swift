@@ -5,7 +5,7 @@ import Foundation
 /// A mistake in a user's file or flags, with everything a person needs to fix it:
 /// where it is (file:line:col), where inside the config (`layer "conv1" › convolution_param`),
 /// what was wrong, and for a misspelt name the closest valid one.
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
+public struct ConfigError: CortadoFailure {
     public struct Problem: Sendable {
         public var location: TextLocation?
         public var path: String
@@ -26,7 +26,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
         self.problems = problems
     }
 
-    public var description: String {
+    public var message: String {
         problems.map { p in
             var s = p.location.map { "\($0): " } ?? ""
             if !p.path.isEmpty { s += "in \(p.path): " }

@@ -80,7 +80,7 @@ package struct TextFormatParser {
             throw ConfigError(location: nil, path: "", message: "\(path) is \(size) bytes; prototxt files larger than \(maxBytes >> 20) MB are refused")
         }
         let data: Data
-        do { data = try FileBytes.read(path, what: "file") } catch let e as CortadoError {
+        do { data = try FileBytes.read(path, what: "file") } catch let e as any CortadoFailure {
             throw ConfigError(location: nil, path: "", message: e.description)
         }
         var parser = TextFormatParser(text: String(decoding: data, as: UTF8.self), file: path)

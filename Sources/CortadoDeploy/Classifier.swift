@@ -30,7 +30,7 @@ public struct InputTransform: Sendable {
         let blob = try CaffeBinary.readBlob(path)
         let shape = blob.shape.count == 4 ? Array(blob.shape.dropFirst()) : blob.shape
         guard shape.count == 3, shape[0] > 0, shape[1] * shape[2] > 0 else {
-            throw CortadoError("\(path): a mean file holds one C×H×W image; this one has shape \(blob.shape)")
+            throw DataError("\(path): a mean file holds one C×H×W image; this one has shape \(blob.shape)")
         }
         let plane = shape[1] * shape[2]
         return (0..<shape[0]).map { c in
@@ -41,10 +41,10 @@ public struct InputTransform: Sendable {
     /// Whether the settings fit a `c`-channel input; checked once, before any image.
     public func check(channels c: Int) throws {
         if let swap = channelSwap, swap.count != c || Set(swap) != Set(0..<c) {
-            throw CortadoError("--channel-swap must list each of the \(c) channels once, e.g. \((0..<c).reversed().map(String.init).joined(separator: ","))")
+            throw DataError("--channel-swap must list each of the \(c) channels once, e.g. \((0..<c).reversed().map(String.init).joined(separator: ","))")
         }
         if channelMeans.count > 1 && channelMeans.count != c {
-            throw CortadoError("\(channelMeans.count) mean values for \(c)-channel input; give one, or one per channel")
+            throw DataError("\(channelMeans.count) mean values for \(c)-channel input; give one, or one per channel")
         }
     }
 
@@ -102,14 +102,14 @@ public final class Classifier {
     public init(model: String, weights: [String], transform: InputTransform) throws {
         net = try Net.withWeights(model: model, weights: weights)
         guard let entry = net.entries.first(where: { $0.layer.type == "Input" }), let blob = entry.tops.first, blob.shape.count == 4 else {
-            throw CortadoError("\(model): classify needs a deploy net whose Input layer gives N×C×H×W images (such as models/lenet/lenet_deploy.prototxt)")
+            throw DataError("\(model): classify needs a deploy net whose Input layer gives N×C×H×W images (such as models/lenet/lenet_deploy.prototxt)")
         }
         input = blob
         (batchSize, channels, height, width) = (blob.shape[0], blob.shape[1], blob.shape[2], blob.shape[3])
-        guard channels == 1 || channels == 3 else { throw CortadoError("\(model): the input has \(channels) channels; images give 1 (gray) or 3 (BGR)") }
+        guard channels == 1 || channels == 3 else { throw DataError("\(model): the input has \(channels) channels; images give 1 (gray) or 3 (BGR)") }
         let built = net
         let outputs = built.outputBlobIDs.map { (name: built.namedBlobs[$0].name, blob: built.namedBlobs[$0].blob) }
-        guard let chosen = outputs.first(where: { $0.name == "prob" }) ?? outputs.last else { throw CortadoError("\(model): the net has no output blob") }
+        guard let chosen = outputs.first(where: { $0.name == "prob" }) ?? outputs.last else { throw DataError("\(model): the net has no output blob") }
         output = chosen.blob
         outputName = chosen.name
         try transform.check(channels: channels)

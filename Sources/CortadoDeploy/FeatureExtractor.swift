@@ -23,7 +23,7 @@ public struct FeatureExtractor {
         var names = blobs
         for name in names where net.blob(named: name) == nil {
             let near = nearestName(to: name, in: net.blobNames).map { "; did you mean \"\($0)\"?" } ?? ""
-            throw CortadoError("the net has no blob \"\(name)\"\(near) (its blobs: \(net.blobNames.joined(separator: ", ")))")
+            throw DataError("the net has no blob \"\(name)\"\(near) (its blobs: \(net.blobNames.joined(separator: ", ")))")
         }
         if net.blob(named: "label") != nil && !names.contains("label") { names.append("label") }
         self.names = names
@@ -37,9 +37,9 @@ public struct FeatureExtractor {
             let blob = net.blob(named: name)!
             let n = blob.shape.first ?? 1
             if batch == 0 { batch = n }
-            guard n == batch else { throw CortadoError("blob \"\(name)\" has \(n) rows, but \"\(names[0])\" has \(batch); name blobs of one batch") }
+            guard n == batch else { throw DataError("blob \"\(name)\" has \(n) rows, but \"\(names[0])\" has \(batch); name blobs of one batch") }
             let shape = Array(blob.shape.dropFirst())
-            if let known = rowShapes[name], known != shape { throw CortadoError("blob \"\(name)\" changed shape from \(known) to \(shape) between batches") }
+            if let known = rowShapes[name], known != shape { throw DataError("blob \"\(name)\" changed shape from \(known) to \(shape) between batches") }
             rowShapes[name] = shape
             rows[name, default: []] += UnsafeBufferPointer(start: blob.data, count: blob.count)
         }

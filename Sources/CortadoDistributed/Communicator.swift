@@ -27,7 +27,7 @@ package final class Communicator {
     package init(timeout: Double) throws {
         var r: Int32 = 0, s: Int32 = 0
         let rc = cmpi_init(&r, &s)
-        guard rc == 0 else { throw CortadoError("MPI could not start: \(Self.describe(rc))") }
+        guard rc == 0 else { throw DistributedError("MPI could not start: \(Self.describe(rc))") }
         rank = Int(r)
         size = Int(s)
         self.timeout = timeout
@@ -100,9 +100,9 @@ package final class Communicator {
         if rc == Int32(CMPI_TIMEOUT) {
             let peer = cmpi_last_peer()
             let who = peer >= 0 && Int(peer) != rank ? "rank \(peer)" : "another rank"
-            throw CortadoError("rank \(rank) of \(size): \(what) got no answer from \(who) for \(caffeFloat(Float(timeout))) s (--rank-timeout), so \(who) died or hangs; stopping every rank")
+            throw DistributedError("rank \(rank) of \(size): \(what) got no answer from \(who) for \(caffeFloat(Float(timeout))) s (--rank-timeout), so \(who) died or hangs; stopping every rank")
         }
-        throw CortadoError("rank \(rank) of \(size): \(what) failed: \(Self.describe(rc))")
+        throw DistributedError("rank \(rank) of \(size): \(what) failed: \(Self.describe(rc))")
     }
 
     private static func string(_ text: [CChar]) -> String {

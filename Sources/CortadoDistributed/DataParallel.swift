@@ -14,7 +14,7 @@ package enum DataParallel {
     package static func checkAgreement(_ comm: Communicator, files: [String]) throws {
         var text: [UInt8] = []
         for file in files {
-            guard let bytes = FileManager.default.contents(atPath: file) else { throw CortadoError("cannot read \(file)") }
+            guard let bytes = FileManager.default.contents(atPath: file) else { throw DistributedError("cannot read \(file)") }
             text += Array(file.utf8) + [0] + Array(bytes) + [0]
         }
         var mine = SHA256.digest(text)
@@ -22,9 +22,9 @@ package enum DataParallel {
         let all = try comm.allGather(mine)
         for (r, theirs) in all.enumerated() where theirs != all[0] {
             if theirs.suffix(8) != all[0].suffix(8) {
-                throw CortadoError("rank \(r) sees a different number of ranks than rank 0; start every rank with one mpirun")
+                throw DistributedError("rank \(r) sees a different number of ranks than rank 0; start every rank with one mpirun")
             }
-            throw CortadoError("rank \(r)'s solver or net files differ from rank 0's (SHA-256 \(SHA256.hex(Array(theirs.prefix(8))))… against \(SHA256.hex(Array(all[0].prefix(8))))… over \(files.joined(separator: ", "))); every rank must train the same net with the same solver")
+            throw DistributedError("rank \(r)'s solver or net files differ from rank 0's (SHA-256 \(SHA256.hex(Array(theirs.prefix(8))))… against \(SHA256.hex(Array(all[0].prefix(8))))… over \(files.joined(separator: ", "))); every rank must train the same net with the same solver")
         }
     }
 

@@ -77,7 +77,7 @@ public enum ONNXExport {
     }
 
     static func setBatch(_ net: Net, _ batch: Int) throws {
-        guard batch > 0 else { throw CortadoError("--batch must be positive") }
+        guard batch > 0 else { throw ExportError("--batch must be positive") }
         for e in net.entries where e.layer.type == "Input" {
             for t in e.tops { try t.reshape([batch] + t.shape.dropFirst()) }
         }

@@ -28,7 +28,7 @@ package struct ONNXExporter {
     private var nodeNames: Set<String> = []
 
     package init(net: Net, opset: Int = 17, batch: Int? = nil) throws {
-        guard Self.opsets.contains(opset) else { throw CortadoError("--opset must be between \(Self.opsets.lowerBound) and \(Self.opsets.upperBound)") }
+        guard Self.opsets.contains(opset) else { throw ExportError("--opset must be between \(Self.opsets.lowerBound) and \(Self.opsets.upperBound)") }
         self.net = net
         self.batch = batch
         model = ONNXModel(graphName: net.name.isEmpty ? "cortado" : net.name, opset: opset)
@@ -43,8 +43,8 @@ package struct ONNXExporter {
         for (i, e) in net.entries.enumerated() {
             do {
                 try add(e, index: i)
-            } catch let error as CortadoError {
-                throw CortadoError("layer \"\(e.layer.name)\" (\(e.layer.type)): \(error.description)")
+            } catch let error as any CortadoFailure {
+                throw ExportError("layer \"\(e.layer.name)\" (\(e.layer.type)): \(error.description)")
             }
         }
         for id in net.outputBlobIDs {
@@ -80,7 +80,7 @@ package struct ONNXExporter {
     // MARK: names
 
     func input(_ id: Int) throws -> String {
-        guard let name = current[id] else { throw CortadoError("reads \"\(net.namedBlobs[id].name)\" before anything writes it") }
+        guard let name = current[id] else { throw ExportError("reads \"\(net.namedBlobs[id].name)\" before anything writes it") }
         return name
     }
 

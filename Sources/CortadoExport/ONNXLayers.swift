@@ -83,9 +83,9 @@ extension ONNXExporter {
         case "ArgMax": try argMax(e, x[0])
         default:
             if layer.dataSource != nil || layer.type.hasSuffix("Data") {
-                throw CortadoError("reads data; export a deploy net, whose images come from an Input layer")
+                throw ExportError("reads data; export a deploy net, whose images come from an Input layer")
             }
-            throw CortadoError("has no ONNX export (exported: Input, Split, Dropout, \(Self.exportedTypes.joined(separator: ", ")))")
+            throw ExportError("has no ONNX export (exported: Input, Split, Dropout, \(Self.exportedTypes.joined(separator: ", ")))")
         }
     }
 
@@ -94,7 +94,7 @@ extension ONNXExporter {
     /// Caffe's axis (negative from the end) for a blob of this rank.
     package func axis(_ a: Int, _ blob: Blob) throws -> Int {
         let rank = blob.shape.count
-        guard a >= -rank && a < rank else { throw CortadoError("axis \(a) is out of range for a \(rank)-D input") }
+        guard a >= -rank && a < rank else { throw ExportError("axis \(a) is out of range for a \(rank)-D input") }
         return a < 0 ? a + rank : a
     }
 
@@ -121,7 +121,7 @@ extension ONNXExporter {
 
     private mutating func convolution(_ e: LayerEntry, _ x: String) throws {
         let s: ConvolutionParameter = try e.layer.param.settings()
-        guard e.bottoms[0].shape.count == 4, s.axis == 1 else { throw CortadoError("only 2-D convolutions (N×C×H×W, axis 1) are exported") }
+        guard e.bottoms[0].shape.count == 4, s.axis == 1 else { throw ExportError("only 2-D convolutions (N×C×H×W, axis 1) are exported") }
         let name = e.layer.name
         var inputs = [x, constant("\(name)_W", floats: e.layer.blobs[0].dataArray, dims: e.layer.blobs[0].shape)]
         if s.biasTerm { inputs.append(constant("\(name)_b", floats: e.layer.blobs[1].dataArray, dims: [e.layer.blobs[1].count])) }
@@ -133,7 +133,7 @@ extension ONNXExporter {
 
     private mutating func innerProduct(_ e: LayerEntry, _ x: String) throws {
         let s: InnerProductParameter = try e.layer.param.settings()
-        guard try axis(s.axis, e.bottoms[0]) == 1 else { throw CortadoError("only axis 1 is exported") }
+        guard try axis(s.axis, e.bottoms[0]) == 1 else { throw ExportError("only axis 1 is exported") }
         let name = e.layer.name
         let flat = unique("\(name)_flat")
         node("Flatten", "\(name)/Flatten", [x], [flat], [("axis", .int(1))])
@@ -144,7 +144,7 @@ extension ONNXExporter {
 
     private mutating func batchNorm(_ e: LayerEntry, _ x: String) throws {
         let s: BatchNormParameter = try e.layer.param.settings()
-        guard s.useGlobalStats != false else { throw CortadoError("use_global_stats: false normalises by each batch's statistics; export needs the stored ones") }
+        guard s.useGlobalStats != false else { throw ExportError("use_global_stats: false normalises by each batch's statistics; export needs the stored ones") }
         let b = e.layer.blobs, name = e.layer.name
         let factor: Float = b[2].data[0] == 0 ? 0 : 1 / b[2].data[0]
         let c = b[0].count
@@ -201,8 +201,8 @@ extension ONNXExporter {
     private mutating func pooling(_ e: LayerEntry, _ x: String) throws {
         let s: PoolingParameter = try e.layer.param.settings()
         let name = e.layer.name
-        guard s.pool != .stochastic else { throw CortadoError("STOCHASTIC pooling has no ONNX operator") }
-        guard e.bottoms[0].shape.count == 4 else { throw CortadoError("only 2-D pooling is exported") }
+        guard s.pool != .stochastic else { throw ExportError("STOCHASTIC pooling has no ONNX operator") }
+        guard e.bottoms[0].shape.count == 4 else { throw ExportError("only 2-D pooling is exported") }
         if s.globalPooling {
             node(s.pool == .max ? "GlobalMaxPool" : "GlobalAveragePool", name, [x], [output(e.topIDs[0])])
             return
@@ -219,7 +219,7 @@ extension ONNXExporter {
     package mutating func pool(_ x: String, max isMax: Bool, kernel: (h: Int, w: Int), pad: (h: Int, w: Int), stride: (h: Int, w: Int),
                        input: (h: Int, w: Int), output out: (h: Int, w: Int), _ name: String, into result: String) throws {
         let endH = (out.h - 1) * stride.h + kernel.h - input.h - pad.h, endW = (out.w - 1) * stride.w + kernel.w - input.w - pad.w
-        guard endH >= 0, endW >= 0 else { throw CortadoError("the pooling windows do not reach the image's end; no ONNX padding gives Caffe's \(out.h)×\(out.w) output") }
+        guard endH >= 0, endW >= 0 else { throw ExportError("the pooling windows do not reach the image's end; no ONNX padding gives Caffe's \(out.h)×\(out.w) output") }
         let attributes: [(String, ONNXAttribute)] = [("kernel_shape", .ints([kernel.h, kernel.w])), ("strides", .ints([stride.h, stride.w]))]
         if isMax {
             node("MaxPool", name, [x], [result], attributes + [("pads", .ints([pad.h, pad.w, endH, endW]))])
@@ -232,7 +232,7 @@ extension ONNXExporter {
         }
         let extraH = Swift.max(0, endH - pad.h), extraW = Swift.max(0, endW - pad.w)
         guard (input.h + 2 * pad.h + extraH - kernel.h) / stride.h + 1 == out.h, (input.w + 2 * pad.w + extraW - kernel.w) / stride.w + 1 == out.w else {
-            throw CortadoError("no ONNX average pooling gives Caffe's \(out.h)×\(out.w) output here")
+            throw ExportError("no ONNX average pooling gives Caffe's \(out.h)×\(out.w) output here")
         }
         node("AveragePool", name, [source], [result], attributes + [("pads", .ints([0, 0, extraH, extraW])), ("count_include_pad", .int(0))])
     }
@@ -311,7 +311,7 @@ extension ONNXExporter {
 
     private mutating func argMax(_ e: LayerEntry, _ x: String) throws {
         let s: ArgMaxParameter = try e.layer.param.settings()
-        guard s.topK == 1, !s.outMaxVal else { throw CortadoError("only top_k 1 without out_max_val is exported (ONNX's ArgMax gives one index)") }
+        guard s.topK == 1, !s.outMaxVal else { throw ExportError("only top_k 1 without out_max_val is exported (ONNX's ArgMax gives one index)") }
         let name = e.layer.name
         let index = unique("\(name)_index")
         if let given = s.axis {

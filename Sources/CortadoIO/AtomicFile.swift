@@ -8,11 +8,11 @@ import Foundation
 package enum AtomicFile {
     /// Why a save failed; the message says what to do. Saving failures exit with code 1 like
     /// every other error, after the previous snapshot has been kept.
-    static func saveError(_ path: String, _ what: String, _ code: Int32 = errno) -> CortadoError {
+    static func saveError(_ path: String, _ what: String, _ code: Int32 = errno) -> FileError {
         let reason = String(cString: strerror(code))
         let hint = code == ENOSPC || code == EDQUOT ? " (the disk is full: free space or point snapshot_prefix elsewhere)"
             : code == EROFS || code == EACCES || code == EPERM ? " (the folder is not writable)" : ""
-        return CortadoError("cannot save \(path): \(what) failed: \(reason)\(hint); the previous file, if any, is unchanged")
+        return FileError("cannot save \(path): \(what) failed: \(reason)\(hint); the previous file, if any, is unchanged", path: path, errno: code)
     }
 
     static func temporaryName(for path: String) -> String { path + ".tmp-\(getpid())" }
@@ -23,7 +23,7 @@ package enum AtomicFile {
         let temp = temporaryName(for: path)
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw saveError(path, "creating \(temp)") }
-        var failure: CortadoError? = nil
+        var failure: FileError? = nil
         var offset = 0
         while offset < bytes.count && failure == nil {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -57,7 +57,7 @@ package enum AtomicFile {
         let dir = folder(of: path)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw CortadoError("cannot save \(path): \(dir) is a file, not a folder") }
+            guard isDir.boolValue else { throw FileError("cannot save \(path): \(dir) is a file, not a folder") }
             return
         }
         var made = dir.hasPrefix("/") ? "" : "."
@@ -80,15 +80,15 @@ package enum AtomicFile {
     package static func preflight(prefix: String, bytes: Int) throws {
         let probe = prefix + ".cortado-probe-\(getpid())"
         let zeros = [UInt8](repeating: 0, count: 4096)
-        do { try write(zeros, to: probe) } catch let e as CortadoError {
-            throw CortadoError("snapshots cannot be saved as \(prefix)…: \(e.description.replacingOccurrences(of: "; the previous file, if any, is unchanged", with: "")). Fix this before training, or change snapshot_prefix")
+        do { try write(zeros, to: probe) } catch let e as any CortadoFailure {
+            throw FileError("snapshots cannot be saved as \(prefix)…: \(e.description.replacingOccurrences(of: "; the previous file, if any, is unchanged", with: "")). Fix this before training, or change snapshot_prefix")
         }
         unlink(probe)
         var fs = statvfs()
         guard statvfs(folder(of: prefix), &fs) == 0 else { return }
         let free = Double(fs.f_bavail) * Double(fs.f_frsize)
         if free < Double(bytes) {
-            throw CortadoError("snapshots go to \(folder(of: prefix)), which has \(formatBytes(free)) free, but one snapshot (weights and solver state) needs about \(formatBytes(Double(bytes))); free space or change snapshot_prefix")
+            throw FileError("snapshots go to \(folder(of: prefix)), which has \(formatBytes(free)) free, but one snapshot (weights and solver state) needs about \(formatBytes(Double(bytes))); free space or change snapshot_prefix")
         }
     }
 

@@ -11,7 +11,7 @@ package enum CIFAR {
     package static func read(_ path: String) throws -> [Datum] {
         let data = try FileBytes.read(path, what: "CIFAR-10 batch")
         guard data.count > 0, data.count % recordSize == 0 else {
-            throw CortadoError("\(path) is \(data.count) bytes, not a whole number of CIFAR-10 records (\(recordSize) bytes each): is it truncated?")
+            throw DataError("\(path) is \(data.count) bytes, not a whole number of CIFAR-10 records (\(recordSize) bytes each): is it truncated?")
         }
         let bytes = [UInt8](data)
         return stride(from: 0, to: bytes.count, by: recordSize).map { o in

@@ -18,7 +18,7 @@ package struct StoredBlob: Sendable, Equatable {
     /// A Blob holding these values (the shape checked like any shape from a file).
     package func blob() throws -> Blob {
         let blob = try Blob(checked: shape)
-        guard blob.count == values.count else { throw CortadoError("a stored blob of shape \(shape) has \(values.count) values") }
+        guard blob.count == values.count else { throw DataError("a stored blob of shape \(shape) has \(values.count) values") }
         blob.setData(values)
         return blob
     }
@@ -62,7 +62,7 @@ package enum CaffeBinary {
     static func readBytes(_ path: String, what: String, verify: Bool = true) throws -> Data {
         try FileBytes.requireFile(path, what: what)
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxBytes {
-            throw CortadoError("\(what) \(path) is \(size) bytes; binary protobuf files are limited to 2 GB (as in Caffe and protobuf): convert it to HDF5")
+            throw DataError("\(what) \(path) is \(size) bytes; binary protobuf files are limited to 2 GB (as in Caffe and protobuf): convert it to HDF5")
         }
         let data = try FileBytes.read(path, what: what)
         guard verify else { return data }
@@ -83,7 +83,7 @@ package enum CaffeBinary {
             caffe__net_parameter__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
         }
         guard let net = parsed else {
-            throw CortadoError("\(path) is not a Caffe weights file: it is neither HDF5 nor a binary NetParameter (it may be truncated or damaged)")
+            throw DataError("\(path) is not a Caffe weights file: it is neither HDF5 nor a binary NetParameter (it may be truncated or damaged)")
         }
         defer { caffe__net_parameter__free_unpacked(net, nil) }
         var layers: [StoredLayer] = []
@@ -105,7 +105,7 @@ package enum CaffeBinary {
                                       top: strings(l.top, l.n_top), blobs: try blobs(l.blobs, l.n_blobs, path)))
         }
         guard !layers.isEmpty else {
-            throw CortadoError("\(path) holds no layers, so it is not a Caffe weights file (or it is damaged)")
+            throw DataError("\(path) holds no layers, so it is not a Caffe weights file (or it is damaged)")
         }
         return (string(n.name), layers)
     }
@@ -128,7 +128,7 @@ package enum CaffeBinary {
             shape = [Int(b.num), Int(b.channels), Int(b.height), Int(b.width)]
             legacy = true
         }
-        guard let count = checkedCount(shape) else { throw CortadoError("\(path) has a blob with an impossible shape \(shape): the file is damaged") }
+        guard let count = checkedCount(shape) else { throw DataError("\(path) has a blob with an impossible shape \(shape): the file is damaged") }
         var values: [Float]
         if b.n_data > 0 {
             values = Array(UnsafeBufferPointer(start: b.data, count: b.n_data))
@@ -138,7 +138,7 @@ package enum CaffeBinary {
             values = []
         }
         guard values.count == count else {
-            throw CortadoError("\(path) has a blob of shape \(shape) with \(values.count) values instead of \(count): the file is damaged")
+            throw DataError("\(path) has a blob of shape \(shape) with \(values.count) values instead of \(count): the file is damaged")
         }
         return StoredBlob(shape: shape, legacy: legacy, values: values)
     }
@@ -149,10 +149,10 @@ package enum CaffeBinary {
         let parsed: UnsafeMutablePointer<Caffe__BlobProto>? = data.withUnsafeBytes {
             caffe__blob_proto__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress)
         }
-        guard let b = parsed else { throw CortadoError("\(path) is not a binary BlobProto (mean file): it is damaged or of another kind") }
+        guard let b = parsed else { throw DataError("\(path) is not a binary BlobProto (mean file): it is damaged or of another kind") }
         defer { caffe__blob_proto__free_unpacked(b, nil) }
         let stored = try blob(b.pointee, path)
-        guard !stored.values.isEmpty else { throw CortadoError("\(path) holds a blob with no values, so it is not a mean file (or it is damaged)") }
+        guard !stored.values.isEmpty else { throw DataError("\(path) holds a blob with no values, so it is not a mean file (or it is damaged)") }
         return stored
     }
 
@@ -163,7 +163,7 @@ package enum CaffeBinary {
         }
         guard let s = parsed, s.pointee.has_iter != 0 else {
             if let s = parsed { caffe__solver_state__free_unpacked(s, nil) }
-            throw CortadoError("\(path) is not a Caffe solver state (.solverstate): it is damaged or of another kind")
+            throw DataError("\(path) is not a Caffe solver state (.solverstate): it is damaged or of another kind")
         }
         defer { caffe__solver_state__free_unpacked(s, nil) }
         let v = s.pointee
@@ -259,7 +259,7 @@ package enum CaffeBinary {
     /// Encodes stored layers (e.g. read from HDF5) as a binary NetParameter.
     package static func encodeNet(name: String, stored: [StoredLayer]) throws -> [UInt8] {
         if let gap = stored.first(where: { !$0.absent.isEmpty }) {
-            throw CortadoError("layer \"\(gap.name)\" stores only some of its parameters (shared ones are kept by their owner), which a binary caffemodel cannot express; convert a net's own snapshot instead")
+            throw DataError("layer \"\(gap.name)\" stores only some of its parameters (shared ones are kept by their owner), which a binary caffemodel cannot express; convert a net's own snapshot instead")
         }
         let blobs = try stored.map { l in try l.blobs.map { try $0.blob() } }
         return encodeNet(name: name, layers: stored.enumerated().map { i, l in (l.name, l.type, l.bottom, l.top, blobs[i]) })

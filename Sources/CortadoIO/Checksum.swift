@@ -69,7 +69,7 @@ package enum Checksum {
     /// Plain pread(2): Foundation's FileHandle traps on read errors (the fuzzer found it).
     static func checkHDF5(_ path: String, allowDamaged: Bool = !verifyOnLoad, hint: Bool = true) throws -> Status {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CortadoError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw readError(path) }
@@ -148,15 +148,15 @@ package enum Checksum {
         return base + eof
     }
 
-    private static func readError(_ path: String) -> CortadoError {
-        CortadoError("cannot read \(path): \(String(cString: strerror(errno)))")
+    private static func readError(_ path: String) -> FileError {
+        FileError("cannot read \(path): \(String(cString: strerror(errno)))")
     }
 
     /// `hint`: name the newest intact snapshot beside it (not while looking for that one).
-    private static func truncated(_ path: String, size: Int, end: Int, hint: Bool) -> CortadoError {
+    private static func truncated(_ path: String, size: Int, end: Int, hint: Bool) -> FileError {
         let newest = (hint ? SnapshotFiles.newestIntact(besides: path) : nil).map { "; the newest intact snapshot of that prefix is \($0)" }
             ?? "; no intact snapshot of that prefix is beside it"
-        return CortadoError("\(path) is truncated: it has \(size) bytes of the \(end) its HDF5 header records (a copy or a write that did not finish)\(newest)")
+        return FileError("\(path) is truncated: it has \(size) bytes of the \(end) its HDF5 header records (a copy or a write that did not finish)\(newest)")
     }
 
     /// Fills `buffer` from `offset`; false on an error or a file that ended early.
@@ -195,7 +195,7 @@ package enum Checksum {
     private static func damaged(_ path: String, _ why: String, _ allowDamaged: Bool, _ hint: Bool) throws -> Status {
         guard allowDamaged else {
             let newest = (hint ? SnapshotFiles.newestIntact(besides: path) : nil).map { " (the newest intact one beside it is \($0))" } ?? ""
-            throw CortadoError("\(path) is damaged: \(why). Use an earlier snapshot\(newest), or --no-verify to load it anyway")
+            throw FileError("\(path) is damaged: \(why). Use an earlier snapshot\(newest), or --no-verify to load it anyway")
         }
         Log.warning("\(path) is damaged (\(why)); loading it anyway because of --no-verify", "verify")
         return .damaged
@@ -219,14 +219,14 @@ extension Checksum {
             do {
                 let layers = try WeightsFile.read(path).layers
                 return Verdict(kind: "HDF5 weights, \(layers.count) layers, \(layers.reduce(0) { $0 + $1.blobs.count - $1.absent.count }) blobs", checksum: status)
-            } catch let weightsError as CortadoError {
+            } catch let weightsError as any CortadoFailure {
                 guard weightsError.description.contains("no \"data\" group") else { throw weightsError }
             }
             do {
                 let state = try SnapshotFile.readState(path)
                 return Verdict(kind: "HDF5 solver state at iteration \(state.iter), \(state.history.count) history blobs", checksum: status)
-            } catch let stateError as CortadoError where stateError.description.contains("is not a solver state") {
-                throw CortadoError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
+            } catch let stateError as any CortadoFailure where stateError.description.contains("is not a solver state") {
+                throw FileError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
             }
         }
         // Binary: read and verified once, then tried as each kind of message.
@@ -242,6 +242,6 @@ extension Checksum {
         if let blob = try? CaffeBinary.readBlob(path, bytes: bytes) {
             return Verdict(kind: "binary blob of shape \(blob.shape)", checksum: status)
         }
-        throw CortadoError("\(path) is neither HDF5 nor a Caffe binary file Cortado knows (weights, solver state, mean): it is damaged or of another kind")
+        throw FileError("\(path) is neither HDF5 nor a Caffe binary file Cortado knows (weights, solver state, mean): it is damaged or of another kind")
     }
 }

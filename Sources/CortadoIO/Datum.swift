@@ -28,7 +28,7 @@ package struct Datum: Sendable, Equatable {
     /// Parses a record; `source` names it in errors.
     package static func decode(_ bytes: UnsafeRawBufferPointer, source: String) throws -> Datum {
         guard let p = caffe__datum__unpack(nil, bytes.count, bytes.bindMemory(to: UInt8.self).baseAddress) else {
-            throw CortadoError("\(source) is not a Caffe Datum (the record is damaged, or the database holds something else)")
+            throw DataError("\(source) is not a Caffe Datum (the record is damaged, or the database holds something else)")
         }
         defer { caffe__datum__free_unpacked(p, nil) }
         let d = p.pointee
@@ -36,11 +36,11 @@ package struct Datum: Sendable, Equatable {
         if d.has_data != 0 { datum.data = Array(UnsafeBufferPointer(start: d.data.data, count: d.data.len)) }
         datum.floatData = Array(UnsafeBufferPointer(start: d.float_data, count: d.n_float_data))
         guard datum.encoded || datum.channels > 0 && datum.height > 0 && datum.width > 0 else {
-            throw CortadoError("\(source) is not a usable Datum: it gives no channels/height/width")
+            throw DataError("\(source) is not a usable Datum: it gives no channels/height/width")
         }
         let n = datum.channels * datum.height * datum.width
         guard datum.encoded || datum.data.count == n || datum.floatData.count == n else {
-            throw CortadoError("\(source) is a damaged Datum: \(datum.channels)×\(datum.height)×\(datum.width) needs \(n) values, it has \(max(datum.data.count, datum.floatData.count))")
+            throw DataError("\(source) is a damaged Datum: \(datum.channels)×\(datum.height)×\(datum.width) needs \(n) values, it has \(max(datum.data.count, datum.floatData.count))")
         }
         return datum
     }

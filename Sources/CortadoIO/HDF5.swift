@@ -2,7 +2,7 @@ import CortadoBase
 import CHDF5
 import Foundation
 
-/// A thin, checked wrapper over the HDF5 C API: every failure becomes a `CortadoError`
+/// A thin, checked wrapper over the HDF5 C API: every failure becomes a `FileError`
 /// that names the file and the dataset, never a crash.
 package final class HDF5File {
     package let path: String
@@ -27,15 +27,15 @@ package final class HDF5File {
     package static func open(_ path: String) throws -> HDF5File {
         _ = silenced
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CortadoError("cannot open \(path): no such file")
+            throw FileError("cannot open \(path): no such file")
         }
         guard H5Fis_hdf5(path) > 0 else {
-            throw CortadoError("\(path) is not an HDF5 file (or it is truncated or corrupt)")
+            throw FileError("\(path) is not an HDF5 file (or it is truncated or corrupt)")
         }
         let id = H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default())
         guard id >= 0 else {
             let hint = isOnNetworkFileSystem(path) ? " (on NFS and other network file systems HDF5's file locking can fail: try HDF5_USE_FILE_LOCKING=FALSE)" : ""
-            throw CortadoError("cannot open \(path) as HDF5: the file is damaged or unreadable\(hint)")
+            throw FileError("cannot open \(path) as HDF5: the file is damaged or unreadable\(hint)")
         }
         return HDF5File(path: path, id: id)
     }
@@ -49,7 +49,7 @@ package final class HDF5File {
     package static func create(_ path: String) throws -> HDF5File {
         _ = silenced
         let id = H5Fcreate(path, chdf5_f_acc_trunc(), chdf5_p_default(), chdf5_p_default())
-        guard id >= 0 else { throw CortadoError("cannot create \(path): check that the folder exists and is writable") }
+        guard id >= 0 else { throw FileError("cannot create \(path): check that the folder exists and is writable") }
         return HDF5File(path: path, id: id)
     }
 
@@ -61,10 +61,10 @@ package final class HDF5File {
         let fapl = H5Pcreate(chdf5_p_file_access())
         defer { H5Pclose(fapl) }
         guard H5Pset_fapl_core(fapl, 1 << 20, false) >= 0 else {
-            throw CortadoError("cannot set up an in-memory HDF5 file for \(name)")
+            throw FileError("cannot set up an in-memory HDF5 file for \(name)")
         }
         let id = H5Fcreate(name, chdf5_f_acc_trunc(), chdf5_p_default(), fapl)
-        guard id >= 0 else { throw CortadoError("cannot create an in-memory HDF5 file for \(name)") }
+        guard id >= 0 else { throw FileError("cannot create an in-memory HDF5 file for \(name)") }
         return HDF5File(path: name, id: id)
     }
 
@@ -72,16 +72,16 @@ package final class HDF5File {
     func image() throws -> [UInt8] {
         try flush()
         let size = H5Fget_file_image(id, nil, 0)
-        guard size > 0 else { throw CortadoError("cannot take the HDF5 image of \(path)") }
+        guard size > 0 else { throw FileError("cannot take the HDF5 image of \(path)") }
         var bytes = [UInt8](repeating: 0, count: size)
         let got = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
-        guard got == size else { throw CortadoError("cannot take the HDF5 image of \(path)") }
+        guard got == size else { throw FileError("cannot take the HDF5 image of \(path)") }
         return bytes
     }
 
     /// Flushes everything to disk (before the rename that makes a snapshot visible).
     package func flush() throws {
-        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw CortadoError("cannot flush \(path)") }
+        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw FileError("cannot flush \(path)") }
     }
 
     package func exists(_ name: String) -> Bool {
@@ -97,14 +97,14 @@ package final class HDF5File {
     /// Names of the links in a group, in the file's native (creation or name) order.
     package func children(_ group: String) throws -> [String] {
         let g = H5Gopen2(id, group, chdf5_p_default())
-        guard g >= 0 else { throw CortadoError("\(path) has no group \"\(group)\"") }
+        guard g >= 0 else { throw FileError("\(path) has no group \"\(group)\"") }
         defer { H5Gclose(g) }
         var info = H5G_info_t()
-        guard H5Gget_info(g, &info) >= 0 else { throw CortadoError("cannot list group \"\(group)\" in \(path)") }
+        guard H5Gget_info(g, &info) >= 0 else { throw FileError("cannot list group \"\(group)\" in \(path)") }
         var names: [String] = []
         for i in 0..<info.nlinks {
             let len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, chdf5_p_default())
-            guard len >= 0 else { throw CortadoError("cannot read a link name in \"\(group)\" of \(path)") }
+            guard len >= 0 else { throw FileError("cannot read a link name in \"\(group)\" of \(path)") }
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
             H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, Int(len) + 1, chdf5_p_default())
             names.append(buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
@@ -127,9 +127,9 @@ package final class HDF5File {
     }
 
     private func openDataset(_ name: String) throws -> hid_t {
-        guard exists(name) else { throw CortadoError("\(path) has no dataset \"\(name)\"") }
+        guard exists(name) else { throw FileError("\(path) has no dataset \"\(name)\"") }
         let ds = H5Dopen2(id, name, chdf5_p_default())
-        guard ds >= 0 else { throw CortadoError("cannot open dataset \"\(name)\" in \(path)") }
+        guard ds >= 0 else { throw FileError("cannot open dataset \"\(name)\" in \(path)") }
         return ds
     }
 
@@ -137,12 +137,12 @@ package final class HDF5File {
         let space = H5Dget_space(ds)
         defer { H5Sclose(space) }
         let nd = H5Sget_simple_extent_ndims(space)
-        guard nd >= 0, nd <= 32 else { throw CortadoError("cannot read the shape of \"\(name)\" in \(path)") }
+        guard nd >= 0, nd <= 32 else { throw FileError("cannot read the shape of \"\(name)\" in \(path)") }
         var dims = [hsize_t](repeating: 0, count: Int(nd))
         H5Sget_simple_extent_dims(space, &dims, nil)
         let shape = dims.map { Int(truncatingIfNeeded: $0) }
         guard let count = checkedCount(shape), count <= Int(Int32.max) * 4 else {
-            throw CortadoError("dataset \"\(name)\" in \(path) declares an impossible shape \(dims); the file is damaged")
+            throw FileError("dataset \"\(name)\" in \(path) declares an impossible shape \(dims); the file is damaged")
         }
         _ = count
         return shape
@@ -158,7 +158,7 @@ package final class HDF5File {
         let status = values.withUnsafeMutableBufferPointer {
             H5Dread(ds, chdf5_native_float(), H5S_ALL, H5S_ALL, chdf5_p_default(), $0.baseAddress)
         }
-        guard status >= 0 else { throw CortadoError("cannot read dataset \"\(name)\" from \(path): the file may be truncated") }
+        guard status >= 0 else { throw FileError("cannot read dataset \"\(name)\" from \(path): the file may be truncated") }
         return (shape, values)
     }
 
@@ -168,9 +168,9 @@ package final class HDF5File {
         defer { H5Dclose(ds) }
         try requireNumeric(ds, name)
         let n = try shape(of: ds, name).reduce(1, *)
-        guard n == count else { throw CortadoError("dataset \"\(name)\" in \(path) has \(n) values, expected \(count)") }
+        guard n == count else { throw FileError("dataset \"\(name)\" in \(path) has \(n) values, expected \(count)") }
         guard H5Dread(ds, chdf5_native_float(), H5S_ALL, H5S_ALL, chdf5_p_default(), buffer) >= 0 else {
-            throw CortadoError("cannot read dataset \"\(name)\" from \(path): the file may be truncated")
+            throw FileError("cannot read dataset \"\(name)\" from \(path): the file may be truncated")
         }
     }
 
@@ -194,13 +194,13 @@ package final class HDF5File {
         let status = values.withUnsafeMutableBufferPointer {
             H5Dread(ds, chdf5_native_int64(), H5S_ALL, H5S_ALL, chdf5_p_default(), $0.baseAddress)
         }
-        guard status >= 0 else { throw CortadoError("cannot read dataset \"\(name)\" from \(path)") }
+        guard status >= 0 else { throw FileError("cannot read dataset \"\(name)\" from \(path)") }
         return values
     }
 
     package func readInt(_ name: String) throws -> Int {
         let v = try readInt64s(name)
-        guard v.count == 1 else { throw CortadoError("dataset \"\(name)\" in \(path) should hold one integer") }
+        guard v.count == 1 else { throw FileError("dataset \"\(name)\" in \(path) should hold one integer") }
         return Int(v[0])
     }
 
@@ -209,14 +209,14 @@ package final class HDF5File {
         defer { H5Dclose(ds) }
         let ftype = H5Dget_type(ds)
         defer { H5Tclose(ftype) }
-        guard H5Tget_class(ftype) == H5T_STRING else { throw CortadoError("dataset \"\(name)\" in \(path) is not a string") }
+        guard H5Tget_class(ftype) == H5T_STRING else { throw FileError("dataset \"\(name)\" in \(path) is not a string") }
         let size = H5Tget_size(ftype)
         let mem = H5Tcopy(chdf5_c_s1())
         defer { H5Tclose(mem) }
         H5Tset_size(mem, size + 1)
         var buf = [CChar](repeating: 0, count: size + 1)
         guard H5Dread(ds, mem, H5S_ALL, H5S_ALL, chdf5_p_default(), &buf) >= 0 else {
-            throw CortadoError("cannot read string \"\(name)\" from \(path)")
+            throw FileError("cannot read string \"\(name)\" from \(path)")
         }
         return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
@@ -226,7 +226,7 @@ package final class HDF5File {
         defer { H5Tclose(t) }
         let c = H5Tget_class(t)
         guard c == H5T_FLOAT || c == H5T_INTEGER else {
-            throw CortadoError("dataset \"\(name)\" in \(path) is not numeric")
+            throw FileError("dataset \"\(name)\" in \(path) is not numeric")
         }
     }
 
@@ -238,7 +238,7 @@ package final class HDF5File {
         defer { H5Pclose(lcpl) }
         H5Pset_create_intermediate_group(lcpl, 1)
         let g = H5Gcreate2(id, name, lcpl, chdf5_p_default(), chdf5_p_default())
-        guard g >= 0 else { throw CortadoError("cannot create group \"\(name)\" in \(path)") }
+        guard g >= 0 else { throw FileError("cannot create group \"\(name)\" in \(path)") }
         H5Gclose(g)
     }
 
@@ -275,12 +275,12 @@ package final class HDF5File {
         let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil)
         defer { H5Sclose(space) }
         let ds = H5Dcreate2(id, name, type, space, chdf5_p_default(), chdf5_p_default(), chdf5_p_default())
-        guard ds >= 0 else { throw CortadoError("cannot create dataset \"\(name)\" in \(path)") }
+        guard ds >= 0 else { throw FileError("cannot create dataset \"\(name)\" in \(path)") }
         defer { H5Dclose(ds) }
         let count = shape.reduce(1, *)
         if count > 0 {
             guard H5Dwrite(ds, type, H5S_ALL, H5S_ALL, chdf5_p_default(), data) >= 0 else {
-                throw CortadoError("cannot write dataset \"\(name)\" to \(path): is the disk full?")
+                throw FileError("cannot write dataset \"\(name)\" to \(path): is the disk full?")
             }
         }
     }
@@ -307,7 +307,7 @@ package final class HDF5Rows {
     package func read(start: Int, count: Int, into buffer: UnsafeMutablePointer<Float>) throws {
         var dims = shape.map { hsize_t($0) }
         guard !dims.isEmpty, start >= 0, count > 0, start + count <= shape[0] else {
-            throw CortadoError("rows \(start)..<\(start + count) are outside dataset \"\(name)\" in \(file.path)")
+            throw FileError("rows \(start)..<\(start + count) are outside dataset \"\(name)\" in \(file.path)")
         }
         let fileSpace = H5Dget_space(id)
         defer { H5Sclose(fileSpace) }
@@ -315,12 +315,12 @@ package final class HDF5Rows {
         offset[0] = hsize_t(start)
         dims[0] = hsize_t(count)
         guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &dims, nil) >= 0 else {
-            throw CortadoError("cannot select rows of dataset \"\(name)\" in \(file.path)")
+            throw FileError("cannot select rows of dataset \"\(name)\" in \(file.path)")
         }
         let memSpace = H5Screate_simple(Int32(dims.count), &dims, nil)
         defer { H5Sclose(memSpace) }
         guard H5Dread(id, chdf5_native_float(), memSpace, fileSpace, chdf5_p_default(), buffer) >= 0 else {
-            throw CortadoError("cannot read rows \(start)..<\(start + count) of dataset \"\(name)\" from \(file.path): the file may be truncated")
+            throw FileError("cannot read rows \(start)..<\(start + count) of dataset \"\(name)\" from \(file.path): the file may be truncated")
         }
     }
 }

@@ -47,12 +47,12 @@ package enum HDF5Isolation {
         let message = (try? FileBytes.read(errPath, what: "log")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         if let signal = status.signal {
             unlink(out)
-            throw CortadoError("libhdf5 crashed (signal \(signal)) reading \(path): the file is damaged or not a valid HDF5 file")
+            throw FileError("libhdf5 crashed (signal \(signal)) reading \(path): the file is damaged or not a valid HDF5 file")
         }
         guard status.code == 0 else {
             unlink(out)
             let text = message.split(separator: "\n").map { $0.hasPrefix("error: ") ? String($0.dropFirst(7)) : String($0) }.joined(separator: "\n")
-            throw CortadoError(text.isEmpty ? "cannot read \(path) (exit \(status.code))" : text)
+            throw FileError(text.isEmpty ? "cannot read \(path) (exit \(status.code))" : text)
         }
         return out
     }
@@ -70,10 +70,10 @@ package enum HDF5Isolation {
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var pid = pid_t()
         let rc = posix_spawn(&pid, program, &actions, nil, argv, envp)
-        guard rc == 0 else { throw CortadoError("cannot start \(program) to read an HDF5 file: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw FileError("cannot start \(program) to read an HDF5 file: \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw CortadoError("cannot wait for \(program): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw FileError("cannot wait for \(program): \(String(cString: strerror(errno)))") }
         }
         let signal = status & 0x7f
         return signal == 0 ? ((status >> 8) & 0xff, nil) : (0, signal)

@@ -20,11 +20,11 @@ package struct Image: Sendable, Equatable {
 
     /// Decodes a JPEG or PNG (told by its first bytes) into 1 (gray) or 3 (BGR) channels.
     package static func decode(_ bytes: UnsafeRawBufferPointer, color: Bool, source: String) throws -> Image {
-        guard bytes.count >= 8 else { throw CortadoError("\(source): too short to be an image") }
+        guard bytes.count >= 8 else { throw DataError("\(source): too short to be an image") }
         let b = bytes.bindMemory(to: UInt8.self)
         if b[0] == 0xFF && b[1] == 0xD8 { return try decodeJPEG(b, color: color, source: source) }
         if b[0] == 0x89 && b[1] == 0x50 && b[2] == 0x4E && b[3] == 0x47 { return try decodePNG(b, color: color, source: source) }
-        throw CortadoError("\(source): not a JPEG or PNG image")
+        throw DataError("\(source): not a JPEG or PNG image")
     }
 
     package static func load(_ path: String, color: Bool) throws -> Image {
@@ -33,17 +33,17 @@ package struct Image: Sendable, Equatable {
     }
 
     static func decodeJPEG(_ b: UnsafeBufferPointer<UInt8>, color: Bool, source: String) throws -> Image {
-        guard let tj = tjInitDecompress() else { throw CortadoError("cannot start the JPEG decoder") }
+        guard let tj = tjInitDecompress() else { throw DataError("cannot start the JPEG decoder") }
         defer { tjDestroy(tj) }
         var w: Int32 = 0, h: Int32 = 0, sub: Int32 = 0, space: Int32 = 0
         guard tjDecompressHeader3(tj, b.baseAddress, UInt(b.count), &w, &h, &sub, &space) == 0, w > 0, h > 0 else {
-            throw CortadoError("\(source): cannot decode JPEG: \(String(cString: tjGetErrorStr2(tj)))")
+            throw DataError("\(source): cannot decode JPEG: \(String(cString: tjGetErrorStr2(tj)))")
         }
         let c = color ? 3 : 1
         var hwc = [UInt8](repeating: 0, count: Int(w) * Int(h) * c)
         let format = Int32(color ? TJPF_BGR.rawValue : TJPF_GRAY.rawValue)
         let rc = hwc.withUnsafeMutableBufferPointer { tjDecompress2(tj, b.baseAddress, UInt(b.count), $0.baseAddress, w, 0, h, format, 0) }
-        guard rc == 0 else { throw CortadoError("\(source): cannot decode JPEG: \(String(cString: tjGetErrorStr2(tj)))") }
+        guard rc == 0 else { throw DataError("\(source): cannot decode JPEG: \(String(cString: tjGetErrorStr2(tj)))") }
         return fromHWC(hwc, channels: c, height: Int(h), width: Int(w))
     }
 
@@ -51,7 +51,7 @@ package struct Image: Sendable, Equatable {
         var img = png_image()
         img.version = cpng_image_version()
         guard png_image_begin_read_from_memory(&img, b.baseAddress, b.count) != 0 else {
-            throw CortadoError("\(source): cannot decode PNG: \(message(img))")
+            throw DataError("\(source): cannot decode PNG: \(message(img))")
         }
         img.format = color ? cpng_format_bgr() : cpng_format_gray()
         let c = color ? 3 : 1
@@ -60,7 +60,7 @@ package struct Image: Sendable, Equatable {
         guard ok != 0 else {
             let reason = message(img)
             png_image_free(&img)
-            throw CortadoError("\(source): cannot decode PNG: \(reason)")
+            throw DataError("\(source): cannot decode PNG: \(reason)")
         }
         return fromHWC(hwc, channels: c, height: Int(img.height), width: Int(img.width))
     }

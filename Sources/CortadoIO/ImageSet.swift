@@ -16,17 +16,17 @@ package enum ImageSet {
 
     /// Reads a list of `path label` lines (split at the last space, as Caffe does).
     package static func readList(_ list: String) throws -> [(path: String, label: Int)] {
-        guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw CortadoError("cannot read the image list \(list): no such file") }
+        guard let text = try? String(contentsOfFile: list, encoding: .utf8) else { throw DataError("cannot read the image list \(list): no such file") }
         var lines: [(path: String, label: Int)] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             guard let space = line.lastIndex(of: " "), let label = Int(line[line.index(after: space)...]) else {
-                throw CortadoError("\(list):\(n + 1): expected `path label`, found \"\(line)\"")
+                throw DataError("\(list):\(n + 1): expected `path label`, found \"\(line)\"")
             }
             lines.append((String(line[..<space]).trimmingCharacters(in: .whitespaces), label))
         }
-        guard !lines.isEmpty else { throw CortadoError("the image list \(list) is empty") }
+        guard !lines.isEmpty else { throw DataError("the image list \(list) is empty") }
         return lines
     }
 
@@ -47,7 +47,7 @@ package enum ImageSet {
         let db = try LMDB.create(path)   // refuses an existing database, which stays untouched
         do {
             let written = try write(lines, root: folder, to: db, options: options)
-            guard written > 0 else { throw CortadoError("none of the \(lines.count) images listed in \(list) could be read under \(folder.isEmpty ? "." : folder)") }
+            guard written > 0 else { throw DataError("none of the \(lines.count) images listed in \(list) could be read under \(folder.isEmpty ? "." : folder)") }
             return written
         } catch {
             try? FileManager.default.removeItem(atPath: path)
@@ -60,7 +60,7 @@ package enum ImageSet {
         var written = 0, skipped = 0
         for (i, (file, label)) in lines.enumerated() {
             let datum: Datum
-            do { datum = try makeDatum(root + file, label: label, options: options) } catch let e as CortadoError {
+            do { datum = try makeDatum(root + file, label: label, options: options) } catch let e as any CortadoFailure {
                 skipped += 1
                 if skipped <= 10 { Log.warning("skipping \(root + file): \(e.description)", "convert") }
                 continue
@@ -99,10 +99,10 @@ package enum ImageSet {
         png.height = UInt32(img.height)
         png.format = img.channels == 3 ? cpng_format_bgr() : cpng_format_gray()
         var size: Int = 0
-        guard png_image_write_to_memory(&png, nil, &size, 0, hwc, 0, nil) != 0 else { throw CortadoError("cannot encode PNG") }
+        guard png_image_write_to_memory(&png, nil, &size, 0, hwc, 0, nil) != 0 else { throw DataError("cannot encode PNG") }
         var out = [UInt8](repeating: 0, count: size)
         guard out.withUnsafeMutableBytes({ png_image_write_to_memory(&png, $0.baseAddress, &size, 0, hwc, 0, nil) }) != 0 else {
-            throw CortadoError("cannot encode PNG")
+            throw DataError("cannot encode PNG")
         }
         return Array(out.prefix(size))
     }
@@ -110,7 +110,7 @@ package enum ImageSet {
     /// The mean of every record (1×C×H×W), as compute_image_mean writes it; also the per-channel means.
     package static func mean(db path: String) throws -> (mean: Blob, channelMeans: [Float], count: Int) {
         let db = try LMDB.openForReading(path)
-        guard try db.first() else { throw CortadoError("the LMDB \(path) is empty") }
+        guard try db.first() else { throw DataError("the LMDB \(path) is empty") }
         var sum: [Double] = []
         var shape = (c: 0, h: 0, w: 0)
         var count = 0
@@ -129,7 +129,7 @@ package enum ImageSet {
                 sum = [Double](repeating: 0, count: img.values.count)
             }
             guard (img.c, img.h, img.w) == shape else {
-                throw CortadoError("record \(key) of \(path) is \(img.c)×\(img.h)×\(img.w), unlike the first (\(shape.c)×\(shape.h)×\(shape.w)); a mean needs one size (convert with --resize_height/--resize_width)")
+                throw DataError("record \(key) of \(path) is \(img.c)×\(img.h)×\(img.w), unlike the first (\(shape.c)×\(shape.h)×\(shape.w)); a mean needs one size (convert with --resize_height/--resize_width)")
             }
             for k in sum.indices { sum[k] += Double(img.values[k]) }
             count += 1

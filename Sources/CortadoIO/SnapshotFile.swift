@@ -15,11 +15,11 @@ package enum SnapshotFile {
         }
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {
-            throw CortadoError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
+            throw FileError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
         }
         let count = try file.children("history").compactMap { Int($0) }.count
         let history = try (0..<count).map { i -> StoredBlob in
-            guard file.exists("history/\(i)") else { throw CortadoError("\(path) lacks history blob \(i) of \(count)") }
+            guard file.exists("history/\(i)") else { throw FileError("\(path) lacks history blob \(i) of \(count)") }
             let (shape, values) = try file.readFloats("history/\(i)")
             return StoredBlob(shape: shape, values: values)
         }
@@ -44,7 +44,7 @@ package enum SnapshotFile {
         let beside = URL(fileURLWithPath: statePath).deletingLastPathComponent()
             .appendingPathComponent(URL(fileURLWithPath: stored).lastPathComponent).path
         if FileManager.default.fileExists(atPath: beside) { return beside }
-        throw CortadoError("the solver state names weights file \(stored), which is missing (also looked for \(beside))")
+        throw FileError("the solver state names weights file \(stored), which is missing (also looked for \(beside))")
     }
 
     /// Layer names may hold '/', which HDF5 reads as a path; escape it in Cortado's own keys.

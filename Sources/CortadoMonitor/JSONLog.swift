@@ -18,7 +18,7 @@ package final class JSONLog {
     package init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil),
               let h = FileHandle(forWritingAtPath: path) else {
-            throw CortadoError("cannot create the JSON log \(path): check that its folder exists and is writable")
+            throw FileError("cannot create the JSON log \(path): check that its folder exists and is writable")
         }
         handle = h
     }

@@ -51,7 +51,7 @@ package struct RunRecord: Codable, Sendable, Equatable {
     package static func load(_ path: String) throws -> RunRecord {
         let data = try FileBytes.read(path, what: "run record")
         do { return try decoder.decode(RunRecord.self, from: data).mapPaths { resolve($0, from: path) } } catch {
-            throw CortadoError("\(path) is not a run record: \(error.localizedDescription)")
+            throw FileError("\(path) is not a run record: \(error.localizedDescription)")
         }
     }
 

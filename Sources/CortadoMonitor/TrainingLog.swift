@@ -29,7 +29,7 @@ package struct TrainingLog: Sendable {
         let text = String(decoding: data, as: UTF8.self)
         let log = text.drop { $0 == " " || $0 == "\n" }.hasPrefix("{") ? try parseJSON(text, path: path) : parseText(text)
         guard !log.trainLoss.isEmpty || !log.testOutputs.isEmpty else {
-            throw CortadoError("\(path) has no training or test lines Cortado recognises (expected Caffe's \"Iteration N ..., loss = L\" / \"Test net output #k: name = v\" lines, or a --log-json file)")
+            throw DataError("\(path) has no training or test lines Cortado recognises (expected Caffe's \"Iteration N ..., loss = L\" / \"Test net output #k: name = v\" lines, or a --log-json file)")
         }
         return log
     }
@@ -46,7 +46,7 @@ package struct TrainingLog: Sendable {
         var log = TrainingLog()
         for (n, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw CortadoError("\(path):\(n + 1): not a JSON object")
+                throw DataError("\(path):\(n + 1): not a JSON object")
             }
             guard let iter = object["iteration"] as? Int else { continue }
             let outputs = object["outputs"] as? [String: Any] ?? [:]

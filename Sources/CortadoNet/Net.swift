@@ -209,7 +209,7 @@ public final class Net {
             do {
                 try layer.setUp(bottom: bottoms, top: tops, context: context)
                 try layer.reshape(bottom: bottoms, top: tops)
-            } catch let e as CortadoError {
+            } catch let e as any CortadoFailure {
                 throw layer.error(e.description)
             }
         } catch let e as ConfigError {
@@ -455,7 +455,7 @@ public final class Net {
         let e = entries[i]
         do {
             try e.layer.reshape(bottom: e.bottoms, top: e.tops)
-        } catch let error as CortadoError {
+        } catch let error as any CortadoFailure {
             throw e.layer.error(error.description)
         }
         try e.layer.forward(bottom: e.bottoms, top: e.tops)
@@ -486,7 +486,7 @@ public final class Net {
         var saved = 0
         for group in plan.groups where group.members.count > 1 {
             guard let shared = SharedFloats(count: group.count) else {
-                throw CortadoError("out of memory sharing activation memory (\(formatBytes(Double(group.count * 4))))")
+                throw NetError("out of memory sharing activation memory (\(formatBytes(Double(group.count * 4))))")
             }
             for b in group.members { b.useSharedData(shared) }
             saved += (group.members.reduce(0) { $0 + $1.capacity } - group.count) * MemoryLayout<Float>.stride
@@ -517,11 +517,11 @@ public final class Net {
         for layer in layers where !layer.blobs.isEmpty {
             guard let source = other.layer(named: layer.name) else { continue }
             guard source.blobs.count == layer.blobs.count else {
-                throw CortadoError("layer \"\(layer.name)\" has \(layer.blobs.count) parameter blobs in one net and \(source.blobs.count) in the other")
+                throw NetError("layer \"\(layer.name)\" has \(layer.blobs.count) parameter blobs in one net and \(source.blobs.count) in the other")
             }
             for j in layer.blobs.indices {
                 guard source.blobs[j].shape == layer.blobs[j].shape else {
-                    throw CortadoError("layer \"\(layer.name)\" param \(j) has shape \(layer.blobs[j].shape) in the test net but \(source.blobs[j].shape) in the train net")
+                    throw NetError("layer \"\(layer.name)\" param \(j) has shape \(layer.blobs[j].shape) in the test net but \(source.blobs[j].shape) in the train net")
                 }
                 layer.blobs[j] = source.blobs[j]
             }

@@ -30,7 +30,7 @@ package struct TestScores {
             } else {
                 let end = k + b.count
                 guard end <= outputs.count, outputs[k..<end].allSatisfy({ $0.name == name }), end == outputs.count || outputs[end].name != name else {
-                    throw CortadoError("test output \(name) changed size between batches; only outputs of a fixed size (losses, accuracies) can be averaged")
+                    throw NetError("test output \(name) changed size between batches; only outputs of a fixed size (losses, accuracies) can be averaged")
                 }
                 for j in 0..<b.count { outputs[k + j].sum += b.data[j] }
             }

@@ -38,7 +38,7 @@ public final class Dashboard: Sendable {
     nonisolated(unsafe) private var front: RequestGuard?
 
     public init(_ options: Options) throws {
-        guard Self.isIPv4(options.host) else { throw CortadoError("--serve takes an IPv4 address (127.0.0.1, 0.0.0.0, 192.168.1.5), not \"\(options.host)\"") }
+        guard Self.isIPv4(options.host) else { throw UsageError("--serve takes an IPv4 address (127.0.0.1, 0.0.0.0, 192.168.1.5), not \"\(options.host)\"") }
         self.options = options
         token = options.token ?? Self.newToken()
         catalog = RunCatalog(folders: options.folders, records: options.records)
@@ -59,7 +59,7 @@ public final class Dashboard: Sendable {
             }
         }
         try await server.waitUntilListening()
-        guard case .ip4(_, let inner)? = await server.listeningAddress else { throw CortadoError("the dashboard's server did not start") }
+        guard case .ip4(_, let inner)? = await server.listeningAddress else { throw UsageError("the dashboard's server did not start") }
         let front = try RequestGuard(host: options.host, port: options.port, forwardingTo: inner,
                                      headTimeout: options.headTimeout, maxConnections: options.maxConnections)
         front.start()
@@ -194,7 +194,7 @@ public final class Dashboard: Sendable {
 
     /// The run's net, read only from inside its folder.
     private func netParameter(_ run: RunCatalog.Run) throws -> NetParameter {
-        guard let real = Self.realPath(run.record.net, inside: run.folder) else { throw CortadoError("the run's net is not in its folder") }
+        guard let real = Self.realPath(run.record.net, inside: run.folder) else { throw UsageError("the run's net is not in its folder") }
         return try NetParameter.load(file: real)
     }
 

@@ -27,7 +27,7 @@ final class RequestGuard: @unchecked Sendable {
         self.headTimeout = headTimeout
         self.maxConnections = maxConnections
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CortadoError("cannot make the dashboard's socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw UsageError("cannot make the dashboard's socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.address(host, port)
@@ -35,7 +35,7 @@ final class RequestGuard: @unchecked Sendable {
         guard bound == 0, listen(fd, 512) == 0 else {
             let why = String(cString: strerror(errno))
             close(fd)
-            throw CortadoError("cannot listen on \(host):\(port): \(why)")
+            throw UsageError("cannot listen on \(host):\(port): \(why)")
         }
         var actual = sockaddr_in(), length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }

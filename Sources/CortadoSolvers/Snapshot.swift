@@ -46,16 +46,16 @@ public enum Snapshot {
             let layer = entry.layer
             guard let source = byName[layer.name] else { missing.append(layer.name); continue }
             guard source.blobs.count <= layer.blobs.count else {
-                throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(source.blobs.count), the net has \(layer.blobs.count)")
+                throw NetError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(source.blobs.count), the net has \(layer.blobs.count)")
             }
             for (j, blob) in layer.blobs.enumerated() {
                 guard j < source.blobs.count, !source.absent.contains(j) else {
                     if isShared(net, layerID, j) { continue }
-                    throw CortadoError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j) (it has \(source.blobs.count - source.absent.count), the net has \(layer.blobs.count))")
+                    throw NetError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j) (it has \(source.blobs.count - source.absent.count), the net has \(layer.blobs.count))")
                 }
                 let s = source.blobs[j]
                 guard s.fits(blob.shape) else {
-                    throw CortadoError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(s.shape))\(s.legacy ? " (old num/channels/height/width form)" : ""); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
+                    throw NetError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(s.shape))\(s.legacy ? " (old num/channels/height/width form)" : ""); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
                 }
                 blob.setData(s.values)
             }
@@ -117,11 +117,11 @@ public enum Snapshot {
     static func loadState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
         let state = try SnapshotFile.readState(path)
         guard state.history.count == solver.history.count else {
-            throw CortadoError("\(path) holds \(state.history.count) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
+            throw NetError("\(path) holds \(state.history.count) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
         }
         for (i, h) in solver.history.enumerated() {
             guard state.history[i].values.count == h.count else {
-                throw CortadoError("history blob \(i) in \(path) has shape \(state.history[i].shape), but the parameter has shape \(h.shape)")
+                throw NetError("history blob \(i) in \(path) has shape \(state.history[i].shape), but the parameter has shape \(h.shape)")
             }
             h.setData(state.history[i].values)
         }
@@ -167,7 +167,7 @@ extension Net {
         let files = weights.joined(separator: ", ")
         switch missing {
         case .warn: Log.warning("layers not in \(files) keep their initial values: \(names.joined(separator: ", "))", "net")
-        case .refuse: throw CortadoError("\(files) has no weights for \(names.joined(separator: ", ")); an export needs every layer's")
+        case .refuse: throw NetError("\(files) has no weights for \(names.joined(separator: ", ")); an export needs every layer's")
         }
         return net
     }

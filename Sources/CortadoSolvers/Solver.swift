@@ -198,10 +198,10 @@ public final class Solver {
     /// True once the loss became NaN or infinite (training then stops with an error).
     public private(set) var diverged = false
 
-    private func divergence(_ loss: Float) -> CortadoError {
+    private func divergence(_ loss: Float) -> TrainingError {
         diverged = true
         let last = lastSnapshotIter.map { "; the last good snapshot is \(snapshotName($0, weights: true))" } ?? "; no snapshot was written"
-        return CortadoError("the loss became \(loss.isNaN ? "NaN" : "infinite") at iteration \(iter), so training stopped\(last). Lower base_lr (now \(caffeFloat(param.baseLR))), add clip_gradients, or check the input data for NaN or huge values")
+        return TrainingError("the loss became \(loss.isNaN ? "NaN" : "infinite") at iteration \(iter), so training stopped\(last). Lower base_lr (now \(caffeFloat(param.baseLR))), add clip_gradients, or check the input data for NaN or huge values")
     }
 
     private func updateSmoothedLoss(_ loss: Float) {

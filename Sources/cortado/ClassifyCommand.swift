@@ -63,16 +63,16 @@ struct ClassifyCommand: ParsableCommand {
         try reportingErrors {
             state.applyThreads()
             verify.apply()
-            guard topK > 0 else { throw CortadoError("--top-k must be positive") }
-            guard !images.isEmpty else { throw CortadoError("give images, folders of images, or - to read paths from standard input") }
+            guard topK > 0 else { throw UsageError("--top-k must be positive") }
+            guard !images.isEmpty else { throw UsageError("give images, folders of images, or - to read paths from standard input") }
             try checkFile(model, "model file")
             let classifier = try Classifier(model: model, weights: commaList(weights),
                                             transform: try inputTransform())
             let names = try labels.map(Classifier.readLabels) ?? []
             let paths = try ImagePaths.expand(images)
-            guard !paths.isEmpty else { throw CortadoError("no JPEG or PNG images in \(images.joined(separator: " "))") }
+            guard !paths.isEmpty else { throw UsageError("no JPEG or PNG images in \(images.joined(separator: " "))") }
             let color = classifier.channels == 3 && !gray
-            if gray && classifier.channels == 3 { throw CortadoError("--gray gives one channel, but \(model)'s input has 3") }
+            if gray && classifier.channels == 3 { throw UsageError("--gray gives one channel, but \(model)'s input has 3") }
             var results: [(path: String, top: [Prediction])] = []
             let progress = paths.count > classifier.batchSize && isatty(STDERR_FILENO) != 0
             for start in stride(from: 0, to: paths.count, by: classifier.batchSize) {
@@ -80,7 +80,7 @@ struct ClassifyCommand: ParsableCommand {
                 let rows = try classifier.outputs(try batch.map { try Image.load($0, color: color) })
                 for (path, row) in zip(batch, rows) {
                     if !names.isEmpty && row.count != names.count {
-                        throw CortadoError("\(labels!) names \(names.count) classes, but \(classifier.outputName) has \(row.count)")
+                        throw UsageError("\(labels!) names \(names.count) classes, but \(classifier.outputName) has \(row.count)")
                     }
                     results.append((path, Classifier.top(row, k: topK)))
                 }
@@ -93,7 +93,7 @@ struct ClassifyCommand: ParsableCommand {
 
     private func inputTransform() throws -> InputTransform {
         var t = InputTransform()
-        if meanFile != nil && meanValue != nil { throw CortadoError("give --mean-file or --mean-value, not both") }
+        if meanFile != nil && meanValue != nil { throw UsageError("give --mean-file or --mean-value, not both") }
         if let meanFile { t.channelMeans = try InputTransform.channelMeans(ofMeanFile: meanFile) }
         if let meanValue { t.channelMeans = try Self.numbers(meanValue, "--mean-value") }
         if let channelSwap { t.channelSwap = try Self.numbers(channelSwap, "--channel-swap").map { Int($0) } }
@@ -105,7 +105,7 @@ struct ClassifyCommand: ParsableCommand {
 
     static func numbers(_ text: String, _ flag: String) throws -> [Float] {
         try text.split(separator: ",").map {
-            guard let v = Float($0.trimmingCharacters(in: .whitespaces)) else { throw CortadoError("\(flag) takes numbers separated by commas, not \"\(text)\"") }
+            guard let v = Float($0.trimmingCharacters(in: .whitespaces)) else { throw UsageError("\(flag) takes numbers separated by commas, not \"\(text)\"") }
             return v
         }
     }
@@ -145,7 +145,7 @@ enum ImagePaths {
                 continue
             }
             var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) else { throw CortadoError("\(argument): no such file or folder") }
+            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) else { throw UsageError("\(argument): no such file or folder") }
             if !isFolder.boolValue { paths.append(argument); continue }
             let found = (FileManager.default.enumerator(atPath: argument)?.allObjects as? [String] ?? [])
                 .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()

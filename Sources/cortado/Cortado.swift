@@ -60,7 +60,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let e as ConfigError {
         fail(e.description)
-    } catch let e as CortadoError {
+    } catch let e as any CortadoFailure {
         fail(e.description)
     } catch let e as ExitCode {
         throw e
@@ -90,7 +90,7 @@ struct ReadHDF5Command: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            guard let k = HDF5Isolation.Kind(rawValue: kind) else { throw CortadoError("kind must be weights or state") }
+            guard let k = HDF5Isolation.Kind(rawValue: kind) else { throw UsageError("kind must be weights or state") }
             try HDF5Isolation.childMain(kind: k, input: input, output: output)
         }
     }
@@ -109,7 +109,7 @@ nonisolated(unsafe) var abortRanks: (() -> Void)?
 
 /// `--phase` for every command that takes it: TRAIN or TEST, in any case.
 func parsePhase(_ text: String) throws -> Phase {
-    guard let p = Phase(rawValue: text.uppercased()) else { throw CortadoError("--phase must be TRAIN or TEST, found \(text)") }
+    guard let p = Phase(rawValue: text.uppercased()) else { throw UsageError("--phase must be TRAIN or TEST, found \(text)") }
     return p
 }
 
@@ -148,7 +148,7 @@ extension Reduction: ExpressibleByArgument {}
 
 func checkFile(_ path: String, _ what: String) throws {
     guard FileManager.default.fileExists(atPath: path) else {
-        throw CortadoError("cannot open \(what) \(path): no such file")
+        throw UsageError("cannot open \(what) \(path): no such file")
     }
 }
 

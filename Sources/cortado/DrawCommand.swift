@@ -23,7 +23,7 @@ struct DrawCommand: ParsableCommand {
     package func run() throws {
         try reportingErrors {
             let p = try parsePhase(phase)
-            guard ["LR", "TB", "RL", "BT"].contains(rankdir) else { throw CortadoError("--rankdir must be LR, TB, RL or BT, found \(rankdir)") }
+            guard ["LR", "TB", "RL", "BT"].contains(rankdir) else { throw UsageError("--rankdir must be LR, TB, RL or BT, found \(rankdir)") }
             try checkFile(model, "model file")
             let param = try NetParameter.load(file: model)
             var shapes: [String: [Int]] = [:]
@@ -46,7 +46,7 @@ struct DrawCommand: ParsableCommand {
             } else if ext == "svg" || ext == "png" {
                 try render(dot, format: ext, to: output)
             } else {
-                throw CortadoError("cannot tell the format of \(output): use .dot, .svg or .png")
+                throw UsageError("cannot tell the format of \(output): use .dot, .svg or .png")
             }
             Log.info("Wrote \(output)", "draw")
         }
@@ -61,7 +61,7 @@ struct DrawCommand: ParsableCommand {
     /// Renders through Graphviz's `dot`, which must be on PATH.
     func render(_ dot: String, format: String, to path: String) throws {
         guard let exe = Self.graphviz else {
-            throw CortadoError("writing \(format.uppercased()) needs Graphviz's `dot`, which is not installed; install it with `apt-get install graphviz`, or write .svg (drawn without it) or .dot")
+            throw UsageError("writing \(format.uppercased()) needs Graphviz's `dot`, which is not installed; install it with `apt-get install graphviz`, or write .svg (drawn without it) or .dot")
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
@@ -75,13 +75,13 @@ struct DrawCommand: ParsableCommand {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw CortadoError("Graphviz's dot failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw UsageError("Graphviz's dot failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 }
 
 func writeText(_ text: String, to path: String) throws {
     do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw CortadoError("cannot write \(path): \(error.localizedDescription)")
+        throw UsageError("cannot write \(path): \(error.localizedDescription)")
     }
 }

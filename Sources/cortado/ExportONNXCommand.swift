@@ -44,7 +44,7 @@ struct ExportONNXCommand: ParsableCommand {
         try reportingErrors {
             verify.apply()
             try checkFile(model, "model file")
-            guard (weights == nil) != (randomWeights == nil) else { throw CortadoError("give --weights, or --random-weights SEED for a check") }
+            guard (weights == nil) != (randomWeights == nil) else { throw UsageError("give --weights, or --random-weights SEED for a check") }
             let net = try ONNXExport.net(model: model, weights: weights.map(commaList) ?? [], randomSeed: randomWeights)
             var options = ONNXExport.Options()
             options.opset = opset

@@ -43,12 +43,12 @@ struct ExtractFeaturesCommand: ParsableCommand {
         try reportingErrors {
             state.applyThreads()
             verify.apply()
-            guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
+            guard iterations > 0 else { throw UsageError("--iterations must be positive") }
             try checkFile(model, "model file")
             let net = try Net.withWeights(model: model, weights: commaList(weights),
                                           state: NetState(phase: .test, level: state.level, stages: state.stages))
             let names = commaList(blobs)
-            guard !names.isEmpty else { throw CortadoError("--blobs names no blob") }
+            guard !names.isEmpty else { throw UsageError("--blobs names no blob") }
             var extractor = try FeatureExtractor(net: net, blobs: names)
             try net.shareActivationMemory(keeping: Set(extractor.names))
             for i in 0..<iterations {

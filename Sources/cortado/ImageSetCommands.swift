@@ -25,9 +25,9 @@ struct ConvertImagesetCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            guard backend.lowercased() == "lmdb" else { throw CortadoError("--backend \(backend) is not available; Cortado writes LMDB only") }
+            guard backend.lowercased() == "lmdb" else { throw UsageError("--backend \(backend) is not available; Cortado writes LMDB only") }
             guard (resizeHeight == 0) == (resizeWidth == 0), resizeHeight >= 0 else {
-                throw CortadoError("give both --resize_height and --resize_width (positive), or neither")
+                throw UsageError("give both --resize_height and --resize_width (positive), or neither")
             }
             var o = ImageSet.Options()
             o.resizeHeight = resizeHeight
@@ -57,7 +57,7 @@ struct ComputeImageMeanCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            guard backend.lowercased() == "lmdb" else { throw CortadoError("--backend \(backend) is not available; Cortado reads LMDB only") }
+            guard backend.lowercased() == "lmdb" else { throw UsageError("--backend \(backend) is not available; Cortado reads LMDB only") }
             let (mean, channels, count) = try ImageSet.mean(db: db)
             try CaffeBinary.atomicWrite(CaffeBinary.encodeBlob(mean, legacy4D: true), to: output)
             Log.info("Processed \(count) records; wrote \(output)", "mean")

@@ -44,9 +44,9 @@ struct ServeCommand: ParsableCommand {
             options.port = port
             options.token = token
             options.folders = folders
-            guard rateLimit > 0 else { throw CortadoError("--rate-limit must be positive") }
+            guard rateLimit > 0 else { throw UsageError("--rate-limit must be positive") }
             options.rateLimit = rateLimit
-            guard headTimeout > 0 else { throw CortadoError("--head-timeout must be positive") }
+            guard headTimeout > 0 else { throw UsageError("--head-timeout must be positive") }
             options.headTimeout = headTimeout
             let dashboard = try Dashboard(options)
             let bound = try Self.startBlocking(dashboard)
@@ -62,7 +62,7 @@ struct ServeCommand: ParsableCommand {
     static func parseAddress(_ text: String) throws -> (String, UInt16) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count <= 2, let port = UInt16(parts.last ?? "") else {
-            throw CortadoError("--serve takes [HOST:]PORT, e.g. 8080 or 127.0.0.1:8080, not \"\(text)\"")
+            throw UsageError("--serve takes [HOST:]PORT, e.g. 8080 or 127.0.0.1:8080, not \"\(text)\"")
         }
         return (parts.count == 2 ? String(parts[0]) : "127.0.0.1", port)
     }

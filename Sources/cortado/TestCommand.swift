@@ -29,7 +29,7 @@ struct TestCommand: ParsableCommand {
         try reportingErrors {
             state.applyThreads()
             verify.apply()
-            guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
+            guard iterations > 0 else { throw UsageError("--iterations must be positive") }
             try checkFile(model, "model file")
             let net = try Net.withWeights(model: model, weights: commaList(weights),
                                           state: NetState(phase: .test, level: state.level, stages: state.stages), verbose: true)

@@ -31,7 +31,7 @@ struct TimeCommand: ParsableCommand {
         try reportingErrors {
             state.applyThreads()
             let p = try parsePhase(phase)
-            guard iterations > 0 else { throw CortadoError("--iterations must be positive") }
+            guard iterations > 0 else { throw UsageError("--iterations must be positive") }
             try checkFile(model, "model file")
             var param = try NetParameter.load(file: model)
             if syntheticData {
@@ -41,9 +41,9 @@ struct TimeCommand: ParsableCommand {
             }
             var rng = RNG(seed: 1701)
             let net: Net
-            do { net = try Net(param, state: NetState(phase: p, level: state.level, stages: state.stages), rng: &rng) } catch let e as CortadoError where !syntheticData {
+            do { net = try Net(param, state: NetState(phase: p, level: state.level, stages: state.stages), rng: &rng) } catch let e as any CortadoFailure where !syntheticData {
                 // Timing needs no real data: say how to go on without it.
-                throw CortadoError("\(e.description)\n(to time the net without its data, add --synthetic-data)")
+                throw UsageError("\(e.description)\n(to time the net without its data, add --synthetic-data)")
             }
             // On a terminal, a line that says how far timing is (GoogLeNet: 15 s otherwise silent).
             let terminal = isatty(STDERR_FILENO) == 1

@@ -80,7 +80,7 @@ struct TrainCommand: ParsableCommand {
             }
             return nil
         }
-        guard rankTimeout >= 0 else { throw CortadoError("--rank-timeout takes seconds ≥ 0 (0 waits forever)") }
+        guard rankTimeout >= 0 else { throw UsageError("--rank-timeout takes seconds ≥ 0 (0 waits forever)") }
         let comm = try Communicator(timeout: rankTimeout)
         abortRanks = { comm.abort(code: 1) }
         Signals.explainTermination("error: rank \(comm.rank) of \(comm.size): stopped by the launcher, which ends every rank when one fails (see its message)")
@@ -102,10 +102,10 @@ struct TrainCommand: ParsableCommand {
     private func train(_ comm: Communicator?) throws {
         verify.apply()
         if weights != nil && snapshot != nil {
-            throw CortadoError("give either --weights (fine-tune) or --snapshot (resume), not both")
+            throw UsageError("give either --weights (fine-tune) or --snapshot (resume), not both")
         }
         guard let onInt = SignalEffect(rawValue: sigintEffect), let onHup = SignalEffect(rawValue: sighupEffect) else {
-            throw CortadoError("--sigint_effect and --sighup_effect take stop, snapshot or none")
+            throw UsageError("--sigint_effect and --sighup_effect take stop, snapshot or none")
         }
         try checkFile(solver, "solver file")
         var param = try SolverParameter.load(file: solver)

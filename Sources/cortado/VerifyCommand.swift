@@ -25,12 +25,12 @@ struct VerifyCommand: ParsableCommand {
                 let v = try Checksum.verify(file)
                 let sum = v.checksum == .verified ? "checksum verified" : "no checksum (not written by Cortado): structure only"
                 print("\(file): ok, \(v.kind); \(sum)")
-            } catch let e as CortadoError where !Self.namedAsSnapshot(file) {
+            } catch let e as any CortadoFailure where !Self.namedAsSnapshot(file) {
                 // A run's other files (run.json, the JSON log, prototxts) sit beside its
                 // snapshots, so `verify snapshots/*` names them too.
                 _ = e
                 print("\(file): skipped, not a snapshot, weights, solver state or mean file")
-            } catch let e as CortadoError {
+            } catch let e as any CortadoFailure {
                 failed += 1
                 try? FileHandle.standardError.write(contentsOf: Data("error: \(e.description)\n".utf8))
             }

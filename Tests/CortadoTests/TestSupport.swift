@@ -82,3 +82,9 @@ func expectClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, sourceLoca
         #expect(abs(x - y) <= tolerance * max(1, abs(y)), "\(x) vs \(y)", sourceLocation: sourceLocation)
     }
 }
+
+/// A test's own failure to set something up (a socket, an encoder), not Cortado's.
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

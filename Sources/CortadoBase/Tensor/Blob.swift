@@ -72,19 +72,19 @@ public final class Blob {
     /// large blocks are untouched pages until used (shape-only nets, diffs never written).
     public func reshape(_ newShape: [Int]) throws {
         guard let newCount = checkedCount(newShape) else {
-            throw CortadoError("blob shape \(newShape) is impossible: a dimension is negative or the size overflows")
+            throw ResourceError("blob shape \(newShape) is impossible: a dimension is negative or the size overflows")
         }
         if newCount > capacity {
             let bytes = Double(newCount) * Double(2 * MemoryLayout<Float>.stride)
             guard bytes <= Self.byteLimit else {
-                throw CortadoError("a blob of shape \(newShape) needs \(formatBytes(bytes)) for its data and gradient, more than half of this machine's \(formatBytes(Double(ProcessInfo.processInfo.physicalMemory))) of memory")
+                throw ResourceError("a blob of shape \(newShape) needs \(formatBytes(bytes)) for its data and gradient, more than half of this machine's \(formatBytes(Double(ProcessInfo.processInfo.physicalMemory))) of memory")
             }
             guard let d = calloc(newCount, MemoryLayout<Float>.stride) else {
-                throw CortadoError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
+                throw ResourceError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
             }
             guard let g = calloc(newCount, MemoryLayout<Float>.stride) else {
                 free(d)
-                throw CortadoError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
+                throw ResourceError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
             }
             if sharedData == nil { Self.release(data, capacity: capacity) }
             Self.release(diff, capacity: capacity)

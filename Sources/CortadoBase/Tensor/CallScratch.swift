@@ -33,7 +33,7 @@ package final class CallScratch {
             guard bytes > capacity else { return }
             let rounded = (bytes + 63) & ~63
             guard let p = aligned_alloc(64, rounded) else {
-                throw CortadoError("out of memory: \(formatBytes(Double(rounded))) of scratch for a convolution")
+                throw ResourceError("out of memory: \(formatBytes(Double(rounded))) of scratch for a convolution")
             }
             free(base)
             base = p

@@ -64,7 +64,7 @@ final class DataLayer: PrefetchingDataLayer {
     override func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {
         let p = settings.node, s = source
         color = transform.forcedColor
-        do { db = try LMDB.openForReading(s) } catch let e as CortadoError { throw p.error(e.description, field: "source") }
+        do { db = try LMDB.openForReading(s) } catch let e as any CortadoFailure { throw p.error(e.description, field: "source") }
         transformer = try DataTransformer(transform, phase: phase, rng: context.spawnRNG())
         guard try db.first() else { throw p.error("the LMDB \(s) is empty", field: "source") }
         let first = try image(try Datum.decode(db.currentValue, source: "\(s) record \(db.currentKey)"), key: db.currentKey)

@@ -61,7 +61,7 @@ final class DataTransformer {
         meanValues = settings.meanValues
         self.rng = rng
         if let file = settings.meanFile {
-            do { mean = try CaffeBinary.readBlob(file) } catch let e as CortadoError {
+            do { mean = try CaffeBinary.readBlob(file) } catch let e as any CortadoFailure {
                 throw settings.node.error(e.description, field: "mean_file")
             }
         }

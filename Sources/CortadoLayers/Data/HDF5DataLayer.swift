@@ -93,7 +93,7 @@ final class HDF5DataLayer: Layer {
         guard index != loadedFile else { return }
         let path = files[index]
         let opened: HDF5File
-        do { opened = try HDF5File.open(path) } catch let e as CortadoError {
+        do { opened = try HDF5File.open(path) } catch let e as any CortadoFailure {
             throw error("\(e.description) (listed in the layer's source)")
         }
         var opens: [HDF5Rows] = []
@@ -102,7 +102,7 @@ final class HDF5DataLayer: Layer {
                 throw self.error("\(path) has no dataset named \"\(name)\"; HDF5Data reads one dataset per top, named like the top")
             }
             let rowsOf: HDF5Rows
-            do { rowsOf = try opened.rows(name) } catch let e as CortadoError { throw self.error(e.description) }
+            do { rowsOf = try opened.rows(name) } catch let e as any CortadoFailure { throw self.error(e.description) }
             let shape = rowsOf.shape
             guard !shape.isEmpty, shape[0] > 0 else { throw error("dataset \"\(name)\" in \(path) is empty") }
             if i == 0 { rows = shape[0] } else if shape[0] != rows {
@@ -134,7 +134,7 @@ final class HDF5DataLayer: Layer {
             while i + run < batchSize, currentRow + run < rows, dataPermutation[currentRow + run] == first + run { run += 1 }
             for (j, t) in top.enumerated() {
                 let dim = t.count / batchSize
-                do { try datasets[j].read(start: first, count: run, into: t.data + i * dim) } catch let e as CortadoError {
+                do { try datasets[j].read(start: first, count: run, into: t.data + i * dim) } catch let e as any CortadoFailure {
                     throw error(e.description)
                 }
             }

@@ -89,7 +89,7 @@ final class ImageDataLayer: PrefetchingDataLayer {
     }
 
     static func readList(_ source: String, node: ConfigNode) throws -> [(path: String, label: Int)] {
-        do { return try ImageSet.readList(source) } catch let e as CortadoError { throw node.error(e.description, field: "source") }
+        do { return try ImageSet.readList(source) } catch let e as any CortadoFailure { throw node.error(e.description, field: "source") }
     }
 
     private func load(_ path: String) throws -> Image {

@@ -41,7 +41,7 @@ class PrefetchingDataLayer: Layer {
         let hasLabel = top.count > 1
         let p = try Prefetcher(count: prefetchCount, dataShape: top[0].shape, labelShape: hasLabel ? top[1].shape : nil, name: name)
         p.load = { [weak self] batch in
-            guard let self else { throw CortadoError("data layer is gone") }
+            guard let self else { throw DataError("data layer is gone") }
             try self.shard.next(read: { try self.loadBatch(data: batch.data, label: hasLabel ? batch.label : nil) },
                                 skip: { try self.skipBatch() })
             batch.stateAfter = self.readerState()

@@ -55,7 +55,7 @@ final class InfogainLossLayer: Layer {
                 let stored = try CaffeBinary.readBlob(source)
                 try infogain.reshape([stored.values.count])
                 infogain.setData(stored.values)
-            } catch let e as CortadoError { throw p.error(e.description, field: "source") }
+            } catch let e as any CortadoFailure { throw p.error(e.description, field: "source") }
         }
     }
 

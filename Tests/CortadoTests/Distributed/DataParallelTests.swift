@@ -268,7 +268,7 @@ struct TwoHosts {
         ]
         for step in steps {
             let r = try CLITests.run(["/usr/sbin/ip"] + step, direct: true)
-            guard r.status == 0 else { throw CortadoError("ip \(step.joined(separator: " ")): \(r.stderr)") }
+            guard r.status == 0 else { throw TestFailure("ip \(step.joined(separator: " ")): \(r.stderr)") }
         }
         try write("""
             #!/bin/sh

@@ -50,7 +50,7 @@ import Testing
         let d = try Datum.decode(db.currentValue, source: "first")
         #expect(d.label == Int(raw[0]) && d.data == [UInt8](raw[1..<3073]) && (d.channels, d.height, d.width) == (3, 32, 32))
         try Data(raw.prefix(100)).write(to: URL(fileURLWithPath: "\(dir)/data_batch_1.bin"))
-        #expect(throws: CortadoError.self) { _ = try CIFAR.read("\(dir)/data_batch_1.bin") }
+        #expect(throws: DataError.self) { _ = try CIFAR.read("\(dir)/data_batch_1.bin") }
     }
 
     @Test func cifar10QuickLearnsASyntheticCIFAR() throws {

@@ -117,13 +117,13 @@ enum Wire {
         do {
             try Snapshot.loadWeights(net, from: "\(dir)/cut.caffemodel")
             Issue.record("a truncated file must fail")
-        } catch let e as CortadoError {
+        } catch let e as any CortadoFailure {
             #expect(e.description.contains("cut.caffemodel"))
         }
         try Data("definitely not protobuf \u{0}\u{1}\u{2}".utf8).write(to: URL(fileURLWithPath: "\(dir)/junk.caffemodel"))
-        #expect(throws: CortadoError.self) { try Snapshot.loadWeights(net, from: "\(dir)/junk.caffemodel") }
-        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readSolverState("\(dir)/junk.caffemodel") }
-        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readBlob("\(dir)/cut.caffemodel") }
+        #expect(throws: DataError.self) { try Snapshot.loadWeights(net, from: "\(dir)/junk.caffemodel") }
+        #expect(throws: DataError.self) { _ = try CaffeBinary.readSolverState("\(dir)/junk.caffemodel") }
+        #expect(throws: DataError.self) { _ = try CaffeBinary.readBlob("\(dir)/cut.caffemodel") }
     }
 
     @Test func impossibleShapesInHeadersAreErrorsNotTraps() throws {
@@ -131,11 +131,11 @@ enum Wire {
         // A BlobProto whose shape overflows: dims 2^40 × 2^40.
         let huge = Wire.bytes(7, Wire.bytes(1, Wire.varint(1 << 40) + Wire.varint(1 << 40)))
         try Data(huge).write(to: URL(fileURLWithPath: "\(dir)/huge.binaryproto"))
-        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readBlob("\(dir)/huge.binaryproto") }
+        #expect(throws: DataError.self) { _ = try CaffeBinary.readBlob("\(dir)/huge.binaryproto") }
         // An IDX header of four dimensions of 2^31 − 1.
         let idx: [UInt8] = [0, 0, 8, 4] + Array(repeating: [0x7F, 0xFF, 0xFF, 0xFF], count: 4).flatMap { $0 }
         try Data(idx).write(to: URL(fileURLWithPath: "\(dir)/huge.idx"))
-        #expect(throws: CortadoError.self) { _ = try IDXFile.read("\(dir)/huge.idx") }
+        #expect(throws: DataError.self) { _ = try IDXFile.read("\(dir)/huge.idx") }
     }
 }
 
@@ -145,10 +145,10 @@ enum Wire {
     @Test func emptyFilesAreRefusedByEveryReader() throws {
         let path = temporaryDirectory() + "/empty"
         try Data().write(to: URL(fileURLWithPath: path))
-        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readNet(path) }
-        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readSolverState(path) }
-        #expect(throws: CortadoError.self) { _ = try CaffeBinary.readBlob(path) }
-        #expect(throws: CortadoError.self) { _ = try IDXFile.read(path) }
+        #expect(throws: DataError.self) { _ = try CaffeBinary.readNet(path) }
+        #expect(throws: DataError.self) { _ = try CaffeBinary.readSolverState(path) }
+        #expect(throws: DataError.self) { _ = try CaffeBinary.readBlob(path) }
+        #expect(throws: DataError.self) { _ = try IDXFile.read(path) }
         #expect(throws: (any Error).self) { _ = try WeightsFile.read(path) }
     }
 }

@@ -40,7 +40,7 @@ import Testing
         var buf: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
         let rc = tjCompress2(tj, hwc, Int32(img.width), 0, Int32(img.height), Int32(TJPF_BGR.rawValue), &buf, &size, Int32(TJSAMP_444.rawValue), 95, 0)
-        guard rc == 0, let buf else { throw CortadoError("jpeg encode failed") }
+        guard rc == 0, let buf else { throw TestFailure("jpeg encode failed") }
         defer { tjFree(buf) }
         return Array(UnsafeBufferPointer(start: buf, count: Int(size)))
     }
@@ -174,7 +174,7 @@ import Testing
         try Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4, 5, 6, 7, 8]).write(to: URL(fileURLWithPath: "\(dir)/broken.png"))
         try write("broken.png 0\n", to: "\(dir)/broken.txt")
         #expect(message(#"name: "d" type: "ImageData" top: "data" image_data_param { source: "\#(dir)/broken.txt" root_folder: "\#(dir)/" }"#).contains("cannot decode PNG"))
-        #expect(throws: CortadoError.self) {
+        #expect(throws: DataError.self) {
             try ImageSet.convert(root: dir + "/", list: "\(dir)/broken.txt", db: "\(dir)/broken_lmdb", options: .init())
         }
         // A mean of the wrong shape.

@@ -59,7 +59,7 @@ import Testing
         do {
             try Snapshot.loadWeights(net, from: "\(dir)/w.h5")
             Issue.record("expected a shape mismatch")
-        } catch let e as CortadoError {
+        } catch let e as any CortadoFailure {
             #expect(e.description.contains("layer \"conv1\""))
             #expect(e.description.contains("20 1 5 5"))
             #expect(e.description.contains("32 1 5 5"))
@@ -73,9 +73,9 @@ import Testing
         let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/w.h5"))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: "\(dir)/half.h5"))
         let net = try lenet()
-        #expect(throws: CortadoError.self) { try Snapshot.loadWeights(net, from: "\(dir)/half.h5") }
-        #expect(throws: CortadoError.self) { try Snapshot.loadWeights(net, from: "\(dir)/nothere.h5") }
+        #expect(throws: FileError.self) { try Snapshot.loadWeights(net, from: "\(dir)/half.h5") }
+        #expect(throws: FileError.self) { try Snapshot.loadWeights(net, from: "\(dir)/nothere.h5") }
         try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: "\(dir)/junk.caffemodel"))
-        #expect(throws: CortadoError.self) { try Snapshot.loadWeights(net, from: "\(dir)/junk.caffemodel") }
+        #expect(throws: DataError.self) { try Snapshot.loadWeights(net, from: "\(dir)/junk.caffemodel") }
     }
 }

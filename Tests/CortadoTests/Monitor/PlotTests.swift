@@ -73,7 +73,7 @@ import Testing
     @Test func rejectsALogWithNothingToPlot() throws {
         let path = temporaryDirectory() + "/empty.log"
         try write("hello\n", to: path)
-        #expect(throws: CortadoError.self) { _ = try TrainingLog.load(path) }
+        #expect(throws: DataError.self) { _ = try TrainingLog.load(path) }
     }
 
     @Test func niceTicks() {

@@ -27,7 +27,7 @@ import Testing
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { throw CortadoError("cannot connect to port \(port)") }
+        guard connected == 0 else { throw TestFailure("cannot connect to port \(port)") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let text = ([ "\(method) \(path) HTTP/1.1", "Host: \(host):\(port)", "Connection: close"] + headers).joined(separator: "\r\n") + "\r\n\r\n" + body
@@ -41,7 +41,7 @@ import Testing
             // A WebSocket stays open: its answer is the head alone.
             if headOnly && data.range(of: Data("\r\n\r\n".utf8)) != nil { break }
         }
-        guard let split = data.range(of: Data("\r\n\r\n".utf8)) else { throw CortadoError("no HTTP response: \(String(decoding: data, as: UTF8.self))") }
+        guard let split = data.range(of: Data("\r\n\r\n".utf8)) else { throw TestFailure("no HTTP response: \(String(decoding: data, as: UTF8.self))") }
         let head = String(decoding: data[..<split.lowerBound], as: UTF8.self)
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         var body = Data(data[split.upperBound...])
@@ -120,7 +120,7 @@ import Testing
               let port = UInt16(url.split(separator: ":").last?.split(separator: "/").first ?? ""),
               let token = url.split(separator: "=").last else {
             p.terminate()
-            throw CortadoError("cortado serve did not start: \(log)")
+            throw TestFailure("cortado serve did not start: \(log)")
         }
         return (p, port, String(token))
     }
@@ -215,7 +215,7 @@ import Testing
         #expect(try Self.request(port, "GET", "/api/runs?token=s3cret").status == 200)
         let statuses = try (0..<30).map { _ in try Self.request(port, "GET", "/api/runs?token=s3cret").status }
         #expect(statuses.contains(429))
-        #expect(throws: CortadoError.self) { try Dashboard({ var o = Dashboard.Options(); o.host = "localhost"; return o }()) }
+        #expect(throws: UsageError.self) { try Dashboard({ var o = Dashboard.Options(); o.host = "localhost"; return o }()) }
     }
 
     /// A record keeps paths inside its folder relative to it, so a moved folder still works.
@@ -237,7 +237,7 @@ import Testing
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = RequestGuard.address("127.0.0.1", port)
         let ok = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard ok == 0 else { close(fd); throw CortadoError("cannot connect") }
+        guard ok == 0 else { close(fd); throw TestFailure("cannot connect") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return fd

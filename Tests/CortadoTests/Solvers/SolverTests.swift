@@ -70,7 +70,7 @@ import Testing
         do {
             try s.step(10)
             Issue.record("expected the run to stop")
-        } catch let e as CortadoError {
+        } catch let e as TrainingError {
             #expect(e.description.contains("the loss became"))
             #expect(e.description.contains("base_lr"))
         }

@@ -23,16 +23,16 @@ import Testing
     }
 
     @Test func impossibleOrHugeShapesAreErrorsNotCrashes() throws {
-        #expect(throws: CortadoError.self) { _ = try Blob(checked: [-1, 3]) }
-        #expect(throws: CortadoError.self) { _ = try Blob(checked: [1 << 40, 1 << 40]) }   // overflows
+        #expect(throws: ResourceError.self) { _ = try Blob(checked: [-1, 3]) }
+        #expect(throws: ResourceError.self) { _ = try Blob(checked: [1 << 40, 1 << 40]) }   // overflows
         do {
             _ = try Blob(checked: [1 << 20, 1 << 20])                                         // 8 TiB with its gradient
             Issue.record("expected a memory error")
-        } catch let e as CortadoError {
+        } catch let e as ResourceError {
             #expect(e.description.contains("more than half of this machine"))
         }
         let small = Blob([2])
-        #expect(throws: CortadoError.self) { try small.reshape([Int.max, 2]) }
+        #expect(throws: ResourceError.self) { try small.reshape([Int.max, 2]) }
         #expect(small.shape == [2], "a refused reshape leaves the blob as it was")
     }
 
