@@ -32,7 +32,7 @@ public enum ONNXExport {
     @discardableResult
     public static func write(_ net: Net, to path: String, options: Options, version: String) throws -> (nodes: Int, constants: Int) {
         if let batch = options.batch { try setBatch(net, batch) }
-        var exporter = try ONNXExporter(net: net, opset: options.opset, batch: options.batch)
+        var exporter = try ONNXGraphBuilder(net: net, opset: options.opset, batch: options.batch)
         let bytes = try exporter.export(producerVersion: version)
         try AtomicFile.write(bytes, to: path)
         return (exporter.model.nodes.count, exporter.model.initializers.count)

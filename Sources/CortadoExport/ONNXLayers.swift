@@ -8,7 +8,7 @@ import Foundation
 
 /// One Caffe layer as ONNX nodes. Shapes come from the built net (Caffe's own rounding), so
 /// the nodes never recompute what Caffe decided.
-extension ONNXExporter {
+extension ONNXGraphBuilder {
     /// Caffe layer types `export-onnx` writes (besides Input, Split and Dropout).
     package static let exportedTypes = ["Convolution", "Deconvolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale",
                                        "Bias", "Eltwise", "Concat", "Slice", "Flatten", "Reshape", "Softmax", "ReLU", "PReLU",

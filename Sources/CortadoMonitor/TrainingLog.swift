@@ -44,8 +44,11 @@ package struct TrainingLog: Sendable {
 
     static func parseJSON(_ text: String, path: String) throws -> TrainingLog {
         var log = TrainingLog()
-        for (n, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        let lines = text.split(separator: "\n")
+        for (n, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                // A last line without its newline is one a run was writing when it stopped.
+                if n == lines.count - 1 && !text.hasSuffix("\n") { break }
                 throw DataError("\(path):\(n + 1): not a JSON object")
             }
             guard let iter = object["iteration"] as? Int else { continue }

@@ -81,20 +81,6 @@ func executablePath() -> String? {
     return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
 }
 
-/// `cortado __read-hdf5 weights|state IN OUT`: the child side of HDF5Isolation (not for users).
-struct ReadHDF5Command: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__read-hdf5", shouldDisplay: false)
-    @Argument var kind: String
-    @Argument var input: String
-    @Argument var output: String
-
-    package func run() throws {
-        try reportingErrors {
-            guard let k = HDF5Isolation.Kind(rawValue: kind) else { throw UsageError("kind must be weights or state") }
-            try HDF5Isolation.childMain(kind: k, input: input, output: output)
-        }
-    }
-}
 
 func fail(_ message: String) -> Never {
     let text = message.split(separator: "\n").map { "error: \(Log.label)\($0)" }.joined(separator: "\n")

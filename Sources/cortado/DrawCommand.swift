@@ -58,14 +58,17 @@ struct DrawCommand: ParsableCommand {
         return dirs.map({ "\($0)/dot" }).first(where: FileManager.default.isExecutableFile)
     }
 
-    /// Renders through Graphviz's `dot`, which must be on PATH.
+    /// Renders through Graphviz's `dot`, which must be on PATH, into a scratch file that is
+    /// then written to `path` atomically, as every file Cortado writes.
     func render(_ dot: String, format: String, to path: String) throws {
         guard let exe = Self.graphviz else {
             throw UsageError("writing \(format.uppercased()) needs Graphviz's `dot`, which is not installed; install it with `apt-get install graphviz`, or write .svg (drawn without it) or .dot")
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["-T\(format)", "-o", path]
+        let scratch = NSTemporaryDirectory() + "cortado-draw-\(getpid()).\(format)"
+        defer { unlink(scratch) }
+        p.arguments = ["-T\(format)", "-o", scratch]
         let input = Pipe(), err = Pipe()
         p.standardInput = input
         p.standardError = err
@@ -77,11 +80,11 @@ struct DrawCommand: ParsableCommand {
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             throw UsageError("Graphviz's dot failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
+        try AtomicFile.write(Array(try FileBytes.read(scratch, what: "rendered graph")), to: path)
     }
 }
 
+/// Writes a text output (a graph, a plot) atomically, as every file Cortado writes.
 func writeText(_ text: String, to path: String) throws {
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw UsageError("cannot write \(path): \(error.localizedDescription)")
-    }
+    try AtomicFile.write(Array(text.utf8), to: path)
 }

@@ -137,6 +137,6 @@ import Testing
         let dir = temporaryDirectory()
         try write(input, to: "\(dir)/net.prototxt")
         let net = try ONNXExport.net(model: "\(dir)/net.prototxt", weights: [], randomSeed: 1)
-        #expect(throws: ExportError.self) { try ONNXExporter(net: net, opset: 12) }
+        #expect(throws: ExportError.self) { try ONNXGraphBuilder(net: net, opset: 12) }
     }
 }

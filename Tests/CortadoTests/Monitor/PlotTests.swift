@@ -70,6 +70,17 @@ import Testing
         #expect(s.contains("data-name=\"accuracy\" d=\"M"))
     }
 
+    /// A run killed while writing its JSON log leaves a last line cut short: it is skipped,
+    /// where a broken line inside the log is an error that names it.
+    @Test func aJSONLogCutShortLoadsWhatIsWhole() throws {
+        let dir = temporaryDirectory()
+        let whole = #"{"type":"train","iteration":0,"loss":2.3,"lr":0.01}"# + "\n" + #"{"type":"train","iteration":100,"loss":0.9,"lr":0.01}"# + "\n"
+        try write(whole + #"{"type":"train","itera"#, to: dir + "/cut.jsonl")
+        #expect(try TrainingLog.load(dir + "/cut.jsonl").trainLoss.map(\.iteration) == [0, 100])
+        try write(#"{"type":"tr"# + "\n" + whole, to: dir + "/broken.jsonl")
+        #expect(throws: DataError.self) { _ = try TrainingLog.load(dir + "/broken.jsonl") }
+    }
+
     @Test func rejectsALogWithNothingToPlot() throws {
         let path = temporaryDirectory() + "/empty.log"
         try write("hello\n", to: path)

@@ -11,7 +11,7 @@ import Foundation
 /// arithmetic (pooling's ceil rounding and clipped last window, LRN within a channel, Power,
 /// Exp and Log with a base), the nodes spell out Caffe's formula, so onnxruntime gives
 /// Cortado's numbers. A layer with no export is an error that names it.
-package struct ONNXExporter {
+package struct ONNXGraphBuilder {
     /// Opsets the exporter's operators are valid for (Split and Unsqueeze take inputs from 13).
     package static let opsets = 13...21
 
