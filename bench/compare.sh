@@ -4,15 +4,15 @@
 # with PyTorch (CPU wheels) from PyPI, runs bench/compare.py (pass --pairs N, --only NAME)
 # and writes the table into bench/RESULTS.md. Needs the Fashion-MNIST HDF5 files
 # (data/fashion-mnist/get_fashion_mnist.sh) and ../shared/reference for the BVLC deploy nets.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+source "$(dirname "$0")/../tools/preamble.sh"
+build_release
 VENV=bench/.venv
 if [ ! -x "$VENV/bin/python" ]; then
+    # PyTorch's CPU wheels first (much smaller), PyPI's torch otherwise.
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --index-url https://download.pytorch.org/whl/cpu torch \
         || "$VENV/bin/pip" install -q torch
     "$VENV/bin/pip" install -q numpy h5py
 fi
-[ -f data/fashion-mnist/train.h5 ] || bash data/fashion-mnist/get_fashion_mnist.sh
+need_fashion_mnist
 exec "$VENV/bin/python" bench/compare.py "$@"

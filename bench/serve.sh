@@ -3,9 +3,8 @@
 # dashboard has records to serve), alternating, N pairs (default 3). With POLL=1 a client fetches
 # /api/runs and the log every second while the served run trains (its own CPU use, curl and
 # python, competes with training on a 2-core machine). Prints each time and the medians.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+source "$(dirname "$0")/../tools/preamble.sh"
+build_release
 PAIRS="${1:-3}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

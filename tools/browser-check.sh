@@ -4,11 +4,10 @@
 # curves changed (and the run's log grew) between them, then presses "stop" through the API
 # and checks the run ends "stopped". With --update, the second screenshot becomes
 # docs/dashboard.png (the one in the README). Needs the Fashion-MNIST files.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/preamble.sh"
 command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-swift build -c release >/dev/null
-[ -f data/fashion-mnist/train.h5 ] || bash data/fashion-mnist/get_fashion_mnist.sh
+build_release
+need_fashion_mnist
 WORK="$(mktemp -d)"
 trap 'kill "$TRAIN" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 sed -e "s#snapshot_prefix: .*#snapshot_prefix: \"$WORK/lenet\"#" -e 's/max_iter: .*/max_iter: 5000/' -e 's/display: .*/display: 10/' \

@@ -4,14 +4,10 @@
 # DenseNet-121, every-layer) with random weights, runs each in onnxruntime (from PyPI, in
 # tools/.venv) on a random batch of 2 and compares with Cortado's outputs. Prints a Markdown
 # table (docs/ONNX.md has the last one); exits 1 when an output differs by more than 1e-4.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+source "$(dirname "$0")/preamble.sh"
+build_release
 VENV=tools/.venv
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q onnxruntime onnx numpy h5py
-fi
+need_venv "$VENV" onnxruntime onnx numpy h5py
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 python3 tools/zoo_nets.py "$WORK/zoo"

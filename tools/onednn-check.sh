@@ -4,14 +4,10 @@
 # in place of the final Softmax), once with convolutions on oneDNN and once on im2col
 # (CORTADO_ONEDNN=0), and once more on im2col with every input value 2 ulp up (the net's own
 # sensitivity), and compares the parameter gradients (tools/onednn_check.py, in tools/.venv).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+source "$(dirname "$0")/preamble.sh"
+build_release
 VENV=tools/.venv
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q onnxruntime onnx numpy h5py
-fi
+need_venv "$VENV" onnxruntime onnx numpy h5py
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 python3 tools/zoo_nets.py "$WORK/zoo"
