@@ -30,13 +30,23 @@ public final class LayerContext {
 public protocol LayerSettings: Sendable {
     /// The LayerParameter field that holds this message, e.g. `pooling_param`.
     static var field: String { get }
+    /// The message's fields as caffe.proto has them, in the schema's language
+    /// (`name:kind`, `*` repeated, `@Message` nested, `enum(A,B)`): what files are checked against.
+    static var schema: String { get }
     init(_ node: ConfigNode) throws
 }
 
+extension LayerSettings {
+    /// The message's name in caffe.proto: the struct's own (`PoolingParameter`).
+    public static var message: String { String(describing: Self.self) }
+}
+
 extension LayerParameter {
-    /// The layer's `*_param` message decoded (defaults when the file does not give it).
+    /// The layer's `*_param` message decoded (defaults when the file does not give it). Its
+    /// message joins the schema first, so a layer brings its settings' schema with it.
     public func settings<S: LayerSettings>(_ type: S.Type = S.self) throws -> S {
-        try S(try sub(S.field))
+        Schema.addLayerMessage(S.message, fields: S.schema, field: S.field)
+        return try S(try sub(S.field))
     }
 }
 

@@ -75,8 +75,24 @@ public enum LayerRegistry {
     /// Adds a layer type of the program's own (a subclass of `Layer` that decodes its settings
     /// in `init`), or replaces a built-in one of the same name.
     public static func register(_ layer: Layer.Type, as type: String) {
+        addSchema(of: layer)
         lock.lock(); defer { lock.unlock() }
         custom[type] = layer
+    }
+
+    /// Every layer's settings messages in the schema, before a file is checked against it.
+    /// Each type is made once with empty settings: its `settings()` calls add their messages,
+    /// so the schema comes from the settings structs, with no list to keep beside them.
+    package static func installSchemas() { _ = installed }
+
+    private static let installed: Void = {
+        for type in Set(creators.values.map(ObjectIdentifier.init)) {
+            addSchema(of: creators.values.first { ObjectIdentifier($0) == type }!)
+        }
+    }()
+
+    private static func addSchema(of layer: Layer.Type) {
+        _ = try? layer.init(LayerParameter(name: "schema", type: ""), phase: .train)
     }
 
     /// Types registered for one task only (`withRegistered`), looked up before the rest.
@@ -85,7 +101,8 @@ public enum LayerRegistry {
     /// Runs `body` with `layer` registered as `type` for this task alone: a test, or one of
     /// several nets built side by side, adds its layer without changing what others see.
     public static func withRegistered<R>(_ layer: Layer.Type, as type: String, _ body: () throws -> R) rethrows -> R {
-        try $scoped.withValue(scoped.merging([type: layer]) { _, new in new }, operation: body)
+        addSchema(of: layer)
+        return try $scoped.withValue(scoped.merging([type: layer]) { _, new in new }, operation: body)
     }
 
     private static func lookUp(_ name: String) -> Layer.Type? {
@@ -105,6 +122,7 @@ public enum LayerRegistry {
 
     /// Creates the layer `param` names; its settings are decoded (and checked) here.
     public static func create(_ param: LayerParameter, phase: Phase) throws -> Layer {
+        installSchemas()
         guard let type = lookUp(param.type) else {
             let hint = nearestName(to: param.type, in: types).map { "did you mean \"\($0)\"? " } ?? ""
             throw ConfigError(location: param.location, path: "layer \"\(param.name)\"",

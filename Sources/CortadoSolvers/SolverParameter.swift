@@ -62,6 +62,7 @@ public struct SolverParameter: Sendable {
     public static let solverTypes = SolverType.allCases.map(\.rawValue)
 
     public static func load(file: String) throws -> SolverParameter {
+        LayerRegistry.installSchemas()
         let text = try TextFormatParser.parse(file: file)
         return try SolverParameter(ConfigNode.validated(text, as: "SolverParameter"), file: file)
     }

@@ -20,6 +20,7 @@ package enum Validator {
                                           "solver_type", "snapshot_prefix", "momentum", "weight_decay", "net_param", "train_net_param"]
 
     package static func validate(files: [String]) -> Report {
+        LayerRegistry.installSchemas()
         var report = Report()
         var seen: Set<String> = []
         for f in files { validate(file: f, into: &report, seen: &seen) }
@@ -27,6 +28,7 @@ package enum Validator {
     }
 
     package static func validate(file: String, into report: inout Report, seen: inout Set<String>) {
+        LayerRegistry.installSchemas()
         let key = URL(fileURLWithPath: file).standardized.path
         guard seen.insert(key).inserted else { return }
         report.checked.append(file)

@@ -20,6 +20,7 @@ struct UpgradeCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
+            LayerRegistry.installSchemas()
             let tree = try TextFormatParser.parse(file: file)
             let isSolver = tree.fields.contains { Validator.solverOnly.contains($0.name) }
             _ = try ConfigNode.validated(tree, as: isSolver ? "SolverParameter" : "NetParameter")

@@ -22,6 +22,7 @@ func quietTestEnvironment() { _ = testEnvironment }
 
 /// Parses a `layer { ... }` body written as prototxt.
 func layerParam(_ text: String) throws -> LayerParameter {
+    LayerRegistry.installSchemas()
     var parser = TextFormatParser(text: text, file: "test.prototxt")
     let node = try ConfigNode.validated(try parser.parseTopLevel(), as: "LayerParameter")
     return try LayerParameter(node)
@@ -29,6 +30,7 @@ func layerParam(_ text: String) throws -> LayerParameter {
 
 /// Parses a whole net written as prototxt.
 func netParam(_ text: String, file: String = "test.prototxt") throws -> NetParameter {
+    LayerRegistry.installSchemas()
     var parser = TextFormatParser(text: text, file: file)
     return try NetParameter(ConfigNode.validated(try parser.parseTopLevel(), as: "NetParameter"), file: file)
 }

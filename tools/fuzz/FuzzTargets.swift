@@ -17,6 +17,7 @@ private func withFile(_ bytes: UnsafeRawBufferPointer, _ body: (String) throws -
 
 private let target: String = {
     Log.enabled = false
+    LayerRegistry.installSchemas()
     Checksum.verifyOnLoad = true
     // As the cortado tool does: HDF5 files without Cortado's checksum are parsed by a child.
     HDF5Isolation.helper = ProcessInfo.processInfo.environment["CORTADO_FUZZ_HELPER"]

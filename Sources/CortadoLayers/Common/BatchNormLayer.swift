@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's BatchNormParameter.
 package struct BatchNormParameter: LayerSettings {
     package static let field = "batch_norm_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "use_global_stats:bool moving_average_fraction:float eps:float"
     /// nil: the stored statistics in TEST, the batch's in TRAIN.
     package var useGlobalStats: Bool? = nil
     var movingAverageFraction: Float = 0.999

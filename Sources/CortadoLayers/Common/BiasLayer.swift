@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's BiasParameter (ScaleParameter shares its axis rules).
 package struct BiasParameter: LayerSettings {
     package static let field = "bias_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int num_axes:int filler:@FillerParameter"
     package var axis = 1
     /// How many bottom axes the bias covers from `axis`; −1: all the rest.
     package var numAxes = 1

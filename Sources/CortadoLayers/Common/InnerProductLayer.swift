@@ -5,6 +5,11 @@ import CortadoConfig
 /// Caffe's InnerProductParameter.
 package struct InnerProductParameter: LayerSettings {
     package static let field = "inner_product_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        num_output:int bias_term:bool weight_filler:@FillerParameter bias_filler:@FillerParameter \
+        axis:int transpose:bool
+        """
     var numOutput: Int
     package var biasTerm = true
     var weightFiller = FillerParameter()

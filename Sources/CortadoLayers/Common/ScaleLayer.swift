@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ScaleParameter: the scale starts at 1 unless a filler says otherwise.
 package struct ScaleParameter: LayerSettings {
     package static let field = "scale_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int num_axes:int filler:@FillerParameter bias_term:bool bias_filler:@FillerParameter"
     package var axis = 1
     /// How many bottom axes the scale covers from `axis`; −1: all the rest.
     package var numAxes = 1

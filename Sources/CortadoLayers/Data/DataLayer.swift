@@ -6,6 +6,11 @@ import Foundation
 /// Caffe's DataParameter. `backend` defaults to LEVELDB in Caffe, which Cortado cannot read.
 struct DataParameter: LayerSettings {
     static let field = "data_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        source:string batch_size:int rand_skip:int backend:enum(LEVELDB,LMDB) scale:float \
+        mean_file:string crop_size:int mirror:bool force_encoded_color:bool prefetch:int
+        """
     var source: String
     var batchSize: Int
     var randSkip = 0

@@ -5,6 +5,11 @@ import CortadoConfig
 /// Caffe's DummyDataParameter: shapes as `shape` messages or the old num/channels/height/width.
 struct DummyDataParameter: LayerSettings {
     static let field = "dummy_data_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        *data_filler:@FillerParameter *shape:@BlobShape *num:int *channels:int *height:int \
+        *width:int
+        """
     var shapes: [[Int]]
     var dataFillers: [FillerParameter]
 

@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's HDF5DataParameter.
 struct HDF5DataParameter: LayerSettings {
     static let field = "hdf5_data_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "source:string batch_size:int shuffle:bool"
     var source: String
     var batchSize: Int
     var shuffle = false

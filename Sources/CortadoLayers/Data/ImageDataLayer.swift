@@ -6,6 +6,11 @@ import Foundation
 /// Caffe's ImageDataParameter.
 struct ImageDataParameter: LayerSettings {
     static let field = "image_data_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        source:string batch_size:int rand_skip:int shuffle:bool new_height:int new_width:int \
+        is_color:bool scale:float mean_file:string crop_size:int mirror:bool root_folder:string
+        """
     var source: String
     var batchSize = 1
     var randSkip = 0

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's InputParameter.
 struct InputParameter: LayerSettings {
     static let field = "input_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "*shape:@BlobShape"
     var shapes: [[Int]]
 
     init(_ p: ConfigNode) throws { shapes = p.children("shape").map { $0.ints("dim") } }

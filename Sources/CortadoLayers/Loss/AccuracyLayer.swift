@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's AccuracyParameter.
 struct AccuracyParameter: LayerSettings {
     static let field = "accuracy_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "top_k:int axis:int ignore_label:int"
     package var topK = 1
     package var axis = 1
     /// Positions with this label are not counted (none by default).

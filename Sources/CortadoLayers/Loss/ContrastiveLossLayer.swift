@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ContrastiveLossParameter.
 struct ContrastiveLossParameter: LayerSettings {
     static let field = "contrastive_loss_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "margin:float legacy_version:bool"
     var margin: Float = 1
     /// max(margin − d², 0) instead of max(margin − d, 0)².
     var legacyVersion = false

@@ -6,6 +6,8 @@ import CortadoConfig
 struct HingeLossParameter: LayerSettings {
     enum Norm: String, Sendable { case l1 = "L1", l2 = "L2" }
     static let field = "hinge_loss_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "norm:enum(L1,L2)"
     var norm = Norm.l1
 
     init(_ p: ConfigNode) throws { norm = p.enumeration("norm", default: norm) }

@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's InfogainLossParameter.
 struct InfogainLossParameter: LayerSettings {
     static let field = "infogain_loss_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "source:string axis:int"
     /// A BlobProto file with H, unless H is the third bottom.
     var source: String? = nil
     package var axis = 1

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ClipParameter: both bounds are required.
 package struct ClipParameter: LayerSettings {
     package static let field = "clip_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "min:float max:float"
     package var min: Float
     package var max: Float
 

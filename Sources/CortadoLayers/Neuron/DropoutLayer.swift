@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's DropoutParameter.
 struct DropoutParameter: LayerSettings {
     static let field = "dropout_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "dropout_ratio:float scale_train:bool"
     var dropoutRatio: Float = 0.5
     /// false: kept elements are not scaled in TRAIN; TEST multiplies by 1 − ratio instead.
     var scaleTrain = true

@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's ELUParameter.
 package struct ELUParameter: LayerSettings {
     package static let field = "elu_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "alpha:float"
     package var alpha: Float = 1
 
     package init(_ p: ConfigNode) throws { alpha = p.float("alpha") ?? alpha }

@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's ExpParameter (LogParameter has the same fields).
 package struct ExpParameter: LayerSettings {
     package static let field = "exp_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "base:float scale:float shift:float"
     /// −1: e.
     package var base: Float = -1
     package var scale: Float = 1

@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's LogParameter.
 package struct LogParameter: LayerSettings {
     package static let field = "log_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "base:float scale:float shift:float"
     /// −1: e.
     package var base: Float = -1
     package var scale: Float = 1

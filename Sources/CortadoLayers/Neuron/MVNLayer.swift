@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's MVNParameter.
 struct MVNParameter: LayerSettings {
     static let field = "mvn_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "normalize_variance:bool across_channels:bool eps:float"
     var normalizeVariance = true
     package var acrossChannels = false
     package var eps: Float = 1e-9

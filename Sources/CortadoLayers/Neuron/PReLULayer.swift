@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's PReLUParameter: the slopes start at 0.25 unless a filler says otherwise.
 struct PReLUParameter: LayerSettings {
     static let field = "prelu_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "filler:@FillerParameter channel_shared:bool"
     var filler = FillerParameter(type: .constant, value: 0.25)
     var channelShared = false
 

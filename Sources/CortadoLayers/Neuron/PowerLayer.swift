@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's PowerParameter.
 package struct PowerParameter: LayerSettings {
     package static let field = "power_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "power:float scale:float shift:float"
     package var power: Float = 1
     package var scale: Float = 1
     package var shift: Float = 0

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ReLUParameter.
 package struct ReLUParameter: LayerSettings {
     package static let field = "relu_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "negative_slope:float engine:enum(DEFAULT,CAFFE,CUDNN)"
     package var negativeSlope: Float = 0
 
     package init(_ p: ConfigNode) throws { negativeSlope = p.float("negative_slope") ?? negativeSlope }

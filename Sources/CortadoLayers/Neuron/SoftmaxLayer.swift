@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's SoftmaxParameter (SoftmaxWithLoss reads it too).
 package struct SoftmaxParameter: LayerSettings {
     package static let field = "softmax_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "engine:enum(DEFAULT,CAFFE,CUDNN) axis:int"
     package var axis = 1
 
     package init(_ p: ConfigNode) throws { axis = p.int("axis") ?? axis }

@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's SwishParameter.
 package struct SwishParameter: LayerSettings {
     package static let field = "swish_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "beta:float"
     package var beta: Float = 1
 
     package init(_ p: ConfigNode) throws { beta = p.float("beta") ?? beta }

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ThresholdParameter.
 struct ThresholdParameter: LayerSettings {
     static let field = "threshold_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "threshold:float"
     var threshold: Float = 0
 
     init(_ p: ConfigNode) throws { threshold = p.float("threshold") ?? threshold }

@@ -5,6 +5,11 @@ import CortadoConfig
 /// Caffe's RecurrentParameter.
 struct RecurrentParameter: LayerSettings {
     static let field = "recurrent_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        num_output:int weight_filler:@FillerParameter bias_filler:@FillerParameter debug_info:bool \
+        expose_hidden:bool
+        """
     var numOutput: Int
     var weightFiller = FillerParameter()
     var biasFiller = FillerParameter()

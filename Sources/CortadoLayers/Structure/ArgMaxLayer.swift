@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ArgMaxParameter.
 package struct ArgMaxParameter: LayerSettings {
     package static let field = "argmax_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "out_max_val:bool top_k:int axis:int"
     package var outMaxVal = false
     package var topK = 1
     /// nil: over all values of each example, Caffe's default.

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ConcatParameter (`concat_dim` is the old name of `axis`).
 package struct ConcatParameter: LayerSettings {
     package static let field = "concat_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int concat_dim:int"
     package var axis = 1
 
     package init(_ p: ConfigNode) throws {

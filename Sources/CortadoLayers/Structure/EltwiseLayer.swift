@@ -6,6 +6,8 @@ import CortadoConfig
 package struct EltwiseParameter: LayerSettings {
     package enum Operation: String, Sendable { case prod = "PROD", sum = "SUM", max = "MAX" }
     package static let field = "eltwise_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "operation:enum(PROD,SUM,MAX) *coeff:float stable_prod_grad:bool"
     package var operation = Operation.sum
     /// One per bottom for SUM; none means all 1.
     package var coeff: [Float] = []

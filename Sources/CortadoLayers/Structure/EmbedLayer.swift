@@ -5,6 +5,11 @@ import CortadoConfig
 /// Caffe's EmbedParameter.
 struct EmbedParameter: LayerSettings {
     static let field = "embed_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        num_output:int input_dim:int bias_term:bool weight_filler:@FillerParameter \
+        bias_filler:@FillerParameter
+        """
     var numOutput: Int
     var inputDim: Int
     package var biasTerm = true

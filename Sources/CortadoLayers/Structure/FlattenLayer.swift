@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's FlattenParameter.
 package struct FlattenParameter: LayerSettings {
     package static let field = "flatten_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int end_axis:int"
     package var axis = 1
     var endAxis = -1
 

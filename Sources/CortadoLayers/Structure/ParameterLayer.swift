@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ParameterParameter.
 struct ParameterParameter: LayerSettings {
     static let field = "parameter_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "shape:@BlobShape"
     package var shape: [Int]
 
     init(_ p: ConfigNode) throws {

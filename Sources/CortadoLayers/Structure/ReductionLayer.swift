@@ -6,6 +6,8 @@ import CortadoConfig
 struct ReductionParameter: LayerSettings {
     package enum Operation: String, Sendable { case sum = "SUM", asum = "ASUM", sumsq = "SUMSQ", mean = "MEAN" }
     static let field = "reduction_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "operation:enum(SUM,ASUM,SUMSQ,MEAN) axis:int coeff:float"
     package var operation = Operation.sum
     package var axis = 0
     package var coeff: Float = 1

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's ReshapeParameter.
 package struct ReshapeParameter: LayerSettings {
     package static let field = "reshape_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "shape:@BlobShape axis:int num_axes:int"
     /// 0 copies the bottom's dimension, one −1 is inferred.
     package var shape: [Int] = []
     package var axis = 0

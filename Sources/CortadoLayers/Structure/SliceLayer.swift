@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's SliceParameter (`slice_dim` is the old name of `axis`).
 package struct SliceParameter: LayerSettings {
     package static let field = "slice_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int *slice_point:int slice_dim:int"
     package var axis = 1
     /// Empty: equal parts, one per top.
     var slicePoint: [Int] = []

@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's TileParameter.
 struct TileParameter: LayerSettings {
     static let field = "tile_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int tiles:int"
     package var axis = 1
     var tiles: Int
 

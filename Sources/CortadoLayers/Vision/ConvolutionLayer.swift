@@ -6,6 +6,13 @@ import Foundation
 /// or two repeated values or as the _h/_w pair; Cortado works over two spatial axes.
 package struct ConvolutionParameter: LayerSettings {
     package static let field = "convolution_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        num_output:int bias_term:bool *pad:int *kernel_size:int *stride:int *dilation:int pad_h:int \
+        pad_w:int kernel_h:int kernel_w:int stride_h:int stride_w:int group:int \
+        weight_filler:@FillerParameter bias_filler:@FillerParameter engine:enum(DEFAULT,CAFFE,CUDNN) \
+        axis:int force_nd_im2col:bool
+        """
     var numOutput: Int
     package var biasTerm = true
     package var group = 1

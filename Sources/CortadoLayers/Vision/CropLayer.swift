@@ -5,6 +5,8 @@ import CortadoConfig
 /// Caffe's CropParameter.
 package struct CropParameter: LayerSettings {
     package static let field = "crop_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "axis:int *offset:int"
     package var axis = 2
     /// One for all cropped axes, or one each; none: 0.
     package var offset: [Int] = []

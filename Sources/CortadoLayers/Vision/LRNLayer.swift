@@ -7,6 +7,8 @@ import Foundation
 package struct LRNParameter: LayerSettings {
     package enum NormRegion: String, Sendable { case acrossChannels = "ACROSS_CHANNELS", withinChannel = "WITHIN_CHANNEL" }
     package static let field = "lrn_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "local_size:int alpha:float beta:float norm_region:enum(ACROSS_CHANNELS,WITHIN_CHANNEL) k:float engine:enum(DEFAULT,CAFFE,CUDNN)"
     package var localSize = 5
     package var alpha: Float = 1
     package var beta: Float = 0.75

@@ -9,6 +9,11 @@ package struct PoolingParameter: LayerSettings {
     package enum Method: String, Sendable { case max = "MAX", ave = "AVE", stochastic = "STOCHASTIC" }
     enum RoundMode: String, Sendable { case ceil = "CEIL", floor = "FLOOR" }
     package static let field = "pooling_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = """
+        pool:enum(MAX,AVE,STOCHASTIC) pad:int pad_h:int pad_w:int kernel_size:int kernel_h:int kernel_w:int \
+        stride:int stride_h:int stride_w:int engine:enum(DEFAULT,CAFFE,CUDNN) global_pooling:bool round_mode:enum(CEIL,FLOOR)
+        """
     package var pool = Method.max
     /// (0, 0) for global pooling until the input size is known.
     package var kernel = (h: 0, w: 0)

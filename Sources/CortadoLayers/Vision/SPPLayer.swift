@@ -6,6 +6,8 @@ import Foundation
 /// Caffe's SPPParameter.
 struct SPPParameter: LayerSettings {
     static let field = "spp_param"
+    /// Its fields as caffe.proto has them (the schema that files are checked against).
+    package static let schema = "pyramid_height:int pool:enum(MAX,AVE,STOCHASTIC) engine:enum(DEFAULT,CAFFE,CUDNN)"
     var pyramidHeight: Int
     package var pool = PoolingParameter.Method.max
 

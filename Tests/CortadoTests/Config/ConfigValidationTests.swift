@@ -15,6 +15,7 @@ import Testing
     func problems(_ text: String, as type: String = "NetParameter") -> [String] {
         do {
             var p = TextFormatParser(text: text, file: "net.prototxt")
+            LayerRegistry.installSchemas()
             _ = try ConfigNode.validated(try p.parseTopLevel(), as: type)
             return []
         } catch let e as ConfigError {
@@ -77,6 +78,7 @@ import Testing
             let type = text.contains("base_lr") || text.contains("net:") && !text.contains("layer") ? "SolverParameter" : "NetParameter"
             var parser = TextFormatParser(text: text, file: path)
             let tree = try parser.parseTopLevel()
+            LayerRegistry.installSchemas()
             #expect(throws: Never.self, "\(rel)") { _ = try ConfigNode.validated(tree, as: type) }
             count += 1
         }

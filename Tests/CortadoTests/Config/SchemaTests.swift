@@ -1,6 +1,7 @@
 import Testing
 @testable import CortadoBase
 @testable import CortadoConfig
+@testable import CortadoLayers
 
 /// Schema and ConfigNode on their own: the field list as caffe.proto has it, and typed reads
 /// that apply no defaults, with every mistake located and named.
@@ -23,6 +24,7 @@ import Testing
 @Suite struct ConfigNodeTests {
     func node(_ text: String, as type: String = "ConvolutionParameter") throws -> ConfigNode {
         var parser = TextFormatParser(text: text, file: "c.prototxt")
+        LayerRegistry.installSchemas()
         return try ConfigNode.validated(try parser.parseTopLevel(), as: type)
     }
 

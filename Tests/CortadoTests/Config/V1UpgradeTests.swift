@@ -108,6 +108,7 @@ import Testing
                      include { phase: TRAIN } }
             """, file: "old.prototxt")
         let tree = try parser.parseTopLevel()
+        LayerRegistry.installSchemas()
         _ = try ConfigNode.validated(tree, as: "NetParameter")
         let upgraded = try V1Upgrade.upgradeNet(tree)
         let text = printTextFormat(upgraded)

@@ -23,6 +23,7 @@ import Testing
             layer { name: "b" type: "InnerProduct" bottom: "a" top: "b" param { name: "w" } inner_product_param { num_output: 3 bias_term: false } }
             layer { name: "c" type: "InnerProduct" bottom: "b" top: "c" inner_product_param { num_output: 2 } }
             """, file: "shared.prototxt")
+        LayerRegistry.installSchemas()
         let param = try NetParameter(try ConfigNode.validated(try parser.parseTopLevel(), as: "NetParameter"), file: "shared.prototxt")
         var rng = RNG(seed: 1)
         let net = try Net(param, state: NetState(phase: .train), rng: &rng, verbose: false)

@@ -1,5 +1,6 @@
 import CortadoBase
 import CortadoIO
+import CortadoConfig
 import Foundation
 
 public enum Phase: String, Sendable {
@@ -223,6 +224,7 @@ public struct NetParameter: Sendable {
     }
 
     public static func load(file: String) throws -> NetParameter {
+        LayerRegistry.installSchemas()
         let text = try TextFormatParser.parse(file: file)
         return try NetParameter(ConfigNode.validated(text, as: "NetParameter"), file: file)
     }
