@@ -11,7 +11,7 @@ import Foundation
 /// arithmetic (pooling's ceil rounding and clipped last window, LRN within a channel, Power,
 /// Exp and Log with a base), the nodes spell out Caffe's formula, so onnxruntime gives
 /// Cortado's numbers. A layer with no export is an error that names it.
-package struct ONNXGraphBuilder {
+package struct ONNXGraphBuilder: ONNXGraphWriting {
     /// Opsets the exporter's operators are valid for (Split and Unsqueeze take inputs from 13).
     package static let opsets = 13...21
 
@@ -26,6 +26,8 @@ package struct ONNXGraphBuilder {
     private var usedNames: Set<String> = []
     private let reservedNames: Set<String>
     private var nodeNames: Set<String> = []
+    /// The layer being written, whose tops `tops()` names.
+    private var emitting: LayerEntry? = nil
 
     package init(net: Net, opset: Int = 17, batch: Int? = nil) throws {
         guard Self.opsets.contains(opset) else { throw ExportError("--opset must be between \(Self.opsets.lowerBound) and \(Self.opsets.upperBound)") }
@@ -69,6 +71,10 @@ package struct ONNXGraphBuilder {
             }
             return
         }
+        // A layer that writes itself; otherwise the builder's own table (ONNXLayers.swift).
+        emitting = e
+        defer { emitting = nil }
+        if try e.layer.writeONNX(&self, inputs: try e.bottomIDs.map { try input($0) }) { return }
         try emit(e)
     }
 
@@ -102,7 +108,7 @@ package struct ONNXGraphBuilder {
         return name
     }
 
-    mutating func constant(_ base: String, floats: [Float], dims: [Int]) -> String {
+    package mutating func constant(_ base: String, floats: [Float], dims: [Int]) -> String {
         let name = unique(base)
         model.initializers.append(ONNXTensor(name: name, dims: dims, values: .floats(floats)))
         return name
@@ -114,7 +120,11 @@ package struct ONNXGraphBuilder {
         return name
     }
 
-    mutating func node(_ op: String, _ name: String, _ inputs: [String], _ outputs: [String], _ attributes: [(String, ONNXAttribute)] = []) {
+    package mutating func tops() -> [String] {
+        (emitting?.topIDs ?? []).map { output($0) }
+    }
+
+    package mutating func node(_ op: String, _ name: String, _ inputs: [String], _ outputs: [String], _ attributes: [(String, ONNXAttribute)] = []) {
         var nodeName = name, k = 1
         while nodeNames.contains(nodeName) { nodeName = "\(name)_\(k)"; k += 1 }
         nodeNames.insert(nodeName)

@@ -9,10 +9,11 @@ import Foundation
 /// One Caffe layer as ONNX nodes. Shapes come from the built net (Caffe's own rounding), so
 /// the nodes never recompute what Caffe decided.
 extension ONNXGraphBuilder {
-    /// Caffe layer types `export-onnx` writes (besides Input, Split and Dropout).
+    /// Caffe layer types this table writes (besides Input, Split and Dropout, and the layers
+    /// that write themselves through `Layer.writeONNX`: Sigmoid, TanH, AbsVal, BNLL).
     package static let exportedTypes = ["Convolution", "Deconvolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale",
                                        "Bias", "Eltwise", "Concat", "Slice", "Flatten", "Reshape", "Softmax", "ReLU", "PReLU",
-                                       "ELU", "Sigmoid", "TanH", "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Swish",
+                                       "ELU", "Power", "Exp", "Log", "Clip", "Swish",
                                        "Crop", "ArgMax"]
 
     mutating func emit(_ e: LayerEntry) throws {
@@ -45,10 +46,6 @@ extension ONNXGraphBuilder {
         case "ELU":
             let s: ELUParameter = try layer.param.settings()
             node("Elu", name, x, [output(e.topIDs[0])], [("alpha", .float(s.alpha))])
-        case "Sigmoid": node("Sigmoid", name, x, [output(e.topIDs[0])])
-        case "TanH": node("Tanh", name, x, [output(e.topIDs[0])])
-        case "AbsVal": node("Abs", name, x, [output(e.topIDs[0])])
-        case "BNLL": node("Softplus", name, x, [output(e.topIDs[0])])
         case "Power":
             let s: PowerParameter = try layer.param.settings()
             let v = affine(x[0], scale: s.scale, shift: s.shift, name)
@@ -85,7 +82,7 @@ extension ONNXGraphBuilder {
             if layer.dataSource != nil || layer.type.hasSuffix("Data") {
                 throw ExportError("reads data; export a deploy net, whose images come from an Input layer")
             }
-            throw ExportError("has no ONNX export (exported: Input, Split, Dropout, \(Self.exportedTypes.joined(separator: ", ")))")
+            throw ExportError("has no ONNX export (exported: Input, Split, Dropout, \(Self.exportedTypes.joined(separator: ", ")), and layers that write themselves)")
         }
     }
 

@@ -26,13 +26,6 @@ struct ONNXNode {
     var attributes: [(String, ONNXAttribute)] = []
 }
 
-enum ONNXAttribute {
-    case int(Int)
-    case ints([Int])
-    case float(Float)
-    case string(String)
-}
-
 /// A constant: float weights or int64 shapes and indices, stored as raw little-endian bytes.
 struct ONNXTensor {
     enum Values { case floats([Float]), int64s([Int64]) }

@@ -117,6 +117,11 @@ open class Layer {
     /// Short notes on the settings for a graph node (`20 out`, `MAX k2 s2`), for `draw`.
     open var graphDetails: [String] { [] }
 
+    /// Writes this layer into an ONNX graph, reading `inputs` (its bottoms' values) and ending
+    /// in `graph.tops()`; returns false to leave it to the graph builder's own table (the
+    /// default), which knows the layers whose export needs the built net's shapes.
+    open func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool { false }
+
     open func setUp(bottom: [Blob], top: [Blob], context: LayerContext) throws {}
     open func reshape(bottom: [Blob], top: [Blob]) throws {}
     open func forward(bottom: [Blob], top: [Blob]) throws {}

@@ -4,6 +4,13 @@ import CortadoConfig
 
 /// AbsVal: y = |x|.
 final class AbsValLayer: NeuronLayer {
+    /// ONNX has the operator itself.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let tops = graph.tops()
+        graph.node("Abs", name, inputs, tops, [])
+        return true
+    }
+
     override var needsInputForGradient: Bool { true }
 
     package override func forward(bottom: [Blob], top: [Blob]) throws {

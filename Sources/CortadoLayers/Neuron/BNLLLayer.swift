@@ -5,6 +5,13 @@ import Foundation
 
 /// BNLL (binomial normal log likelihood): y = log(1 + eˣ), computed stably.
 final class BNLLLayer: NeuronLayer {
+    /// ONNX has the operator itself.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let tops = graph.tops()
+        graph.node("Softplus", name, inputs, tops, [])
+        return true
+    }
+
     override var needsInputForGradient: Bool { true }
 
     package override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -5,6 +5,13 @@ import Foundation
 
 /// Sigmoid: y = 1 / (1 + exp(-x)); written as 0.5·tanh(0.5x) + 0.5 like Caffe, which is stable for large |x|.
 final class SigmoidLayer: NeuronLayer {
+    /// ONNX has the operator itself.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let tops = graph.tops()
+        graph.node("Sigmoid", name, inputs, tops, [])
+        return true
+    }
+
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data
         for i in 0..<bottom[0].count { y[i] = 0.5 * tanhf(0.5 * x[i]) + 0.5 }

@@ -5,6 +5,13 @@ import Foundation
 
 /// TanH: y = tanh(x).
 final class TanHLayer: NeuronLayer {
+    /// ONNX has the operator itself.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let tops = graph.tops()
+        graph.node("Tanh", name, inputs, tops, [])
+        return true
+    }
+
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data
         for i in 0..<bottom[0].count { y[i] = tanhf(x[i]) }
