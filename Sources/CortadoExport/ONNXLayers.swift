@@ -10,10 +10,10 @@ import Foundation
 /// the nodes never recompute what Caffe decided.
 extension ONNXGraphBuilder {
     /// Caffe layer types this table writes (besides Input, Split and Dropout, and the layers
-    /// that write themselves through `Layer.writeONNX`: Sigmoid, TanH, AbsVal, BNLL).
+    /// that write themselves through `Layer.writeONNX`: ReLU, ELU, Clip, Sigmoid, TanH, AbsVal, BNLL).
     package static let exportedTypes = ["Convolution", "Deconvolution", "InnerProduct", "Pooling", "LRN", "BatchNorm", "Scale",
-                                       "Bias", "Eltwise", "Concat", "Slice", "Flatten", "Reshape", "Softmax", "ReLU", "PReLU",
-                                       "ELU", "Power", "Exp", "Log", "Clip", "Swish",
+                                       "Bias", "Eltwise", "Concat", "Slice", "Flatten", "Reshape", "Softmax", "PReLU",
+                                       "Power", "Exp", "Log", "Swish",
                                        "Crop", "ArgMax"]
 
     mutating func emit(_ e: LayerEntry) throws {
@@ -35,17 +35,10 @@ extension ONNXGraphBuilder {
         case "Softmax":
             let s: SoftmaxParameter = try layer.param.settings()
             node("Softmax", name, x, [output(e.topIDs[0])], [("axis", .int(try axis(s.axis, e.bottoms[0])))])
-        case "ReLU":
-            let s: ReLUParameter = try layer.param.settings()
-            if s.negativeSlope == 0 { node("Relu", name, x, [output(e.topIDs[0])]) }
-            else { node("LeakyRelu", name, x, [output(e.topIDs[0])], [("alpha", .float(s.negativeSlope))]) }
         case "PReLU":
             let slope = layer.blobs[0], rank = e.bottoms[0].shape.count
             let dims = slope.count == 1 ? [1] : [slope.count] + Array(repeating: 1, count: max(0, rank - 2))
             node("PRelu", name, [x[0], constant("\(name)_slope", floats: slope.dataArray, dims: dims)], [output(e.topIDs[0])])
-        case "ELU":
-            let s: ELUParameter = try layer.param.settings()
-            node("Elu", name, x, [output(e.topIDs[0])], [("alpha", .float(s.alpha))])
         case "Power":
             let s: PowerParameter = try layer.param.settings()
             let v = affine(x[0], scale: s.scale, shift: s.shift, name)
@@ -67,9 +60,6 @@ extension ONNXGraphBuilder {
                 node("Log", "\(name)/Log", [argument], [v])
                 _ = binary("Mul", v, scalar("\(name)_invlnbase", 1 / Float(Foundation.log(Double(s.base)))), name, into: output(e.topIDs[0]))
             }
-        case "Clip":
-            let s: ClipParameter = try layer.param.settings()
-            node("Clip", name, [x[0], scalar("\(name)_min", s.min), scalar("\(name)_max", s.max)], [output(e.topIDs[0])])
         case "Swish":
             let s: SwishParameter = try layer.param.settings()
             let scaled = s.beta == 1 ? x[0] : binary("Mul", x[0], scalar("\(name)_beta", s.beta), name)

@@ -28,6 +28,14 @@ final class ClipLayer: NeuronLayer {
         try super.init(param, phase: phase)
     }
 
+    /// Clip with its bounds as scalar constants (inputs from opset 11).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let low = graph.constant("\(name)_min", floats: [lo], dims: []), high = graph.constant("\(name)_max", floats: [hi], dims: [])
+        let tops = graph.tops()
+        graph.node("Clip", name, [inputs[0], low, high], tops, [])
+        return true
+    }
+
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, lo = lo, hi = hi
         for i in 0..<bottom[0].count { y[i] = min(max(x[i], lo), hi) }

@@ -22,6 +22,12 @@ final class ELULayer: NeuronLayer {
         try super.init(param, phase: phase)
     }
 
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let tops = graph.tops()
+        graph.node("Elu", name, inputs, tops, [("alpha", .float(alpha))])
+        return true
+    }
+
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, a = alpha
         for i in 0..<bottom[0].count { let v = x[i]; y[i] = v > 0 ? v : a * (expf(v) - 1) }

@@ -23,6 +23,14 @@ final class ReLULayer: NeuronLayer {
 
     override var graphDetails: [String] { slope != 0 ? ["slope \(caffeFloat(slope))"] : [] }
 
+    /// Relu, or LeakyRelu with Caffe's negative slope.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let tops = graph.tops()
+        if slope == 0 { graph.node("Relu", name, inputs, tops, []) }
+        else { graph.node("LeakyRelu", name, inputs, tops, [("alpha", .float(slope))]) }
+        return true
+    }
+
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, s = slope
         Parallel.forRanges(bottom[0].count, threads: threads) { r in
