@@ -7,7 +7,8 @@ import CortadoSolvers
 import Foundation
 
 /// Turns a TEST-phase deploy net into an ONNX graph with its weights. Each Caffe layer becomes
-/// one or a few ONNX nodes (ONNXLayers.swift); where ONNX's operator differs from Caffe's
+/// one or a few ONNX nodes, written by the layer itself (`Layer.writeONNX`, in its own file,
+/// through this builder as `ONNXGraphWriting`); where ONNX's operator differs from Caffe's
 /// arithmetic (pooling's ceil rounding and clipped last window, LRN within a channel, Power,
 /// Exp and Log with a base), the nodes spell out Caffe's formula, so onnxruntime gives
 /// Cortado's numbers. A layer with no export is an error that names it.
@@ -71,11 +72,14 @@ package struct ONNXGraphBuilder: ONNXGraphWriting {
             }
             return
         }
-        // A layer that writes itself; otherwise the builder's own table (ONNXLayers.swift).
+        // Every exported layer writes itself (Layer.writeONNX, in its own file).
         emitting = e
         defer { emitting = nil }
         if try e.layer.writeONNX(&self, inputs: try e.bottomIDs.map { try input($0) }) { return }
-        try emit(e)
+        if e.layer.dataSource != nil || e.layer.type.hasSuffix("Data") {
+            throw ExportError("reads data; export a deploy net, whose images come from an Input layer")
+        }
+        throw ExportError("has no ONNX export (a layer exports itself by overriding Layer.writeONNX)")
     }
 
     /// The graph's dimensions of a blob: the batch (first) dimension symbolic unless fixed.
@@ -101,7 +105,7 @@ package struct ONNXGraphBuilder: ONNXGraphWriting {
     }
 
     /// A name no other value or constant has (Caffe's blob names are kept for their last writes).
-    mutating func unique(_ base: String) -> String {
+    package mutating func unique(_ base: String) -> String {
         var name = base, k = 1
         while usedNames.contains(name) || reservedNames.contains(name) { name = "\(base)_\(k)"; k += 1 }
         usedNames.insert(name)
@@ -114,11 +118,14 @@ package struct ONNXGraphBuilder: ONNXGraphWriting {
         return name
     }
 
-    mutating func constant(_ base: String, int64s: [Int64]) -> String {
+    package mutating func constant(_ base: String, int64s: [Int64]) -> String {
         let name = unique(base)
         model.initializers.append(ONNXTensor(name: name, dims: [int64s.count], values: .int64s(int64s)))
         return name
     }
+
+    package var bottomShapes: [[Int]] { emitting?.bottoms.map(\.shape) ?? [] }
+    package var topShapes: [[Int]] { emitting?.tops.map(\.shape) ?? [] }
 
     package mutating func tops() -> [String] {
         (emitting?.topIDs ?? []).map { output($0) }

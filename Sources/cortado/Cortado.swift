@@ -71,6 +71,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
 /// a child process, and a closed stdout/stderr pipe (`cortado … | head`) gives write errors, not SIGPIPE.
 func prepareProcess() {
     if HDF5Isolation.helper == nil { HDF5Isolation.helper = executablePath() }
+    // A child inherits its parent thread's blocked signals: started from a thread that blocks
+    // SIGTERM (a test runner's), `kill PID` never reached `cortado serve`. Start from none.
+    var none = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, nil)
     signal(SIGPIPE, SIG_IGN)
 }
 

@@ -38,6 +38,23 @@ final class BatchNormLayer: Layer {
     override var exactNumTops: Int? { 1 }
     override var fixedParams: Bool { true }
 
+    /// BatchNormalization with the stored statistics (divided by the stored scale factor), gamma 1, beta 0.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        guard settings.useGlobalStats != false else { throw ExportError("use_global_stats: false normalises by each batch's statistics; export needs the stored ones") }
+        let b = blobs
+        let factor: Float = b[2].data[0] == 0 ? 0 : 1 / b[2].data[0]
+        let c = b[0].count
+        let operands = [
+            inputs[0], graph.constant("\(name)_gamma", floats: Array(repeating: 1, count: c), dims: [c]),
+            graph.constant("\(name)_beta", floats: Array(repeating: 0, count: c), dims: [c]),
+            graph.constant("\(name)_mean", floats: b[0].dataArray.map { $0 * factor }, dims: [c]),
+            graph.constant("\(name)_var", floats: b[1].dataArray.map { $0 * factor }, dims: [c]),
+        ]
+        let tops = graph.tops()
+        graph.node("BatchNormalization", name, operands, tops, [("epsilon", .float(settings.eps))])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         useGlobal = settings.useGlobalStats ?? (phase == .test)

@@ -30,6 +30,12 @@ final class BiasLayer: Layer {
     override var maxBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
 
+    /// + beta: the parameter, or the second bottom, broadcast from `axis` (`scaleOrBias`).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        try graph.scaleOrBias(self, inputs, isScale: false, axis: settings.axis, numAxes: settings.numAxes, biasTerm: false)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

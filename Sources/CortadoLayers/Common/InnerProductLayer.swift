@@ -49,6 +49,18 @@ final class InnerProductLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    /// Flatten to N×K, then Gemm with the weights (transposed unless `transpose`).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        guard try graph.axis(settings.axis, rank: graph.bottomShapes[0].count) == 1 else { throw ExportError("only axis 1 is exported") }
+        let flat = graph.unique("\(name)_flat")
+        graph.node("Flatten", "\(name)/Flatten", [inputs[0]], [flat], [("axis", .int(1))])
+        var operands = [flat, graph.constant("\(name)_W", floats: blobs[0].dataArray, dims: blobs[0].shape)]
+        if settings.biasTerm { operands.append(graph.constant("\(name)_b", floats: blobs[1].dataArray, dims: [blobs[1].count])) }
+        let tops = graph.tops()
+        graph.node("Gemm", name, operands, tops, [("transB", .int(settings.transpose ? 0 : 1))])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

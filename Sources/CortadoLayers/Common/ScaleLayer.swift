@@ -37,6 +37,12 @@ final class ScaleLayer: Layer {
     override var maxBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
 
+    /// × gamma (+ beta): the parameter, or the second bottom, broadcast from `axis` (`scaleOrBias`).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        try graph.scaleOrBias(self, inputs, isScale: true, axis: settings.axis, numAxes: settings.numAxes, biasTerm: settings.biasTerm)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

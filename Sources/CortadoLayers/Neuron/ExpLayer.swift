@@ -28,6 +28,16 @@ package struct ExpParameter: LayerSettings {
 final class ExpLayer: NeuronLayer {
     private let inner: Float, outer: Float   // y = outer · exp(inner · x)
 
+    /// base^(shift + scale·x) = e^(ln(base)·shift + ln(base)·scale·x).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s: ExpParameter = try param.settings()
+        let ln: Float = s.base == -1 ? 1 : Float(Foundation.log(Double(s.base)))
+        let argument = graph.affine(inputs[0], scale: s.scale * ln, shift: s.shift * ln, name)
+        let tops = graph.tops()
+        graph.node("Exp", name, [argument], tops)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         let p: ExpParameter = try param.settings()
         inner = p.lnBase * p.scale

@@ -26,6 +26,23 @@ final class LogLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
     private let scale: Float, shift: Float, inverseLnBase: Float
 
+    /// log_base(shift + scale·x) = ln(shift + scale·x) / ln(base).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s: LogParameter = try param.settings()
+        let argument = graph.affine(inputs[0], scale: s.scale, shift: s.shift, name)
+        if s.base == -1 {
+            let tops = graph.tops()
+            graph.node("Log", name, [argument], tops)
+        } else {
+            let v = graph.unique("\(name)_ln")
+            graph.node("Log", "\(name)/Log", [argument], [v])
+            let inverse = graph.scalar("\(name)_invlnbase", 1 / Float(Foundation.log(Double(s.base))))
+            let tops = graph.tops()
+            _ = graph.binary("Mul", v, inverse, name, into: tops[0])
+        }
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         let p: LogParameter = try param.settings()
         (scale, shift) = (p.scale, p.shift)

@@ -25,6 +25,16 @@ final class PReLULayer: NeuronLayer {
     /// A copy of the input, kept when working in place (the gradient needs x).
     private let input = Blob()
 
+    /// PRelu with the slopes shaped to broadcast over the channel axis.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let slope = blobs[0], rank = graph.bottomShapes[0].count
+        let dims = slope.count == 1 ? [1] : [slope.count] + Array(repeating: 1, count: max(0, rank - 2))
+        let slopes = graph.constant("\(name)_slope", floats: slope.dataArray, dims: dims)
+        let tops = graph.tops()
+        graph.node("PRelu", name, [inputs[0], slopes], tops)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

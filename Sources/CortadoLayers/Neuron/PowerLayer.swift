@@ -24,6 +24,21 @@ final class PowerLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
     private let power: Float, scale: Float, shift: Float
 
+    /// (shift + scale·x)^power, with only the nodes that change something.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s: PowerParameter = try param.settings()
+        let v = graph.affine(inputs[0], scale: s.scale, shift: s.shift, name)
+        if s.power != 1 {
+            let power = graph.scalar("\(name)_power", s.power)
+            let tops = graph.tops()
+            _ = graph.binary("Pow", v, power, name, into: tops[0])
+        } else {
+            let tops = graph.tops()
+            graph.node("Identity", name, [v], tops)
+        }
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         let p: PowerParameter = try param.settings()
         (power, scale, shift) = (p.power, p.scale, p.shift)

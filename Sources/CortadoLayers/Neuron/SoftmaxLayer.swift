@@ -21,6 +21,13 @@ final class SoftmaxLayer: Layer {
     override var exactNumTops: Int? { 1 }
     private let settings: SoftmaxParameter
 
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let axis = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count)
+        let tops = graph.tops()
+        graph.node("Softmax", name, inputs, tops, [("axis", .int(axis))])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

@@ -18,6 +18,17 @@ final class SwishLayer: NeuronLayer {
     override var needsInputForGradient: Bool { true }
     private let beta: Float
 
+    /// x · sigmoid(beta · x).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s: SwishParameter = try param.settings(), x = inputs[0]
+        let scaled = s.beta == 1 ? x : graph.binary("Mul", x, graph.scalar("\(name)_beta", s.beta), name)
+        let gate = graph.unique("\(name)_sigmoid")
+        graph.node("Sigmoid", "\(name)/Sigmoid", [scaled], [gate])
+        let tops = graph.tops()
+        graph.node("Mul", name, [x, gate], tops)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         beta = try param.settings(SwishParameter.self).beta
         try super.init(param, phase: phase)

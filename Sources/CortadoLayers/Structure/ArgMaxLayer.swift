@@ -34,6 +34,24 @@ final class ArgMaxLayer: Layer {
     override var exactNumTops: Int? { 1 }
     override var hasBackward: Bool { false }
 
+    /// ArgMax along the axis, or Caffe's index in each example's flattened values (N×1×1), as float.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s = settings, x = inputs[0]
+        guard s.topK == 1, !s.outMaxVal else { throw ExportError("only top_k 1 without out_max_val is exported (ONNX's ArgMax gives one index)") }
+        let index = graph.unique("\(name)_index")
+        if let given = s.axis {
+            graph.node("ArgMax", "\(name)/ArgMax", [x], [index], [("axis", .int(try graph.axis(given, rank: graph.bottomShapes[0].count))), ("keepdims", .int(1))])
+        } else {
+            let flat = graph.unique("\(name)_flat"), found = graph.unique("\(name)_found")
+            graph.node("Flatten", "\(name)/Flatten", [x], [flat], [("axis", .int(1))])
+            graph.node("ArgMax", "\(name)/ArgMax", [flat], [found], [("axis", .int(1)), ("keepdims", .int(1))])
+            graph.node("Reshape", "\(name)/Reshape", [found, graph.constant("\(name)_shape", int64s: [0, 1, 1])], [index])
+        }
+        let tops = graph.tops()
+        graph.node("Cast", name, [index], tops, [("to", .int(1))])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

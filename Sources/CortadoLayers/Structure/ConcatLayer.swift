@@ -23,6 +23,13 @@ final class ConcatLayer: Layer {
     override var minBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let axis = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count)
+        let tops = graph.tops()
+        graph.node("Concat", name, inputs, tops, [("axis", .int(axis))])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

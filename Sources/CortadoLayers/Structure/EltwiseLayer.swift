@@ -31,6 +31,29 @@ final class EltwiseLayer: Layer {
     override var minBottoms: Int? { 2 }
     override var exactNumTops: Int? { 1 }
 
+    /// Sum (with coefficients as Muls), Mul in bottom order (ONNX's takes two inputs), or Max.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs x: [String]) throws -> Bool {
+        let s: EltwiseParameter = try param.settings()
+        switch s.operation {
+        case .sum:
+            var terms = x
+            if !(s.coeff.isEmpty || s.coeff.allSatisfy({ $0 == 1 })) {
+                for (i, v) in x.enumerated() where s.coeff[i] != 1 { terms[i] = graph.binary("Mul", v, graph.scalar("\(name)_coeff\(i)", s.coeff[i]), name) }
+            }
+            let tops = graph.tops()
+            graph.node("Sum", name, terms, tops)
+        case .prod:
+            var product = x[0]
+            for v in x.dropFirst().dropLast() { product = graph.binary("Mul", product, v, name) }
+            let tops = graph.tops()
+            graph.node("Mul", name, [product, x.last!], tops)
+        case .max:
+            let tops = graph.tops()
+            graph.node("Max", name, x, tops)
+        }
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         let settings: EltwiseParameter = try param.settings()
         (op, stableProdGrad) = (settings.operation, settings.stableProdGrad)

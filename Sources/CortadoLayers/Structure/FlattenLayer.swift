@@ -22,6 +22,13 @@ final class FlattenLayer: Layer {
     override var exactNumTops: Int? { 1 }
     private let settings: FlattenParameter
 
+    /// Reshape to the top's shape, the batch kept as 0 ("copy") when axis 0 is left alone.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let keepsBatch = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count) > 0
+        try graph.reshapeToTop(name, inputs[0], keepsBatch: keepsBatch)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

@@ -32,6 +32,12 @@ final class ReshapeLayer: Layer {
     override var exactNumTops: Int? { 1 }
     private let settings: ReshapeParameter
 
+    /// Reshape to the top's shape, the batch kept as 0 ("copy") when axis 0 is left alone.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        try graph.reshapeToTop(name, inputs[0], keepsBatch: settings.axis != 0 || settings.shape.first == 0)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

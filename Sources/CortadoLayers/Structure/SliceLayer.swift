@@ -27,6 +27,16 @@ final class SliceLayer: Layer {
     override var minTops: Int? { 1 }
     private let settings: SliceParameter
 
+    /// Split along the axis into the tops' sizes.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let a = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count)
+        let sizes = graph.topShapes.map { Int64($0[a]) }
+        let split = graph.constant("\(name)_split", int64s: sizes)
+        let tops = graph.tops()
+        graph.node("Split", name, [inputs[0], split], tops, [("axis", .int(a))])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

@@ -126,6 +126,14 @@ package struct ConvolutionParameter: LayerSettings {
     }
 }
 
+extension ConvolutionParameter {
+    /// Conv's and ConvTranspose's attributes for these settings.
+    var onnxAttributes: [(String, ONNXAttribute)] {
+        [("kernel_shape", .ints([kernel.h, kernel.w])), ("pads", .ints([pad.h, pad.w, pad.h, pad.w])),
+         ("strides", .ints([stride.h, stride.w])), ("dilations", .ints([dilation.h, dilation.w])), ("group", .int(group))]
+    }
+}
+
 /// Convolution over the two spatial axes after `axis`: through oneDNN (`DNNLConvolution`, one
 /// per thread, each on its own run of images) when the batch has an image for every thread,
 /// otherwise as im2col + sgemm, described here. The batch is split
@@ -151,6 +159,16 @@ final class ConvolutionLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
     override var graphDetails: [String] { s.graphDetails }
+
+    /// Conv with Caffe's kernel, pads, strides, dilations and groups (2-D, axis 1).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        guard graph.bottomShapes[0].count == 4, s.axis == 1 else { throw ExportError("only 2-D convolutions (N×C×H×W, axis 1) are exported") }
+        var operands = [inputs[0], graph.constant("\(name)_W", floats: blobs[0].dataArray, dims: blobs[0].shape)]
+        if s.biasTerm { operands.append(graph.constant("\(name)_b", floats: blobs[1].dataArray, dims: [blobs[1].count])) }
+        let tops = graph.tops()
+        graph.node("Conv", name, operands, tops, s.onnxAttributes)
+        return true
+    }
 
     required init(_ param: LayerParameter, phase: Phase) throws {
         s = try param.settings()

@@ -29,6 +29,20 @@ final class CropLayer: Layer {
     override func allowForceBackward(_ i: Int) -> Bool { i == 0 }
     private let settings: CropParameter
 
+    /// Slice from the offsets to the second bottom's sizes, on the axes from `axis` on.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s = settings, rank = graph.bottomShapes[0].count
+        let a = try graph.axis(s.axis, rank: rank)
+        let axes = Array(a..<rank)
+        let offsets = axes.enumerated().map { i, _ in s.offset.isEmpty ? 0 : s.offset.count == 1 ? s.offset[0] : s.offset[i] }
+        let ends = axes.enumerated().map { i, d in offsets[i] + graph.bottomShapes[1][d] }
+        let operands = [inputs[0], graph.constant("\(name)_starts", int64s: offsets.map(Int64.init)),
+                        graph.constant("\(name)_ends", int64s: ends.map(Int64.init)), graph.constant("\(name)_axes", int64s: axes.map(Int64.init))]
+        let tops = graph.tops()
+        graph.node("Slice", name, operands, tops)
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         try super.init(param, phase: phase)

@@ -39,6 +39,28 @@ final class LRNLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 
+    /// LRN across channels; Caffe's WITHIN_CHANNEL as x · (1 + alpha · avgpool(x²))^−beta, the
+    /// pool size × size, padded by (size − 1) / 2, stride 1.
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s: LRNParameter = try param.settings(), x = inputs[0]
+        if s.normRegion == .acrossChannels {
+            let tops = graph.tops()
+            graph.node("LRN", name, [x], tops, [("size", .int(s.localSize)), ("alpha", .float(s.alpha)), ("beta", .float(s.beta)), ("bias", .float(s.k))])
+            return true
+        }
+        let half = (s.localSize - 1) / 2
+        let square = graph.binary("Mul", x, x, name)
+        let shape = graph.bottomShapes[0]
+        let pooled = graph.unique("\(name)_pooled")
+        try graph.pool(square, max: false, kernel: (s.localSize, s.localSize), pad: (half, half), stride: (1, 1),
+                       input: (shape[2], shape[3]), output: (shape[2], shape[3]), "\(name)/AveragePool", into: pooled)
+        let base = graph.affine(pooled, scale: s.alpha, shift: 1, name)
+        let factor = graph.binary("Pow", base, graph.scalar("\(name)_negbeta", -s.beta), name)
+        let tops = graph.tops()
+        _ = graph.binary("Mul", x, factor, name, into: tops[0])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         let p: LRNParameter = try param.settings()
         (size, alpha, beta, k) = (p.localSize, p.alpha, p.beta, p.k)

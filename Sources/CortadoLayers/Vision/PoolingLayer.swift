@@ -78,6 +78,23 @@ final class PoolingLayer: Layer {
     override var maxTops: Int? { method == .max ? 2 : 1 }
     override var graphDetails: [String] { settings.graphDetails }
 
+    /// MaxPool or AveragePool with pads that give Caffe's output size (`ONNXGraphWriting.pool`).
+    override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
+        let s = settings
+        guard s.pool != .stochastic else { throw ExportError("STOCHASTIC pooling has no ONNX operator") }
+        guard graph.bottomShapes[0].count == 4 else { throw ExportError("only 2-D pooling is exported") }
+        if s.globalPooling {
+            let tops = graph.tops()
+            graph.node(s.pool == .max ? "GlobalMaxPool" : "GlobalAveragePool", name, [inputs[0]], tops)
+            return true
+        }
+        let input = graph.bottomShapes[0], output = graph.topShapes[0]
+        let tops = graph.tops()
+        try graph.pool(inputs[0], max: s.pool == .max, kernel: s.kernel, pad: s.pad, stride: s.stride, input: (input[2], input[3]),
+                       output: (output[2], output[3]), name, into: tops[0])
+        return true
+    }
+
     required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings()
         kernel = settings.kernel

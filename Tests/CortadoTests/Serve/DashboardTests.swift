@@ -125,6 +125,31 @@ import Testing
         return (p, port, String(token))
     }
 
+    /// A server started from a thread that blocks SIGTERM (as the test runner's threads may)
+    /// still stops on SIGTERM: it inherited the block, and every server these tests started
+    /// lived on after them.
+    @Test func aServerStopsOnSIGTERMWhateverItsParentBlocked() throws {
+        quietTestEnvironment()
+        let dir = temporaryDirectory()
+        final class Box: @unchecked Sendable { var result: Result<(Process, UInt16, String), Error>? }
+        let box = Box(), done = DispatchSemaphore(value: 0)
+        Thread {
+            var term = sigset_t()
+            sigemptyset(&term)
+            sigaddset(&term, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &term, nil)
+            box.result = Result { try Self.serve([dir]) }
+            done.signal()
+        }.start()
+        done.wait()
+        let (server, _, _) = try box.result!.get()
+        server.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while server.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!server.isRunning, "cortado serve ignored SIGTERM")
+        if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+    }
+
     @Test func everyRouteTheTokenAndTraversal() throws {
         quietTestEnvironment()
         let dir = temporaryDirectory()
