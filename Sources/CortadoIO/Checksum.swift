@@ -69,7 +69,7 @@ package enum Checksum {
     /// Plain pread(2): Foundation's FileHandle traps on read errors (the fuzzer found it).
     static func checkHDF5(_ path: String, allowDamaged: Bool = !verifyOnLoad, hint: Bool = true) throws -> Status {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("cannot open \(path): \(String(cString: strerror(errno)))", path: path, errno: errno) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw readError(path) }
@@ -149,14 +149,14 @@ package enum Checksum {
     }
 
     private static func readError(_ path: String) -> FileError {
-        FileError("cannot read \(path): \(String(cString: strerror(errno)))")
+        FileError("cannot read \(path): \(String(cString: strerror(errno)))", path: path, errno: errno)
     }
 
     /// `hint`: name the newest intact snapshot beside it (not while looking for that one).
     private static func truncated(_ path: String, size: Int, end: Int, hint: Bool) -> FileError {
         let newest = (hint ? SnapshotFiles.newestIntact(besides: path) : nil).map { "; the newest intact snapshot of that prefix is \($0)" }
             ?? "; no intact snapshot of that prefix is beside it"
-        return FileError("\(path) is truncated: it has \(size) bytes of the \(end) its HDF5 header records (a copy or a write that did not finish)\(newest)")
+        return FileError("\(path) is truncated: it has \(size) bytes of the \(end) its HDF5 header records (a copy or a write that did not finish)\(newest)", path: path)
     }
 
     /// Fills `buffer` from `offset`; false on an error or a file that ended early.
@@ -195,7 +195,7 @@ package enum Checksum {
     private static func damaged(_ path: String, _ why: String, _ allowDamaged: Bool, _ hint: Bool) throws -> Status {
         guard allowDamaged else {
             let newest = (hint ? SnapshotFiles.newestIntact(besides: path) : nil).map { " (the newest intact one beside it is \($0))" } ?? ""
-            throw FileError("\(path) is damaged: \(why). Use an earlier snapshot\(newest), or --no-verify to load it anyway")
+            throw FileError("\(path) is damaged: \(why). Use an earlier snapshot\(newest), or --no-verify to load it anyway", path: path)
         }
         Log.warning("\(path) is damaged (\(why)); loading it anyway because of --no-verify", "verify")
         return .damaged
@@ -226,7 +226,7 @@ extension Checksum {
                 let state = try SnapshotFile.readState(path)
                 return Verdict(kind: "HDF5 solver state at iteration \(state.iter), \(state.history.count) history blobs", checksum: status)
             } catch let stateError as any CortadoFailure where stateError.description.contains("is not a solver state") {
-                throw FileError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")")
+                throw FileError("\(path) is an HDF5 file but neither Caffe weights (no \"data\" group) nor a solver state (no \"iter\")", path: path)
             }
         }
         // Binary: read and verified once, then tried as each kind of message.
@@ -242,6 +242,6 @@ extension Checksum {
         if let blob = try? CaffeBinary.readBlob(path, bytes: bytes) {
             return Verdict(kind: "binary blob of shape \(blob.shape)", checksum: status)
         }
-        throw FileError("\(path) is neither HDF5 nor a Caffe binary file Cortado knows (weights, solver state, mean): it is damaged or of another kind")
+        throw FileError("\(path) is neither HDF5 nor a Caffe binary file Cortado knows (weights, solver state, mean): it is damaged or of another kind", path: path)
     }
 }

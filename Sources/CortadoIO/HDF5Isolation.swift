@@ -47,7 +47,7 @@ package enum HDF5Isolation {
         let message = (try? FileBytes.read(errPath, what: "log")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         if let signal = status.signal {
             unlink(out)
-            throw FileError("libhdf5 crashed (signal \(signal)) reading \(path): the file is damaged or not a valid HDF5 file")
+            throw FileError("libhdf5 crashed (signal \(signal)) reading \(path): the file is damaged or not a valid HDF5 file", path: path)
         }
         guard status.code == 0 else {
             unlink(out)
@@ -70,10 +70,10 @@ package enum HDF5Isolation {
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var pid = pid_t()
         let rc = posix_spawn(&pid, program, &actions, nil, argv, envp)
-        guard rc == 0 else { throw FileError("cannot start \(program) to read an HDF5 file: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw FileError("cannot start \(program) to read an HDF5 file: \(String(cString: strerror(rc)))", errno: rc) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw FileError("cannot wait for \(program): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw FileError("cannot wait for \(program): \(String(cString: strerror(errno)))", errno: errno) }
         }
         let signal = status & 0x7f
         return signal == 0 ? ((status >> 8) & 0xff, nil) : (0, signal)

@@ -20,7 +20,7 @@ package final class LMDB {
     }
 
     private func check(_ rc: Int32, _ what: String) throws {
-        guard rc == 0 else { throw FileError("LMDB \(path): cannot \(what): \(String(cString: mdb_strerror(rc)))") }
+        guard rc == 0 else { throw FileError("LMDB \(path): cannot \(what): \(String(cString: mdb_strerror(rc)))", path: path, errno: rc > 0 ? rc : nil) }
     }
 
     /// Opens an existing database read-only.
@@ -28,7 +28,7 @@ package final class LMDB {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             let maker = path.lowercased().contains("cifar") ? "`bash data/cifar10/get_cifar10.sh` for CIFAR-10" : "`cortado convert-imageset`"
-            throw FileError("cannot open LMDB \(path): no such folder (make one with \(maker))")
+            throw FileError("cannot open LMDB \(path): no such folder (make one with \(maker))", path: path)
         }
         let db = LMDB(path: path)
         try db.check(mdb_env_create(&db.env), "create an environment")
@@ -50,7 +50,7 @@ package final class LMDB {
         let needed = (Int(info.me_last_pgno) + 1) * Int(stat.ms_psize)
         guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int else { return }
         if size < needed {
-            throw FileError("LMDB \(path) is truncated: \((file as NSString).lastPathComponent) has \(size) bytes, but its pages reach \(needed) (a copy that did not finish?); make it again with `cortado convert-imageset`")
+            throw FileError("LMDB \(path) is truncated: \((file as NSString).lastPathComponent) has \(size) bytes, but its pages reach \(needed) (a copy that did not finish?); make it again with `cortado convert-imageset`", path: path)
         }
     }
 
@@ -58,10 +58,10 @@ package final class LMDB {
     package static func create(_ path: String, mapSize: Int = 1 << 40) throws -> LMDB {
         let fm = FileManager.default
         if fm.fileExists(atPath: path) {
-            throw FileError("\(path) already exists; remove it first (Cortado does not overwrite a database)")
+            throw FileError("\(path) already exists; remove it first (Cortado does not overwrite a database)", path: path)
         }
         do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw FileError("cannot create the folder \(path): \(error.localizedDescription)")
+            throw FileError("cannot create the folder \(path): \(error.localizedDescription)", path: path)
         }
         let db = LMDB(path: path)
         try db.check(mdb_env_create(&db.env), "create an environment")

@@ -15,11 +15,11 @@ package enum SnapshotFile {
         }
         let file = try HDF5File.open(path)
         guard file.exists("iter"), file.exists("history") else {
-            throw FileError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)")
+            throw FileError("\(path) is not a solver state: it has no \"iter\" or \"history\" (weights files are loaded with --weights)", path: path)
         }
         let count = try file.children("history").compactMap { Int($0) }.count
         let history = try (0..<count).map { i -> StoredBlob in
-            guard file.exists("history/\(i)") else { throw FileError("\(path) lacks history blob \(i) of \(count)") }
+            guard file.exists("history/\(i)") else { throw FileError("\(path) lacks history blob \(i) of \(count)", path: path) }
             let (shape, values) = try file.readFloats("history/\(i)")
             return StoredBlob(shape: shape, values: values)
         }

@@ -11,7 +11,7 @@ package enum WeightsFile {
             return ("", try HDF5Isolation.readWeights(path, helper: helper))
         }
         let file = try HDF5File.open(path)
-        guard file.exists("data") else { throw FileError("\(path) has no \"data\" group, so it is not a Caffe weights file") }
+        guard file.exists("data") else { throw FileError("\(path) has no \"data\" group, so it is not a Caffe weights file", path: path) }
         var layers: [StoredLayer] = []
         try collect(file, group: "data", prefix: "", into: &layers)
         return ("", layers)
@@ -28,7 +28,7 @@ package enum WeightsFile {
             if !numbered.isEmpty || entries.isEmpty {
                 let count = (numbered.max() ?? -1) + 1
                 guard count <= numbered.count + 16 else {
-                    throw FileError("\(file.path) is not a Caffe weights file: layer \"\(name)\" has a parameter numbered \(count - 1) but only \(numbered.count) parameters")
+                    throw FileError("\(file.path) is not a Caffe weights file: layer \"\(name)\" has a parameter numbered \(count - 1) but only \(numbered.count) parameters", path: file.path)
                 }
                 let blobs = try (0..<count).map { i -> StoredBlob in
                     guard numbered.contains(i) else { return StoredBlob(shape: [], values: []) }

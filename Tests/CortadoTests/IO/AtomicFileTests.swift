@@ -78,6 +78,7 @@ import Testing
         try handle.write(contentsOf: Data("tail".utf8))
         try handle.close()
         #expect(throws: FileError.self) { _ = try Checksum.checkHDF5(path, allowDamaged: false) }
+        do { _ = try Checksum.checkHDF5(path, allowDamaged: false) } catch let error as FileError { #expect(error.path == path) }
         #expect(try Checksum.checkHDF5(path, allowDamaged: true) == .damaged)
     }
 }
@@ -131,6 +132,14 @@ import Testing
     }
 
     @Test func aMissingDatabaseIsAFileError() {
-        #expect(throws: FileError.self) { _ = try LMDB.openForReading(temporaryDirectory() + "/none") }
+        let path = temporaryDirectory() + "/none"
+        do {
+            _ = try LMDB.openForReading(path)
+            Issue.record("a missing LMDB should be an error")
+        } catch let error as FileError {
+            #expect(error.path == path && error.message.contains("no such folder"))
+        } catch {
+            Issue.record("expected a FileError, got \(error)")
+        }
     }
 }
