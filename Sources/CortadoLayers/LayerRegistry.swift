@@ -86,9 +86,8 @@ public enum LayerRegistry {
     package static func installSchemas() { _ = installed }
 
     private static let installed: Void = {
-        for type in Set(creators.values.map(ObjectIdentifier.init)) {
-            addSchema(of: creators.values.first { ObjectIdentifier($0) == type }!)
-        }
+        var seen: Set<ObjectIdentifier> = []
+        for layer in creators.values where seen.insert(ObjectIdentifier(layer)).inserted { addSchema(of: layer) }
     }()
 
     private static func addSchema(of layer: Layer.Type) {

@@ -86,7 +86,6 @@ func executablePath() -> String? {
     return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
 }
 
-
 func fail(_ message: String) -> Never {
     let text = message.split(separator: "\n").map { "error: \(Log.label)\($0)" }.joined(separator: "\n")
     try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
