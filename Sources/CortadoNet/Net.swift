@@ -517,11 +517,11 @@ public final class Net {
         for layer in layers where !layer.blobs.isEmpty {
             guard let source = other.layer(named: layer.name) else { continue }
             guard source.blobs.count == layer.blobs.count else {
-                throw NetError("layer \"\(layer.name)\" has \(layer.blobs.count) parameter blobs in one net and \(source.blobs.count) in the other")
+                throw NetError("layer \"\(layer.name)\" has \(layer.blobs.count) parameter blobs in one net and \(source.blobs.count) in the other", layer: layer.name)
             }
             for j in layer.blobs.indices {
                 guard source.blobs[j].shape == layer.blobs[j].shape else {
-                    throw NetError("layer \"\(layer.name)\" param \(j) has shape \(layer.blobs[j].shape) in the test net but \(source.blobs[j].shape) in the train net")
+                    throw NetError("layer \"\(layer.name)\" param \(j) has shape \(layer.blobs[j].shape) in the test net but \(source.blobs[j].shape) in the train net", layer: layer.name)
                 }
                 layer.blobs[j] = source.blobs[j]
             }

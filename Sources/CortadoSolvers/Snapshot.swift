@@ -46,16 +46,16 @@ public enum Snapshot {
             let layer = entry.layer
             guard let source = byName[layer.name] else { missing.append(layer.name); continue }
             guard source.blobs.count <= layer.blobs.count else {
-                throw NetError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(source.blobs.count), the net has \(layer.blobs.count)")
+                throw NetError("incompatible number of blobs for layer \"\(layer.name)\": \(path) has \(source.blobs.count), the net has \(layer.blobs.count)", layer: layer.name)
             }
             for (j, blob) in layer.blobs.enumerated() {
                 guard j < source.blobs.count, !source.absent.contains(j) else {
                     if isShared(net, layerID, j) { continue }
-                    throw NetError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j) (it has \(source.blobs.count - source.absent.count), the net has \(layer.blobs.count))")
+                    throw NetError("incompatible number of blobs for layer \"\(layer.name)\": \(path) lacks param \(j) (it has \(source.blobs.count - source.absent.count), the net has \(layer.blobs.count))", layer: layer.name)
                 }
                 let s = source.blobs[j]
                 guard s.fits(blob.shape) else {
-                    throw NetError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(s.shape))\(s.legacy ? " (old num/channels/height/width form)" : ""); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.")
+                    throw NetError("cannot copy param \(j) of layer \"\(layer.name)\" from \(path): shape mismatch. The file has \(shapeText(s.shape))\(s.legacy ? " (old num/channels/height/width form)" : ""); the net needs \(shapeText(blob.shape)). To learn this layer's parameters from scratch rather than copying them, rename the layer.", layer: layer.name)
                 }
                 blob.setData(s.values)
             }
@@ -117,11 +117,11 @@ public enum Snapshot {
     static func loadState(_ path: String, into solver: Solver) throws -> (iter: Int, currentStep: Int) {
         let state = try SnapshotFile.readState(path)
         guard state.history.count == solver.history.count else {
-            throw NetError("\(path) holds \(state.history.count) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
+            throw TrainingError("\(path) holds \(state.history.count) history blobs but this solver (\(solver.param.type)) needs \(solver.history.count); was it written for another net or solver type?")
         }
         for (i, h) in solver.history.enumerated() {
             guard state.history[i].values.count == h.count else {
-                throw NetError("history blob \(i) in \(path) has shape \(state.history[i].shape), but the parameter has shape \(h.shape)")
+                throw TrainingError("history blob \(i) in \(path) has shape \(state.history[i].shape), but the parameter has shape \(h.shape)")
             }
             h.setData(state.history[i].values)
         }

@@ -59,7 +59,8 @@ import Testing
         do {
             try Snapshot.loadWeights(net, from: "\(dir)/w.h5")
             Issue.record("expected a shape mismatch")
-        } catch let e as any CortadoFailure {
+        } catch let e as NetError {
+            #expect(e.layer == "conv1")
             #expect(e.description.contains("layer \"conv1\""))
             #expect(e.description.contains("20 1 5 5"))
             #expect(e.description.contains("32 1 5 5"))
