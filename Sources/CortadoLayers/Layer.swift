@@ -117,6 +117,10 @@ open class Layer {
     /// Short notes on the settings for a graph node (`20 out`, `MAX k2 s2`), for `draw`.
     open var graphDetails: [String] { [] }
 
+    /// The fill colour of this layer's box in `draw` and the dashboard's net (CSS hex); nil
+    /// leaves it to its kind: losses, data layers, the rest.
+    open var graphColour: String? { nil }
+
     /// Writes this layer into an ONNX graph, reading `inputs` (its bottoms' values) and ending
     /// in `graph.tops()`; returns false to leave it to the graph builder's own table (the
     /// default), which knows the layers whose export needs the built net's shapes.

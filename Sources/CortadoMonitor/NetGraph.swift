@@ -19,7 +19,7 @@ package enum NetGraph {
         var edges: [String] = []
         for (i, layer) in layers.enumerated() {
             let label = ([layer.name, layer.type] + keyParams(layer, phase: phase)).joined(separator: "\\n")
-            out += "  l\(i) [shape=box, style=\"rounded,filled\", fillcolor=\(quote(colour(layer.type))), label=\(quote(label))];\n"
+            out += "  l\(i) [shape=box, style=\"rounded,filled\", fillcolor=\(quote(colour(layer, phase: phase))), label=\(quote(label))];\n"
             for b in layer.bottom {
                 if let p = producer[b] { edges.append("  l\(p) -> l\(i) [label=\(quote(blobLabel(b, shapes)))];") }
                 consumed.insert("\(b)@\(producer[b] ?? -1)")
@@ -47,16 +47,13 @@ package enum NetGraph {
         (try? LayerRegistry.create(l, phase: phase))?.graphDetails ?? []
     }
 
-    static func colour(_ type: String) -> String {
-        switch type {
-        case "Convolution", "Deconvolution": return "#ff9e80"
-        case "Pooling": return "#80d8ff"
-        case "InnerProduct": return "#ffd180"
-        case "ReLU", "Sigmoid", "TanH", "PReLU", "ELU": return "#ccff90"
-        case let t where t.hasSuffix("Loss"): return "#ea80fc"
-        case let t where t.hasSuffix("Data") || t == "Input": return "#e0e0e0"
-        default: return "#fff9c4"
-        }
+    /// The layer's own colour (`Layer.graphColour`), else one for its kind.
+    static func colour(_ l: LayerParameter, phase: Phase) -> String {
+        let layer = try? LayerRegistry.create(l, phase: phase)
+        if let own = layer?.graphColour { return own }
+        if layer?.isLoss == true || l.type.hasSuffix("Loss") { return "#ea80fc" }
+        if layer?.dataSource != nil || l.type.hasSuffix("Data") || l.type == "Input" { return "#e0e0e0" }
+        return "#fff9c4"
     }
 
     static func quote(_ s: String) -> String {

@@ -36,7 +36,7 @@ extension NetGraph {
             let details = ([layer.type] + keyParams(layer, phase: phase)).joined(separator: " · ")
             let tops = layer.top.compactMap { t in shapes[t].map { "\(t) \($0.map(String.init).joined(separator: "×"))" } }.joined(separator: ", ")
             boxes += """
-                <g><rect x="\(box.x)" y="\(y)" width="\(box.width)" height="\(box.height)" rx="6" fill="\(colour(layer.type))" stroke="#666"/>
+                <g><rect x="\(box.x)" y="\(y)" width="\(box.width)" height="\(box.height)" rx="6" fill="\(colour(layer, phase: phase))" stroke="#666"/>
                 <text x="\(box.x + 8)" y="\(y + 16)" font-weight="bold">\(escapeXML(layer.name))</text>
                 <text x="\(box.x + 8)" y="\(y + 32)" font-size="10">\(escapeXML(details))\(tops.isEmpty ? "" : " → " + escapeXML(tops))</text></g>
 

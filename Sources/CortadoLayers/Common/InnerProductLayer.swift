@@ -38,6 +38,7 @@ package struct InnerProductParameter: LayerSettings {
 /// InnerProduct (fully connected): flattens the axes from `axis` on into K and computes
 /// y = x·Wᵀ + b with W of shape [num_output, K] (or x·W with W [K, num_output] when `transpose`).
 final class InnerProductLayer: Layer {
+    override var graphColour: String? { "#ffd180" }
     private let settings: InnerProductParameter
     private var numOutput: Int { settings.numOutput }
     private var biasTerm: Bool { settings.biasTerm }

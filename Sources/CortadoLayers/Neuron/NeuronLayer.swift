@@ -5,6 +5,7 @@ import Foundation
 
 /// Base of element-wise layers with one bottom and one top of the same shape (may be in place).
 class NeuronLayer: Layer {
+    override var graphColour: String? { "#ccff90" }
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
 

@@ -144,6 +144,7 @@ extension ConvolutionParameter {
 /// order, so a given thread count always gives the same sums.
 /// Weights [num_output, channels/group, kh, kw], bias [num_output].
 final class ConvolutionLayer: Layer {
+    override var graphColour: String? { "#ff9e80" }
     private let s: ConvolutionParameter
     /// The channel axis, from the settings, made non-negative against the bottom.
     private var axis = 1

@@ -5,6 +5,7 @@ import CortadoConfig
 /// Deconvolution (transposed convolution): the backward pass of a convolution used forward.
 /// Output size stride·(in − 1) + dilation·(k − 1) + 1 − 2·pad; weights [channels, num_output/group, kh, kw].
 final class DeconvolutionLayer: Layer {
+    override var graphColour: String? { "#ff9e80" }
     private let s: ConvolutionParameter
     private var axis = 1
     private var channels = 0, num = 0

@@ -58,6 +58,7 @@ package struct PoolingParameter: LayerSettings {
 /// STOCHASTIC (Zeiler & Fergus; GPU-only in Caffe) picks one input per window with probability
 /// proportional to its value in TRAIN, and takes the value-weighted mean Σx²/Σx in TEST.
 final class PoolingLayer: Layer {
+    override var graphColour: String? { "#80d8ff" }
     private let settings: PoolingParameter
     private var method: PoolingParameter.Method { settings.pool }
     private var global: Bool { settings.globalPooling }

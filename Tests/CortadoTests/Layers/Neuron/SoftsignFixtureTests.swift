@@ -10,7 +10,7 @@ import Testing
 @testable import CortadoExport
 
 // A new activation layer added the way a layer is added: this file (its settings with their
-// schema, the layer, its graph notes and ONNX export) and one registry line (here
+// schema, the layer, its graph notes and colour, and its ONNX export) and one registry line (here
 // `LayerRegistry.withRegistered`, in the test). Nothing else in the tree knows about it, and
 // the decoder, validate, summary, draw and ONNX export all handle it.
 
@@ -33,6 +33,7 @@ final class SoftsignLayer: Layer {
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
     override var graphDetails: [String] { ["scale \(settings.scale)"] }
+    override var graphColour: String? { "#b2dfdb" }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws { try top[0].reshape(bottom[0].shape) }
 
@@ -109,6 +110,7 @@ final class SoftsignLayer: Layer {
             let param = try NetParameter.load(file: path)
             #expect(NetGraph.dot(param, phase: .test).contains("scale 2.0"))
             #expect(NetGraph.svg(param, phase: .test).contains("Softsign"))
+            #expect(NetGraph.svg(param, phase: .test).contains(##"fill="#b2dfdb""##))
         }
     }
 
