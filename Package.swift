@@ -47,14 +47,22 @@ let package = Package(
                                                 "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy"]),
         // The browser dashboard (`cortado serve`, `train --serve`), apart so the core library
         // does not depend on a web server.
-        .target(name: "CortadoServe", dependencies: ["Cortado", .product(name: "FlyingFox", package: "FlyingFox")]),
+        // It and the tool import only the umbrella `Cortado` but list the targets below it too:
+        // otherwise an incremental build that changes a class in a lower target (a new `open`
+        // member, so a new vtable) can leave them compiled against the old layout.
+        .target(name: "CortadoServe", dependencies: ["Cortado", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers",
+                                                     "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy",
+                                                     .product(name: "FlyingFox", package: "FlyingFox")]),
         .executableTarget(name: "cortado", dependencies: [
-            "Cortado", "CortadoServe",
+            "Cortado", "CortadoServe", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers",
+            "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A program that embeds Cortado, compiled without this package's name, as a program
         // from elsewhere is, so it can use only the public API.
-        .testTarget(name: "CortadoClientTests", dependencies: ["Cortado"], packageAccess: false),
+        .testTarget(name: "CortadoClientTests", dependencies: ["Cortado", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet",
+                                                              "CortadoSolvers", "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy"],
+                    packageAccess: false),
         .testTarget(name: "CortadoTests", dependencies: ["Cortado", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet",
                                                         "CortadoSolvers", "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy", "CortadoServe", "cortado", "CBLAS", "CHDF5", "CTurboJPEG", "CLMDB", "CONNXProto"], exclude: ["Fixtures"]),
     ]

@@ -21,7 +21,8 @@ import Testing
             if let arrow = line.range(of: "← ") {
                 let list = line[arrow.upperBound...].prefix { $0 != ":" }
                 dependencies = list.hasPrefix("all ") ? Set(graph.map(\.name).filter { $0 != "Cortado" })
-                                                      : Set(list.split(separator: " ").map(String.init))
+                    : list.hasPrefix("everything above") ? Set(graph.map(\.name))
+                    : Set(list.split(separator: " ").map(String.init))
             }
             graph.append((name, dependencies))
         }

@@ -1,14 +1,6 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Numeric gradient check by central differences, as Caffe's GradientChecker: the objective is
 /// Σ top · r for fixed random weights r, so every top element matters. Each analytic gradient

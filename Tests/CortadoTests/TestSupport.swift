@@ -1,15 +1,8 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
 @testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Global settings every test wants (no log output, one BLAS thread), set exactly once:
 /// Swift Testing runs tests in parallel, so tests must not each write these globals.

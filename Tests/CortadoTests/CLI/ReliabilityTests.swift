@@ -1,16 +1,7 @@
 import CHDF5
 import Foundation
 import Testing
-@testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// The failures fault injection found, each as a user meets it: exit code 1, a specific message,
 /// never a crash (exit ≥ 128), no temporary file left, the previous snapshot kept.

@@ -1,15 +1,8 @@
 import Foundation
 import Testing
-@testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
 @testable import CortadoLayers
-@testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct ConfigValidationTests {
     func problems(_ text: String, as type: String = "NetParameter") -> [String] {

@@ -1,5 +1,4 @@
 import Testing
-@testable import CortadoBase
 @testable import CortadoConfig
 @testable import CortadoLayers
 

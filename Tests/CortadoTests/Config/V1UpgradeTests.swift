@@ -5,11 +5,6 @@ import Testing
 @testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Old V1 files, written here as users have them, must upgrade to today's form and build with
 /// the same shapes as Caffe's modern definitions (copies in Tests/CortadoTests/Fixtures/bvlc).

@@ -1,15 +1,9 @@
 import Foundation
 import Testing
-@testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// `validate` checks every layer's settings, even where a layer upstream is broken, and refuses
 /// what `train`, `test` and `time` would refuse.

@@ -2,13 +2,9 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
 @testable import CortadoDeploy
 
 /// `classify` and `extract-features` against `test`: the same net, weights and inputs give the

@@ -2,14 +2,9 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// `mpirun -np N cortado train` against one process with `iter_size` N: the same weights bit
 /// for bit, on one machine and across two network namespaces; dead and hung ranks; resuming

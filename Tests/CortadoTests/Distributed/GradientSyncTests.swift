@@ -1,15 +1,10 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
-@testable import CortadoSolvers
 @testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct GradientSyncTests {
     /// A shared weight is complete only after the lowest layer that uses it ran backward, so

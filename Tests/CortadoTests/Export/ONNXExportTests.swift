@@ -2,15 +2,7 @@ import CONNXProto
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
 @testable import CortadoExport
-@testable import CortadoDeploy
 
 /// The exported protobuf read back with protobuf-c: structure, Caffe's pooling rounding as
 /// pads, and errors. (Numbers against onnxruntime: tools/check-onnx.sh, figures in docs/ONNX.md.)

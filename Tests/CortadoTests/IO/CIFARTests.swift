@@ -2,14 +2,7 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// CIFAR-10 cannot be downloaded here, so these tests write binary batches of the real format
 /// with a learnable synthetic pattern (each class its own colour and stripe direction, plus

@@ -2,14 +2,9 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// A few protobuf wire-format helpers, to build files byte by byte from caffe.proto's field numbers.
 enum Wire {

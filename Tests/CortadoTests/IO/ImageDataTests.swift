@@ -3,14 +3,7 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// A small image folder (PNG and JPEG written here) through convert-imageset, compute-image-mean,
 /// the Data layer (LMDB) and the ImageData layer.

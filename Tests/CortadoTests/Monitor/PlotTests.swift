@@ -1,15 +1,7 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
 @testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct PlotTests {
     /// Lines as Caffe itself writes them (glog prefix, solver.cpp / sgd_solver.cpp phrases).

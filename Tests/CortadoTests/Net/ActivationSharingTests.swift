@@ -1,14 +1,7 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// `Net.shareActivationMemory` and the per-call scratch a net's convolutions share: the same
 /// outputs, bit for bit, as a net that keeps every blob and every buffer apart.

@@ -1,14 +1,8 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct NetTests {
     func build(_ text: String, phase: Phase = .train, stages: [String] = [], level: Int = 0) throws -> Net {

@@ -2,14 +2,9 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Caffe reshapes every layer before its forward pass, so shapes that change per batch (a
 /// Filter whose selector keeps a different number of rows each time) flow through the net.

@@ -1,15 +1,7 @@
 import Foundation
 import Testing
-@testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Walks every net definition of Caffe's own examples and models (copied into Tests/CortadoTests/Fixtures/bvlc)
 /// and builds it in both phases, with synthetic data where the dataset is absent.

@@ -2,14 +2,7 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Training N iterations, snapshotting, and resuming to 2N must give the same weights bit
 /// for bit as 2N iterations in one run: data position, shuffling and dropout streams included.

@@ -1,15 +1,7 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct SolverTests {
     /// A one-layer least-squares net y = W·x with a Euclidean-like loss built from InnerProduct

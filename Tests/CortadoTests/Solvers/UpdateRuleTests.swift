@@ -1,15 +1,7 @@
 import Foundation
 import Testing
-@testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
 @testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Each update rule on a small least-squares problem, min ½N·‖x·Wᵀ + b − y‖², against the
 /// rule's formula evaluated here by hand (as Caffe's solver tests do): momentum, weight decay

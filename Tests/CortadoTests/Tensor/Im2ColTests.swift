@@ -1,14 +1,5 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// The dense im2col and col2im (unit stride and dilation, no padding) against the general
 /// ones they stand in for, side by side in a wider column matrix as ConvolutionLayer lays out

@@ -1,14 +1,5 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// oneDNN's sgemm (the fast path) against OpenBLAS's (the plain one) on random matrices, in
 /// every transpose, with row strides wider than the matrices and C accumulated into.

@@ -1,14 +1,6 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Layers split across threads against the same layer on one thread: the same forward, bottom
 /// gradients and parameter gradients on random inputs, and the same bits on every run.

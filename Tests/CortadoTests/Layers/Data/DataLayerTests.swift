@@ -3,13 +3,6 @@ import Testing
 @testable import CortadoBase
 @testable import CortadoIO
 @testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Data layers produce tops and have no bottoms, so they have no gradient to check; these
 /// tests check the values they produce by hand and that backward is never requested.

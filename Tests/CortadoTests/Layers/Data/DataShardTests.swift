@@ -2,14 +2,7 @@ import Foundation
 import Testing
 @testable import CortadoBase
 @testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Rank r of N reads batches r, r+N, r+2N … of the one-process stream, and after each group
 /// its reader stands where the one process's stands (so snapshots resume on any rank count).

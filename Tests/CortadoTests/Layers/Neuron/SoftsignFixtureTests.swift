@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
 @testable import CortadoLayers
 @testable import CortadoNet

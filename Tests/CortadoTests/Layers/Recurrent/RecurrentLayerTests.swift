@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct RecurrentLayerTests {
     func sigmoid(_ v: Float) -> Float { 1 / (1 + expf(-v)) }

@@ -1,15 +1,8 @@
 import Foundation
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
 @testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Layers that move values around: forward values by hand and a gradient check each.
 @Suite struct StructureLayerTests {

@@ -1,14 +1,6 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
 @testable import CortadoConfig
-@testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 @Suite struct ConvolutionLayerTests {
     @Test func forwardMatchesHandComputedValues() throws {

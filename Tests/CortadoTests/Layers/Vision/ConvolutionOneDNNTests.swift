@@ -1,14 +1,6 @@
 import Testing
 @testable import CortadoBase
-@testable import CortadoIO
-@testable import CortadoConfig
 @testable import CortadoLayers
-@testable import CortadoNet
-@testable import CortadoSolvers
-@testable import CortadoDistributed
-@testable import CortadoMonitor
-@testable import CortadoExport
-@testable import CortadoDeploy
 
 /// Convolution through oneDNN against the im2col + sgemm path: the same outputs, bottom
 /// gradients and parameter gradients on random inputs, for every geometry Caffe allows.
