@@ -6,12 +6,15 @@ import Foundation
 /// no defaults of their own: callers say the Caffe default at the point of use.
 public struct ConfigNode: Sendable {
     package let message: TextMessage
-    package let spec: MessageSpec
+    /// The message's schema as it is now: layers add their settings messages to LayerParameter
+    /// (`Schema.addLayerMessage`), so a node made before that still sees them.
+    package var spec: MessageSpec { Schema.messages[madeWith.name] ?? madeWith }
+    private let madeWith: MessageSpec
     /// Where this message sits in the config, e.g. `layer "conv1" › convolution_param`.
     public let path: String
 
     package init(message: TextMessage, spec: MessageSpec, path: String) {
-        (self.message, self.spec, self.path) = (message, spec, path)
+        (self.message, self.madeWith, self.path) = (message, spec, path)
     }
 
     /// Validates `message` as `type` and returns its node, or every problem found.

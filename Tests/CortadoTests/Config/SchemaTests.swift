@@ -5,7 +5,10 @@ import Testing
 /// Schema and ConfigNode on their own: the field list as caffe.proto has it, and typed reads
 /// that apply no defaults, with every mistake located and named.
 @Suite struct SchemaTests {
+    /// After the registry has added the layers' own messages (`installSchemas`), the schema
+    /// has every field the reference files use; before, only the messages no layer owns.
     @Test func messagesHaveCaffesFieldsAndKinds() throws {
+        LayerRegistry.installSchemas()
         let layer = try #require(Schema.messages["LayerParameter"])
         #expect(layer.fields["bottom"]?.repeated == true && layer.fields["bottom"]?.kind == .string)
         #expect(layer.fields["convolution_param"]?.kind == .message("ConvolutionParameter"))
