@@ -88,24 +88,25 @@ package enum Schema {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var current: [String: MessageSpec] = {
         var out: [String: MessageSpec] = [:]
-        for (name, text) in definitions { out[name] = spec(name, text) }
+        // The table above is the code's own: a mistake in it is caught by every test that reads a file.
+        for (name, text) in definitions { out[name] = try! spec(name, text) }
         return out
     }()
 
     /// Adds a layer's own settings message (`fields` in the language of `definitions`) and the
     /// LayerParameter field that holds it. Each layer's file owns its message this way
     /// (`LayerSettings.schema`); the layer registry adds them all before any file is read.
-    package static func addLayerMessage(_ name: String, fields text: String, field: String) {
+    /// A program's own layer may give a schema that does not parse: that is an error naming it.
+    package static func addLayerMessage(_ name: String, fields text: String, field: String) throws {
         lock.lock(); defer { lock.unlock() }
-        guard current[name] == nil || current["LayerParameter"]?.fields[field] == nil else { return }
-        if current[name] == nil { current[name] = spec(name, text) }
+        if current[name] == nil { current[name] = try spec(name, text) }
         guard var layer = current["LayerParameter"], layer.fields[field] == nil else { return }
         layer.fields[field] = FieldSpec(name: field, kind: .message(name), repeated: false)
         layer.order.append(field)
         current["LayerParameter"] = layer
     }
 
-    private static func spec(_ name: String, _ text: String) -> MessageSpec {
+    private static func spec(_ name: String, _ text: String) throws -> MessageSpec {
         var fields: [String: FieldSpec] = [:]
         var order: [String] = []
         if text != "?" {
@@ -114,15 +115,18 @@ package enum Schema {
                 let repeated = entry.hasPrefix("*")
                 if repeated { entry = entry.dropFirst() }
                 let parts = entry.split(separator: ":", maxSplits: 1)
-                let field = String(parts[0]), kindText = String(parts[1])
-                fields[field] = FieldSpec(name: field, kind: parseKind(kindText), repeated: repeated)
-                order.append(field)
+                guard parts.count == 2, let kind = parseKind(String(parts[1])) else {
+                    throw ConfigError(location: nil, path: "the schema of \(name)",
+                                      message: "\"\(token)\" is not name:kind (kinds: int, float, bool, string, @Message, enum(A,B), ?)")
+                }
+                fields[String(parts[0])] = FieldSpec(name: String(parts[0]), kind: kind, repeated: repeated)
+                order.append(String(parts[0]))
             }
         }
         return MessageSpec(name: name, fields: fields, order: order)
     }
 
-    private static func parseKind(_ text: String) -> FieldKind {
+    private static func parseKind(_ text: String) -> FieldKind? {
         switch text {
         case "int": return .int
         case "float": return .float
@@ -134,7 +138,7 @@ package enum Schema {
             if text.hasPrefix("enum(") {
                 return .enumeration(text.dropFirst(5).dropLast().split(separator: ",").map(String.init))
             }
-            preconditionFailure("bad schema kind \(text)")
+            return nil
         }
     }
 }

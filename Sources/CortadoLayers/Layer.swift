@@ -45,7 +45,7 @@ extension LayerParameter {
     /// The layer's `*_param` message decoded (defaults when the file does not give it). Its
     /// message joins the schema first, so a layer brings its settings' schema with it.
     public func settings<S: LayerSettings>(_ type: S.Type = S.self) throws -> S {
-        Schema.addLayerMessage(S.message, fields: S.schema, field: S.field)
+        try Schema.addLayerMessage(S.message, fields: S.schema, field: S.field)
         return try S(try sub(S.field))
     }
 }

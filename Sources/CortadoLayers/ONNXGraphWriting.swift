@@ -36,6 +36,12 @@ extension ONNXGraphWriting {
         node(op, name, inputs, outputs, [])
     }
 
+    /// The layer's last node: `op` from `inputs` to the layer's tops.
+    public mutating func single(_ op: String, _ name: String, _ inputs: [String], _ attributes: [(String, ONNXAttribute)] = []) {
+        let tops = tops()
+        node(op, name, inputs, tops, attributes)
+    }
+
     /// A float scalar constant.
     public mutating func scalar(_ name: String, _ v: Float) -> String { constant(name, floats: [v], dims: []) }
 

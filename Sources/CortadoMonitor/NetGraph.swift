@@ -18,8 +18,9 @@ package enum NetGraph {
         var consumed: Set<String> = []
         var edges: [String] = []
         for (i, layer) in layers.enumerated() {
-            let label = ([layer.name, layer.type] + keyParams(layer, phase: phase)).joined(separator: "\\n")
-            out += "  l\(i) [shape=box, style=\"rounded,filled\", fillcolor=\(quote(colour(layer, phase: phase))), label=\(quote(label))];\n"
+            let box = box(layer, phase: phase)
+            let label = ([layer.name, layer.type] + box.details).joined(separator: "\\n")
+            out += "  l\(i) [shape=box, style=\"rounded,filled\", fillcolor=\(quote(box.colour)), label=\(quote(label))];\n"
             for b in layer.bottom {
                 if let p = producer[b] { edges.append("  l\(p) -> l\(i) [label=\(quote(blobLabel(b, shapes)))];") }
                 consumed.insert("\(b)@\(producer[b] ?? -1)")
@@ -41,15 +42,16 @@ package enum NetGraph {
         return "\(name)\\n\(s.map(String.init).joined(separator: "×"))"
     }
 
-    /// The settings a reader wants to see on the box (kernel, stride, outputs, …), as the
-    /// layer itself describes them; nothing when its settings do not decode.
-    static func keyParams(_ l: LayerParameter, phase: Phase) -> [String] {
-        (try? LayerRegistry.create(l, phase: phase))?.graphDetails ?? []
+    /// What a box shows of a layer, made once: the settings a reader wants to see (kernel,
+    /// stride, outputs, …) as the layer itself describes them, and its fill colour; only the
+    /// colour of its kind when its settings do not decode.
+    static func box(_ l: LayerParameter, phase: Phase) -> (details: [String], colour: String) {
+        let layer = try? LayerRegistry.create(l, phase: phase)
+        return (layer?.graphDetails ?? [], colour(layer, l))
     }
 
     /// The layer's own colour (`Layer.graphColour`), else one for its kind.
-    static func colour(_ l: LayerParameter, phase: Phase) -> String {
-        let layer = try? LayerRegistry.create(l, phase: phase)
+    static func colour(_ layer: Layer?, _ l: LayerParameter) -> String {
         if let own = layer?.graphColour { return own }
         if layer?.isLoss == true || l.type.hasSuffix("Loss") { return "#ea80fc" }
         if layer?.dataSource != nil || l.type.hasSuffix("Data") || l.type == "Input" { return "#e0e0e0" }

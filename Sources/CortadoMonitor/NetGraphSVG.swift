@@ -33,10 +33,11 @@ extension NetGraph {
                 }
             }
             for t in layer.top { producer[t] = i }
-            let details = ([layer.type] + keyParams(layer, phase: phase)).joined(separator: " · ")
+            let shown = NetGraph.box(layer, phase: phase)
+            let details = ([layer.type] + shown.details).joined(separator: " · ")
             let tops = layer.top.compactMap { t in shapes[t].map { "\(t) \($0.map(String.init).joined(separator: "×"))" } }.joined(separator: ", ")
             boxes += """
-                <g><rect x="\(box.x)" y="\(y)" width="\(box.width)" height="\(box.height)" rx="6" fill="\(colour(layer, phase: phase))" stroke="#666"/>
+                <g><rect x="\(box.x)" y="\(y)" width="\(box.width)" height="\(box.height)" rx="6" fill="\(shown.colour)" stroke="#666"/>
                 <text x="\(box.x + 8)" y="\(y + 16)" font-weight="bold">\(escapeXML(layer.name))</text>
                 <text x="\(box.x + 8)" y="\(y + 32)" font-size="10">\(escapeXML(details))\(tops.isEmpty ? "" : " → " + escapeXML(tops))</text></g>
 

@@ -50,8 +50,7 @@ final class BatchNormLayer: Layer {
             graph.constant("\(name)_mean", floats: b[0].dataArray.map { $0 * factor }, dims: [c]),
             graph.constant("\(name)_var", floats: b[1].dataArray.map { $0 * factor }, dims: [c]),
         ]
-        let tops = graph.tops()
-        graph.node("BatchNormalization", name, operands, tops, [("epsilon", .float(settings.eps))])
+        graph.single("BatchNormalization", name, operands, [("epsilon", .float(settings.eps))])
         return true
     }
 

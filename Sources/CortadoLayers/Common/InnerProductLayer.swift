@@ -57,8 +57,7 @@ final class InnerProductLayer: Layer {
         graph.node("Flatten", "\(name)/Flatten", [inputs[0]], [flat], [("axis", .int(1))])
         var operands = [flat, graph.constant("\(name)_W", floats: blobs[0].dataArray, dims: blobs[0].shape)]
         if settings.biasTerm { operands.append(graph.constant("\(name)_b", floats: blobs[1].dataArray, dims: [blobs[1].count])) }
-        let tops = graph.tops()
-        graph.node("Gemm", name, operands, tops, [("transB", .int(settings.transpose ? 0 : 1))])
+        graph.single("Gemm", name, operands, [("transB", .int(settings.transpose ? 0 : 1))])
         return true
     }
 

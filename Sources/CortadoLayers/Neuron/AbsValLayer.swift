@@ -6,8 +6,7 @@ import CortadoConfig
 final class AbsValLayer: NeuronLayer {
     /// ONNX has the operator itself.
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        let tops = graph.tops()
-        graph.node("Abs", name, inputs, tops, [])
+        graph.single("Abs", name, inputs)
         return true
     }
 

@@ -7,8 +7,7 @@ import Foundation
 final class BNLLLayer: NeuronLayer {
     /// ONNX has the operator itself.
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        let tops = graph.tops()
-        graph.node("Softplus", name, inputs, tops, [])
+        graph.single("Softplus", name, inputs)
         return true
     }
 

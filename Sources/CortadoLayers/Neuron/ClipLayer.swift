@@ -31,8 +31,7 @@ final class ClipLayer: NeuronLayer {
     /// Clip with its bounds as scalar constants (inputs from opset 11).
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
         let low = graph.constant("\(name)_min", floats: [lo], dims: []), high = graph.constant("\(name)_max", floats: [hi], dims: [])
-        let tops = graph.tops()
-        graph.node("Clip", name, [inputs[0], low, high], tops, [])
+        graph.single("Clip", name, [inputs[0], low, high])
         return true
     }
 

@@ -23,8 +23,7 @@ final class ELULayer: NeuronLayer {
     }
 
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        let tops = graph.tops()
-        graph.node("Elu", name, inputs, tops, [("alpha", .float(alpha))])
+        graph.single("Elu", name, inputs, [("alpha", .float(alpha))])
         return true
     }
 

@@ -33,8 +33,7 @@ final class ExpLayer: NeuronLayer {
         let s: ExpParameter = try param.settings()
         let ln: Float = s.base == -1 ? 1 : Float(Foundation.log(Double(s.base)))
         let argument = graph.affine(inputs[0], scale: s.scale * ln, shift: s.shift * ln, name)
-        let tops = graph.tops()
-        graph.node("Exp", name, [argument], tops)
+        graph.single("Exp", name, [argument])
         return true
     }
 

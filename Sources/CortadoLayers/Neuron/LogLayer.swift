@@ -31,8 +31,7 @@ final class LogLayer: NeuronLayer {
         let s: LogParameter = try param.settings()
         let argument = graph.affine(inputs[0], scale: s.scale, shift: s.shift, name)
         if s.base == -1 {
-            let tops = graph.tops()
-            graph.node("Log", name, [argument], tops)
+            graph.single("Log", name, [argument])
         } else {
             let v = graph.unique("\(name)_ln")
             graph.node("Log", "\(name)/Log", [argument], [v])

@@ -30,8 +30,7 @@ final class PReLULayer: NeuronLayer {
         let slope = blobs[0], rank = graph.bottomShapes[0].count
         let dims = slope.count == 1 ? [1] : [slope.count] + Array(repeating: 1, count: max(0, rank - 2))
         let slopes = graph.constant("\(name)_slope", floats: slope.dataArray, dims: dims)
-        let tops = graph.tops()
-        graph.node("PRelu", name, [inputs[0], slopes], tops)
+        graph.single("PRelu", name, [inputs[0], slopes])
         return true
     }
 

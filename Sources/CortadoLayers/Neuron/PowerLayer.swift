@@ -33,8 +33,7 @@ final class PowerLayer: NeuronLayer {
             let tops = graph.tops()
             _ = graph.binary("Pow", v, power, name, into: tops[0])
         } else {
-            let tops = graph.tops()
-            graph.node("Identity", name, [v], tops)
+            graph.single("Identity", name, [v])
         }
         return true
     }

@@ -7,8 +7,7 @@ import Foundation
 final class SigmoidLayer: NeuronLayer {
     /// ONNX has the operator itself.
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        let tops = graph.tops()
-        graph.node("Sigmoid", name, inputs, tops, [])
+        graph.single("Sigmoid", name, inputs)
         return true
     }
 

@@ -23,8 +23,7 @@ final class SoftmaxLayer: Layer {
 
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
         let axis = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count)
-        let tops = graph.tops()
-        graph.node("Softmax", name, inputs, tops, [("axis", .int(axis))])
+        graph.single("Softmax", name, inputs, [("axis", .int(axis))])
         return true
     }
 

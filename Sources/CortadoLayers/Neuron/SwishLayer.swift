@@ -24,8 +24,7 @@ final class SwishLayer: NeuronLayer {
         let scaled = s.beta == 1 ? x : graph.binary("Mul", x, graph.scalar("\(name)_beta", s.beta), name)
         let gate = graph.unique("\(name)_sigmoid")
         graph.node("Sigmoid", "\(name)/Sigmoid", [scaled], [gate])
-        let tops = graph.tops()
-        graph.node("Mul", name, [x, gate], tops)
+        graph.single("Mul", name, [x, gate])
         return true
     }
 

@@ -7,8 +7,7 @@ import Foundation
 final class TanHLayer: NeuronLayer {
     /// ONNX has the operator itself.
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        let tops = graph.tops()
-        graph.node("Tanh", name, inputs, tops, [])
+        graph.single("Tanh", name, inputs)
         return true
     }
 

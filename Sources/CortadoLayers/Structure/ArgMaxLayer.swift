@@ -47,8 +47,7 @@ final class ArgMaxLayer: Layer {
             graph.node("ArgMax", "\(name)/ArgMax", [flat], [found], [("axis", .int(1)), ("keepdims", .int(1))])
             graph.node("Reshape", "\(name)/Reshape", [found, graph.constant("\(name)_shape", int64s: [0, 1, 1])], [index])
         }
-        let tops = graph.tops()
-        graph.node("Cast", name, [index], tops, [("to", .int(1))])
+        graph.single("Cast", name, [index], [("to", .int(1))])
         return true
     }
 

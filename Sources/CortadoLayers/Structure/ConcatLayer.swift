@@ -25,8 +25,7 @@ final class ConcatLayer: Layer {
 
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
         let axis = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count)
-        let tops = graph.tops()
-        graph.node("Concat", name, inputs, tops, [("axis", .int(axis))])
+        graph.single("Concat", name, inputs, [("axis", .int(axis))])
         return true
     }
 

@@ -40,16 +40,13 @@ final class EltwiseLayer: Layer {
             if !(s.coeff.isEmpty || s.coeff.allSatisfy({ $0 == 1 })) {
                 for (i, v) in x.enumerated() where s.coeff[i] != 1 { terms[i] = graph.binary("Mul", v, graph.scalar("\(name)_coeff\(i)", s.coeff[i]), name) }
             }
-            let tops = graph.tops()
-            graph.node("Sum", name, terms, tops)
+            graph.single("Sum", name, terms)
         case .prod:
             var product = x[0]
             for v in x.dropFirst().dropLast() { product = graph.binary("Mul", product, v, name) }
-            let tops = graph.tops()
-            graph.node("Mul", name, [product, x.last!], tops)
+            graph.single("Mul", name, [product, x.last!])
         case .max:
-            let tops = graph.tops()
-            graph.node("Max", name, x, tops)
+            graph.single("Max", name, x)
         }
         return true
     }

@@ -32,8 +32,7 @@ final class SliceLayer: Layer {
         let a = try graph.axis(settings.axis, rank: graph.bottomShapes[0].count)
         let sizes = graph.topShapes.map { Int64($0[a]) }
         let split = graph.constant("\(name)_split", int64s: sizes)
-        let tops = graph.tops()
-        graph.node("Split", name, [inputs[0], split], tops, [("axis", .int(a))])
+        graph.single("Split", name, [inputs[0], split], [("axis", .int(a))])
         return true
     }
 

@@ -127,10 +127,16 @@ package struct ConvolutionParameter: LayerSettings {
 }
 
 extension ConvolutionParameter {
-    /// Conv's and ConvTranspose's attributes for these settings.
-    var onnxAttributes: [(String, ONNXAttribute)] {
-        [("kernel_shape", .ints([kernel.h, kernel.w])), ("pads", .ints([pad.h, pad.w, pad.h, pad.w])),
-         ("strides", .ints([stride.h, stride.w])), ("dilations", .ints([dilation.h, dilation.w])), ("group", .int(group))]
+    /// Conv or ConvTranspose (`op`) with these settings' kernel, pads, strides, dilations and
+    /// groups, and the layer's weights and bias (2-D, axis 1).
+    func writeONNX(_ op: String, _ graph: inout some ONNXGraphWriting, inputs: [String], name: String, blobs: [Blob]) throws {
+        guard graph.bottomShapes[0].count == 4, axis == 1 else { throw ExportError("only 2-D convolutions (N×C×H×W, axis 1) are exported") }
+        var operands = [inputs[0], graph.constant("\(name)_W", floats: blobs[0].dataArray, dims: blobs[0].shape)]
+        if biasTerm { operands.append(graph.constant("\(name)_b", floats: blobs[1].dataArray, dims: [blobs[1].count])) }
+        graph.single(op, name, operands, [
+            ("kernel_shape", .ints([kernel.h, kernel.w])), ("pads", .ints([pad.h, pad.w, pad.h, pad.w])),
+            ("strides", .ints([stride.h, stride.w])), ("dilations", .ints([dilation.h, dilation.w])), ("group", .int(group)),
+        ])
     }
 }
 
@@ -163,11 +169,7 @@ final class ConvolutionLayer: Layer {
 
     /// Conv with Caffe's kernel, pads, strides, dilations and groups (2-D, axis 1).
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        guard graph.bottomShapes[0].count == 4, s.axis == 1 else { throw ExportError("only 2-D convolutions (N×C×H×W, axis 1) are exported") }
-        var operands = [inputs[0], graph.constant("\(name)_W", floats: blobs[0].dataArray, dims: blobs[0].shape)]
-        if s.biasTerm { operands.append(graph.constant("\(name)_b", floats: blobs[1].dataArray, dims: [blobs[1].count])) }
-        let tops = graph.tops()
-        graph.node("Conv", name, operands, tops, s.onnxAttributes)
+        try s.writeONNX("Conv", &graph, inputs: inputs, name: name, blobs: blobs)
         return true
     }
 

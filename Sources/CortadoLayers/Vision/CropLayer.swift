@@ -38,8 +38,7 @@ final class CropLayer: Layer {
         let ends = axes.enumerated().map { i, d in offsets[i] + graph.bottomShapes[1][d] }
         let operands = [inputs[0], graph.constant("\(name)_starts", int64s: offsets.map(Int64.init)),
                         graph.constant("\(name)_ends", int64s: ends.map(Int64.init)), graph.constant("\(name)_axes", int64s: axes.map(Int64.init))]
-        let tops = graph.tops()
-        graph.node("Slice", name, operands, tops)
+        graph.single("Slice", name, operands)
         return true
     }
 

@@ -20,11 +20,7 @@ final class DeconvolutionLayer: Layer {
 
     /// ConvTranspose with Caffe's kernel, pads, strides, dilations and groups (2-D, axis 1).
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
-        guard graph.bottomShapes[0].count == 4, s.axis == 1 else { throw ExportError("only 2-D convolutions (N×C×H×W, axis 1) are exported") }
-        var operands = [inputs[0], graph.constant("\(name)_W", floats: blobs[0].dataArray, dims: blobs[0].shape)]
-        if s.biasTerm { operands.append(graph.constant("\(name)_b", floats: blobs[1].dataArray, dims: [blobs[1].count])) }
-        let tops = graph.tops()
-        graph.node("ConvTranspose", name, operands, tops, s.onnxAttributes)
+        try s.writeONNX("ConvTranspose", &graph, inputs: inputs, name: name, blobs: blobs)
         return true
     }
 

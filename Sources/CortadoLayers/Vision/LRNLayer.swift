@@ -44,8 +44,7 @@ final class LRNLayer: Layer {
     override func writeONNX(_ graph: inout some ONNXGraphWriting, inputs: [String]) throws -> Bool {
         let s: LRNParameter = try param.settings(), x = inputs[0]
         if s.normRegion == .acrossChannels {
-            let tops = graph.tops()
-            graph.node("LRN", name, [x], tops, [("size", .int(s.localSize)), ("alpha", .float(s.alpha)), ("beta", .float(s.beta)), ("bias", .float(s.k))])
+            graph.single("LRN", name, [x], [("size", .int(s.localSize)), ("alpha", .float(s.alpha)), ("beta", .float(s.beta)), ("bias", .float(s.k))])
             return true
         }
         let half = (s.localSize - 1) / 2

@@ -85,8 +85,7 @@ final class PoolingLayer: Layer {
         guard s.pool != .stochastic else { throw ExportError("STOCHASTIC pooling has no ONNX operator") }
         guard graph.bottomShapes[0].count == 4 else { throw ExportError("only 2-D pooling is exported") }
         if s.globalPooling {
-            let tops = graph.tops()
-            graph.node(s.pool == .max ? "GlobalMaxPool" : "GlobalAveragePool", name, [inputs[0]], tops)
+            graph.single(s.pool == .max ? "GlobalMaxPool" : "GlobalAveragePool", name, [inputs[0]])
             return true
         }
         let input = graph.bottomShapes[0], output = graph.topShapes[0]

@@ -63,9 +63,7 @@ import Testing
         p.standardError = err
         try p.run()
         // Drain stderr meanwhile, so a full pipe never stalls the run.
-        nonisolated(unsafe) var log = Data()
-        let reader = Thread { log = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        let log = CLITests.readInBackground(err.fileHandleForReading)
         Thread.sleep(forTimeInterval: 1)
         for _ in 0..<150 where p.isRunning {
             kill(p.processIdentifier, SIGHUP)
@@ -73,8 +71,7 @@ import Testing
         }
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        let text = String(decoding: log, as: UTF8.self)
+        let text = String(decoding: log(), as: UTF8.self)
         #expect(p.terminationStatus == 0, "\(text.suffix(2000))")
         #expect(text.contains("Optimization stopped early."))
         let states = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".solverstate.h5") }

@@ -23,6 +23,23 @@ import Testing
     }
 }
 
+extension SchemaTests {
+    /// A program's own layer whose schema does not parse gets an error naming it, not a trap.
+    @Test func aLayersSchemaThatDoesNotParseIsAnError() {
+        for broken in ["scale", "scale:number", "*:"] {
+            do {
+                try Schema.addLayerMessage("BrokenParameter", fields: broken, field: "broken_param")
+                Issue.record("\(broken) should not parse")
+            } catch let error as ConfigError {
+                #expect(error.message.contains("the schema of BrokenParameter"), "\(error)")
+            } catch {
+                Issue.record("expected a ConfigError, got \(error)")
+            }
+        }
+        #expect(Schema.messages["BrokenParameter"] == nil && Schema.messages["LayerParameter"]?.fields["broken_param"] == nil)
+    }
+}
+
 @Suite struct ConfigNodeTests {
     func node(_ text: String, as type: String = "ConvolutionParameter") throws -> ConfigNode {
         var parser = TextFormatParser(text: text, file: "c.prototxt")
