@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "Cortado", targets: ["Cortado"]),
         .executable(name: "cortado", targets: ["cortado"]),
+        // The C interface the Python package loads (python/, `pip install ./python`).
+        .library(name: "CortadoPython", type: .dynamic, targets: ["CortadoPython"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +47,9 @@ let package = Package(
         // Everything above as one import, for programs that embed Cortado.
         .target(name: "Cortado", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers",
                                                 "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy"]),
+        // The C interface for Python (pycaffe's API over ctypes) and the interpreter the tool
+        // embeds for `type: "Python"` layers.
+        .target(name: "CortadoPython", dependencies: ["CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers"]),
         // The browser dashboard (`cortado serve`, `train --serve`), apart so the core library
         // does not depend on a web server.
         // It and the tool import only the umbrella `Cortado` but list the targets below it too:
@@ -55,9 +60,12 @@ let package = Package(
                                                      .product(name: "FlyingFox", package: "FlyingFox")]),
         .executableTarget(name: "cortado", dependencies: [
             "Cortado", "CortadoServe", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet", "CortadoSolvers",
-            "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy",
+            "CortadoDistributed", "CortadoMonitor", "CortadoExport", "CortadoDeploy", "CortadoPython",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ],
+        // The C interface's symbols stay visible, so an embedded interpreter's ctypes finds them
+        // in the running tool (python/cortado/_lib.py) instead of loading a second copy.
+        linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
         // A program that embeds Cortado, compiled without this package's name, as a program
         // from elsewhere is, so it can use only the public API.
         .testTarget(name: "CortadoClientTests", dependencies: ["Cortado", "CortadoBase", "CortadoIO", "CortadoConfig", "CortadoLayers", "CortadoNet",

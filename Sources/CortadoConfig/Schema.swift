@@ -40,7 +40,7 @@ package enum Schema {
             name:string type:string *bottom:string *top:string phase:enum(TRAIN,TEST) *loss_weight:float *param:@ParamSpec \
             *blobs:@BlobProto *propagate_down:bool *include:@NetStateRule *exclude:@NetStateRule \
             transform_param:@TransformationParameter loss_param:@LossParameter hdf5_output_param:@HDF5OutputParameter \
-            memory_data_param:@MemoryDataParameter python_param:@PythonParameter sigmoid_param:@SigmoidParameter \
+            memory_data_param:@MemoryDataParameter sigmoid_param:@SigmoidParameter \
             tanh_param:@TanHParameter window_data_param:@WindowDataParameter
             """),
         ("V1LayerParameter", """
@@ -62,7 +62,6 @@ package enum Schema {
         ("LossParameter", "ignore_label:int normalization:enum(FULL,VALID,BATCH_SIZE,NONE) normalize:bool"),
         ("HDF5OutputParameter", "file_name:string"),
         ("MemoryDataParameter", "batch_size:int channels:int height:int width:int"),
-        ("PythonParameter", "module:string layer:string param_str:string share_in_parallel:bool"),
         ("SigmoidParameter", "engine:enum(DEFAULT,CAFFE,CUDNN)"),
         ("TanHParameter", "engine:enum(DEFAULT,CAFFE,CUDNN)"),
         ("WindowDataParameter", "source:string scale:float mean_file:string batch_size:int crop_size:int mirror:bool fg_threshold:float bg_threshold:float fg_fraction:float context_pad:int crop_mode:string cache_images:bool root_folder:string"),

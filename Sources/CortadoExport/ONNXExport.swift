@@ -61,7 +61,7 @@ public enum ONNXExport {
     public static func writeGradients(_ net: Net, to path: String, blobs: Bool = false) throws {
         try net.forward()
         net.clearParamDiffs()
-        net.backward()
+        try net.backward()
         try SnapshotFile.atomicWrite(path) { file in
             for layer in net.layers {
                 for (i, blob) in layer.blobs.enumerated() where layer.type != "BatchNorm" {

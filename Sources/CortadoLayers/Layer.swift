@@ -130,6 +130,9 @@ open class Layer {
     open func reshape(bottom: [Blob], top: [Blob]) throws {}
     open func forward(bottom: [Blob], top: [Blob]) throws {}
     open func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {}
+    /// Set by a layer whose backward failed (a Python layer's exception: backward cannot
+    /// throw, since built-in layers never fail there); the net throws it once the layer returns.
+    public var backwardFailure: (any Error)?
 
     /// State to keep in a solverstate for a bit-identical resume (data position, RNG).
     open func saveState() -> [Int64] { [] }

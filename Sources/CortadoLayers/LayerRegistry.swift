@@ -63,6 +63,7 @@ public enum LayerRegistry {
         "MVN": MVNLayer.self,
         "RNN": RNNLayer.self,
         "LSTM": LSTMLayer.self,
+        "Python": PythonLayer.self,
     ]
 
     /// Type names that popular Caffe forks use for layers Cortado has (MobileNet's depthwise

@@ -27,7 +27,7 @@ package struct Benchmark {
     /// `progress(done)` is called after the warm-up (0) and after each timed iteration.
     package static func run(_ net: Net, iterations: Int, progress: ((Int) -> Void)? = nil) throws -> Benchmark {
         let initial = try net.forward()
-        net.backward()
+        try net.backward()
         var lines = ["Initial loss: \(caffeFloat(initial))"]
         let n = net.layers.count
         var fwd = [Double](repeating: 0, count: n), bwd = [Double](repeating: 0, count: n)
@@ -46,7 +46,7 @@ package struct Benchmark {
             let backStart = DispatchTime.now().uptimeNanoseconds
             for i in (0..<n).reversed() where net.entries[i].layer.hasBackward {
                 let t = DispatchTime.now().uptimeNanoseconds
-                net.backwardLayer(i)
+                try net.backwardLayer(i)
                 bwd[i] += ms(since: t)
             }
             bwdTotal += ms(since: backStart)

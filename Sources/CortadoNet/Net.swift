@@ -432,22 +432,34 @@ public final class Net {
     }
 
     /// Seeds each loss top's diff with its weight and runs backward from the last layer.
-    public func backward() {
-        for e in entries {
+    public func backward() throws {
+        try backward(from: entries.count - 1, to: 0)
+    }
+
+    /// Runs layers start, start−1, …, end backward, as Caffe's BackwardFromTo; loss layers in
+    /// that range first get their weight as top diff, as Caffe sets it once at set-up (a
+    /// range without loss layers reads whatever top diffs the caller wrote).
+    public func backward(from start: Int, to end: Int) throws {
+        guard start >= end, start < entries.count, end >= 0 else { return }
+        for e in entries[end...start] {
             for (j, w) in e.lossWeights.enumerated() where w != 0 {
                 e.tops[j].diff.update(repeating: w, count: e.tops[j].count)
             }
         }
-        for i in entries.indices.reversed() where entries[i].needsBackward {
-            backwardLayer(i)
+        for i in (end...start).reversed() where entries[i].needsBackward {
+            try backwardLayer(i)
             if debugInfo { logBackward(i) }
             afterBackward?(i)
         }
     }
 
-    func backwardLayer(_ i: Int) {
+    func backwardLayer(_ i: Int) throws {
         let e = entries[i]
         e.layer.backward(top: e.tops, propagateDown: e.bottomNeedsBackward, bottom: e.bottoms)
+        if let failure = e.layer.backwardFailure {
+            e.layer.backwardFailure = nil
+            throw failure
+        }
     }
 
     /// Reshapes layer i to its bottoms (cheap when nothing changed), then runs it forward.
@@ -463,7 +475,7 @@ public final class Net {
 
     public func forwardBackward() throws -> Float {
         let loss = try forward()
-        backward()
+        try backward()
         return loss
     }
 

@@ -94,7 +94,7 @@ public enum Snapshot {
     }
 
     /// A binary NetParameter with every layer and its blobs, as Caffe's Net::ToProto.
-    static func saveWeightsBinary(_ net: Net, to path: String) throws {
+    public static func saveWeightsBinary(_ net: Net, to path: String) throws {
         let layers = net.layers.map { ($0.name, $0.type, $0.param.bottom, $0.param.top, $0.blobs) }
         try CaffeBinary.atomicWrite(CaffeBinary.encodeNet(name: net.name, layers: layers), to: path)
     }

@@ -222,6 +222,9 @@ public final class Solver {
         param.lrPolicy.rate(iter: iter, currentStep: &currentStep)
     }
 
+    /// One update from the gradients the net holds now (pycaffe's `apply_update`).
+    public func applyUpdate() { applyUpdate(display: false) }
+
     func applyUpdate(display: Bool) {
         let rate = learningRate()
         if display { Log.info("Iteration \(iter), lr = \(caffeFloat(rate))", "solver") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cortado
+import CortadoPython
 import Foundation
 
 @main
@@ -22,6 +23,8 @@ struct CortadoCommand: ParsableCommand {
     /// misspelt subcommand (`trian`) or option (`--iters`).
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // A net with `type: "Python"` layers starts an interpreter when it is built.
+        PythonLayers.starter = { try EmbeddedPython.start() }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

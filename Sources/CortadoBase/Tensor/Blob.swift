@@ -12,20 +12,23 @@ public final class Blob {
     package private(set) var capacity: Int
     public private(set) var data: UnsafeMutablePointer<Float>
     public private(set) var diff: UnsafeMutablePointer<Float>
-    /// Set when `data` lies in memory other blobs share (`Net.shareActivationMemory`); the
-    /// blob then frees only its diff, and a reshape beyond the shared capacity gives it its
-    /// own memory again.
-    private var sharedData: SharedFloats?
+    /// The objects that own `data` and `diff` (a `FloatStorage`, or `SharedFloats` when
+    /// `Net.shareActivationMemory` gave the blob shared data). A reshape that grows the blob
+    /// replaces them; whoever still holds an old one (a numpy array from Python) keeps
+    /// valid memory, as pycaffe's arrays keep their blob alive.
+    package private(set) var dataOwner: AnyObject
+    package private(set) var diffOwner: AnyObject
 
     /// An empty blob (one float of storage) that a layer sizes later with `reshape`.
     public init() {
         shape = []
         count = 1
         capacity = 1
-        data = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        data.initialize(to: 0)
-        diff = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        diff.initialize(to: 0)
+        let d = FloatStorage.one(), g = FloatStorage.one()
+        data = d.pointer
+        diff = g.pointer
+        dataOwner = d
+        diffOwner = g
     }
 
     /// A blob of a shape that a file, a flag or a dataset decided: checked like `reshape`.
@@ -49,22 +52,11 @@ public final class Blob {
         data.update(from: values, count: count)
     }
 
-    deinit {
-        if sharedData == nil { Self.release(data, capacity: capacity) }
-        Self.release(diff, capacity: capacity)
-    }
-
-    /// Storage of one float comes from `allocate` (`init()`), larger storage from calloc.
-    private static func release(_ p: UnsafeMutablePointer<Float>, capacity: Int) {
-        if capacity == 1 { p.deallocate() } else { free(p) }
-    }
-
-    /// Points `data` at `shared` (at least `capacity` floats), freeing its own. The
-    /// contents are not carried over: callers share blobs only between passes.
+    /// Points `data` at `shared` (at least `capacity` floats). The contents are not carried
+    /// over: callers share blobs only between passes.
     package func useSharedData(_ shared: SharedFloats) {
         precondition(shared.count >= capacity, "shared storage smaller than the blob")
-        if sharedData == nil { Self.release(data, capacity: capacity) }
-        sharedData = shared
+        dataOwner = shared
         data = shared.pointer
     }
 
@@ -79,19 +71,14 @@ public final class Blob {
             guard bytes <= Self.byteLimit else {
                 throw ResourceError("a blob of shape \(newShape) needs \(formatBytes(bytes)) for its data and gradient, more than half of this machine's \(formatBytes(Double(ProcessInfo.processInfo.physicalMemory))) of memory")
             }
-            guard let d = calloc(newCount, MemoryLayout<Float>.stride) else {
+            guard let d = FloatStorage(zeroed: newCount), let g = FloatStorage(zeroed: newCount) else {
                 throw ResourceError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
             }
-            guard let g = calloc(newCount, MemoryLayout<Float>.stride) else {
-                free(d)
-                throw ResourceError("out of memory allocating a blob of shape \(newShape) (\(formatBytes(bytes)))")
-            }
-            if sharedData == nil { Self.release(data, capacity: capacity) }
-            Self.release(diff, capacity: capacity)
-            sharedData = nil
             capacity = newCount
-            data = d.bindMemory(to: Float.self, capacity: newCount)
-            diff = g.bindMemory(to: Float.self, capacity: newCount)
+            data = d.pointer
+            diff = g.pointer
+            dataOwner = d
+            diffOwner = g
         }
         shape = newShape
         count = newCount
@@ -161,6 +148,28 @@ package func formatBytes(_ b: Double) -> String {
     var v = b, i = 0
     while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
     return String(format: "%.1f %@", v, units[i])
+}
+
+/// Floats one blob owns, zeroed by calloc (or one float from `allocate`, for empty blobs).
+package final class FloatStorage {
+    public let pointer: UnsafeMutablePointer<Float>
+    private let allocated: Bool
+
+    init?(zeroed count: Int) {
+        guard let p = calloc(max(count, 1), MemoryLayout<Float>.stride) else { return nil }
+        pointer = p.bindMemory(to: Float.self, capacity: max(count, 1))
+        allocated = false
+    }
+
+    private init(one: ()) {
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: 0)
+        allocated = true
+    }
+
+    static func one() -> FloatStorage { FloatStorage(one: ()) }
+
+    deinit { if allocated { pointer.deallocate() } else { free(pointer) } }
 }
 
 /// Floats several blobs use as their data, one at a time (`Net.shareActivationMemory`).
