@@ -1,0 +1,1 @@
+"""Caffe's schema: `from caffe.proto import caffe_pb2`."""
