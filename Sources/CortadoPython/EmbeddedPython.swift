@@ -70,12 +70,24 @@ public enum EmbeddedPython {
         return found
     }
 
+    /// The checkout's `python/` folder, found upwards from the tool (`.build/release/cortado`,
+    /// where `release` may be a link), for a run from a source tree without `pip install`.
+    private static func sourceTree() -> [String] {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = dir.appendingPathComponent("python")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("cortado/__init__.py").path) {
+                return [candidate.standardized.path]
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return []
+    }
+
     /// Python's module path as the python3 on PATH has it, the source tree's `python/` after
     /// it (a run from a checkout without `pip install ./python`), then the layer host.
     private static func bootstrap(_ python: Interpreter) -> String {
-        let tree = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("../../python").standardized.path
-        let paths = (python.path + [tree]).map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+        let paths = (python.path + sourceTree()).map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
         return """
         import sys
         sys.cortado_embedded = True
