@@ -58,7 +58,7 @@ public enum PythonLayers {
     private static let lock = NSLock()
 
     /// Sets the host (the Python package calls this when it loads the library).
-    public static func install(_ host: any PythonLayerHost) {
+    public static func install(_ host: (any PythonLayerHost)?) {
         lock.lock(); defer { lock.unlock() }
         current = host
     }
