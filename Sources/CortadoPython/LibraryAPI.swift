@@ -59,3 +59,8 @@ public func cortado_load_image(_ path: UnsafePointer<CChar>, _ color: Int32) -> 
         return blob
     }
 }
+
+/// Cortado's thread count for layers built from now on (the tool's `--threads`); the package
+/// sets it to every core when it loads, or to `$CORTADO_THREADS`.
+@_cdecl("cortado_set_threads")
+public func cortado_set_threads(_ n: Int32) { Parallel.setThreads(Int(n)) }

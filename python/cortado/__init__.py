@@ -21,6 +21,17 @@ __version__ = "1.0.0"
 cortado_version = _take_string(_library.cortado_version())
 
 
+def set_threads(n):
+    """Threads Cortado splits each layer's work across, for nets made from now on (as the
+    tool's --threads; results are deterministic for a given count)."""
+    _library.cortado_set_threads(int(n))
+
+
+# Every core, as the tool uses by default (inside the tool, its own setting stands).
+if not getattr(__import__("sys"), "cortado_embedded", False):
+    set_threads(int(__import__("os").environ.get("CORTADO_THREADS") or __import__("os").cpu_count() or 1))
+
+
 def set_mode_cpu():
     """Cortado always runs on the CPU."""
 

@@ -51,6 +51,7 @@ _SIGNATURES = {
     "cortado_layer_types": (P, []),
     "cortado_schema": (P, []),
     "cortado_set_random_seed": (None, [I64]),
+    "cortado_set_threads": (None, [I32]),
     "cortado_load_image": (P, [S, I32]),
     "cortado_blob_new": (P, [DIMS, I32]),
     "cortado_blob_shape": (I32, [P, DIMS, I32]),
