@@ -4,6 +4,9 @@ Nets, blobs and solvers live in Cortado's Swift library; `blob.data` and `blob.d
 arrays over its memory, so writing into them feeds the net and results appear in arrays
 already held. docs/PYTHON.md lists the API and every difference from pycaffe.
 """
+import os as _os
+import sys as _sys
+
 from ._lib import CortadoError, lib as _library, take_string as _take_string, take_json as _take_json
 from ._net import Net, Blob, BlobVec, TRAIN, TEST
 from ._solver import (Solver, SGDSolver, NesterovSolver, AdaGradSolver, RMSPropSolver, AdaDeltaSolver,
@@ -28,8 +31,8 @@ def set_threads(n):
 
 
 # Every core, as the tool uses by default (inside the tool, its own setting stands).
-if not getattr(__import__("sys"), "cortado_embedded", False):
-    set_threads(int(__import__("os").environ.get("CORTADO_THREADS") or __import__("os").cpu_count() or 1))
+if not getattr(_sys, "cortado_embedded", False):
+    set_threads(int(_os.environ.get("CORTADO_THREADS") or _os.cpu_count() or 1))
 
 
 def set_mode_cpu():
