@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Zero copy, measured: 1,000 net.forward() calls on LeNet's deploy net from Python against the
 # average forward pass `cortado time` reports for the same net, alternating, 5 rounds each.
-# Run after `bash python/run-tests.sh` (which makes .build/python-venv with the package).
+# Run after the README's test command, which makes .build/python-venv with the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NET=models/lenet/lenet_deploy.prototxt

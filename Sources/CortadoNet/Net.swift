@@ -417,6 +417,7 @@ public final class Net {
         var loss: Float = 0
         let last = end ?? entries.count - 1
         guard start <= last else { return 0 }
+        try checkRange(start, last)
         for i in start...last {
             try forwardLayer(i)
             let e = entries[i]
@@ -440,7 +441,8 @@ public final class Net {
     /// that range first get their weight as top diff, as Caffe sets it once at set-up (a
     /// range without loss layers reads whatever top diffs the caller wrote).
     public func backward(from start: Int, to end: Int) throws {
-        guard start >= end, start < entries.count, end >= 0 else { return }
+        guard start >= end else { return }
+        try checkRange(end, start)
         for e in entries[end...start] {
             for (j, w) in e.lossWeights.enumerated() where w != 0 {
                 e.tops[j].diff.update(repeating: w, count: e.tops[j].count)
@@ -450,6 +452,13 @@ public final class Net {
             try backwardLayer(i)
             if debugInfo { logBackward(i) }
             afterBackward?(i)
+        }
+    }
+
+    /// Layers first...last of a caller's range (the Python API's start and end) must exist.
+    private func checkRange(_ first: Int, _ last: Int) throws {
+        guard first >= 0, last < entries.count else {
+            throw UsageError("layers \(first)...\(last) are not all in \(name), which has \(entries.count) layers")
         }
     }
 

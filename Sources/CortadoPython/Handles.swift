@@ -23,12 +23,6 @@ public func cortado_release(_ h: UnsafeMutableRawPointer?) {
     Unmanaged<AnyObject>.fromOpaque(h).release()
 }
 
-/// Whether two handles name the same object (Python compares blobs and layers this way).
-@_cdecl("cortado_same")
-public func cortado_same(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer) -> Int32 {
-    object(a, as: AnyObject.self) === object(b, as: AnyObject.self) ? 1 : 0
-}
-
 /// The last failure's message on this thread.
 private let lastErrorKey = "cortado.lastError"
 
@@ -55,6 +49,12 @@ func made(_ body: () throws -> AnyObject) -> UnsafeMutableRawPointer? {
         setLastError(String(describing: error))
         return nil
     }
+}
+
+/// Element i of a list the caller counted, or an error (never a trap) when it is not there.
+func element<T: AnyObject>(_ list: [T], _ i: Int32, _ what: String) throws -> T {
+    guard i >= 0, Int(i) < list.count else { throw UsageError("no \(what) \(i): there are \(list.count)") }
+    return list[Int(i)]
 }
 
 /// A C string the caller frees with `cortado_free`.

@@ -9,13 +9,19 @@ import Foundation
 /// Where nets made from Python draw their fillers: a clock seed, or `set_random_seed`'s.
 enum Seeds {
     nonisolated(unsafe) private static var stream = RNG(seed: RNG.clockSeed())
-    nonisolated(unsafe) private(set) static var fixed: Int64?
+    nonisolated(unsafe) private static var fixed: Int64?
     private static let lock = NSLock()
 
     static func set(_ seed: Int64) {
         lock.lock(); defer { lock.unlock() }
         fixed = seed
         stream = RNG(seed: UInt64(bitPattern: seed))
+    }
+
+    /// The seed `set_random_seed` gave, if it was called.
+    static func fixedSeed() -> Int64? {
+        lock.lock(); defer { lock.unlock() }
+        return fixed
     }
 
     /// A stream of its own for the next net.
@@ -69,13 +75,13 @@ public func cortado_net_describe(_ n: UnsafeMutableRawPointer) -> UnsafeMutableP
 }
 
 @_cdecl("cortado_net_blob")
-public func cortado_net_blob(_ n: UnsafeMutableRawPointer, _ i: Int32) -> UnsafeMutableRawPointer {
-    handle(object(n, as: Net.self).blobs[Int(i)])
+public func cortado_net_blob(_ n: UnsafeMutableRawPointer, _ i: Int32) -> UnsafeMutableRawPointer? {
+    made { try element(object(n, as: Net.self).blobs, i, "blob") }
 }
 
 @_cdecl("cortado_net_layer")
-public func cortado_net_layer(_ n: UnsafeMutableRawPointer, _ i: Int32) -> UnsafeMutableRawPointer {
-    handle(object(n, as: Net.self).layers[Int(i)])
+public func cortado_net_layer(_ n: UnsafeMutableRawPointer, _ i: Int32) -> UnsafeMutableRawPointer? {
+    made { try element(object(n, as: Net.self).layers, i, "layer") }
 }
 
 @_cdecl("cortado_layer_blob_count")
@@ -84,8 +90,8 @@ public func cortado_layer_blob_count(_ l: UnsafeMutableRawPointer) -> Int32 {
 }
 
 @_cdecl("cortado_layer_blob")
-public func cortado_layer_blob(_ l: UnsafeMutableRawPointer, _ j: Int32) -> UnsafeMutableRawPointer {
-    handle(object(l, as: Layer.self).blobs[Int(j)])
+public func cortado_layer_blob(_ l: UnsafeMutableRawPointer, _ j: Int32) -> UnsafeMutableRawPointer? {
+    made { try element(object(l, as: Layer.self).blobs, j, "parameter blob") }
 }
 
 /// `self.blobs.add_blob(*shape)` inside a Python layer's setup.

@@ -18,7 +18,7 @@ public func cortado_solver_new(_ path: UnsafePointer<CChar>, _ type: UnsafePoint
             param.type = rule
         }
         if param.node.enumValue("snapshot_format") == nil { param.snapshotFormat = .binaryProto }
-        if param.randomSeed < 0, let seed = Seeds.fixed { param.randomSeed = Int(seed) }
+        if param.randomSeed < 0, let seed = Seeds.fixedSeed() { param.randomSeed = Int(seed) }
         let solver = try Solver(param, verbose: false)
         for w in param.weights { try Snapshot.loadWeights(solver.net, from: w) }
         return solver
@@ -36,8 +36,8 @@ public func cortado_solver_test_net_count(_ s: UnsafeMutableRawPointer) -> Int32
 }
 
 @_cdecl("cortado_solver_test_net")
-public func cortado_solver_test_net(_ s: UnsafeMutableRawPointer, _ i: Int32) -> UnsafeMutableRawPointer {
-    handle(object(s, as: Solver.self).testNets[Int(i)])
+public func cortado_solver_test_net(_ s: UnsafeMutableRawPointer, _ i: Int32) -> UnsafeMutableRawPointer? {
+    made { try element(object(s, as: Solver.self).testNets, i, "test net") }
 }
 
 @_cdecl("cortado_solver_iter")

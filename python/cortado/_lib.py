@@ -44,7 +44,6 @@ PY_RELEASE = ctypes.CFUNCTYPE(None, I64)
 
 _SIGNATURES = {
     "cortado_release": (None, [P]),
-    "cortado_same": (I32, [P, P]),
     "cortado_last_error": (P, []),
     "cortado_free": (None, [P]),
     "cortado_version": (P, []),

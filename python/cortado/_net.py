@@ -1,6 +1,7 @@
 """pycaffe's Net and Blob over the Swift library: arrays view Cortado's memory, never copies."""
 from collections import OrderedDict
 import ctypes
+import json
 
 import numpy as np
 
@@ -64,7 +65,8 @@ class Blob(object):
     width = property(lambda self: self._legacy(3))
 
     def __eq__(self, other):
-        return isinstance(other, Blob) and bool(lib.cortado_same(self._h.ptr, other._h.ptr))
+        # A handle is the Swift object's address: equal handles, the same blob.
+        return isinstance(other, Blob) and self._h.ptr == other._h.ptr
 
     def __hash__(self):
         return hash(self._h.ptr)
@@ -123,7 +125,6 @@ class Net(object):
             raise TypeError("unexpected arguments %s" % ", ".join(sorted(kwargs)))
         if phase not in (TRAIN, TEST):
             raise ValueError("phase must be caffe.TRAIN or caffe.TEST")
-        import json
         ptr = lib.cortado_net_new(encode(model), phase, level, json.dumps(stages).encode(), encode(weights))
         self._adopt(check(ptr, handle=True))
 
@@ -137,7 +138,6 @@ class Net(object):
         from . import _host
         self._h = Handle(ptr)
         d = take_json(lib.cortado_net_describe(ptr))
-        self._desc = d
         self.name = d["name"]
         self._blob_names = list(d["blobs"])
         self._blob_list = [Blob(lib.cortado_net_blob(ptr, i)) for i in range(len(self._blob_names))]
@@ -149,12 +149,15 @@ class Net(object):
         self._blob_loss_weights = list(d["loss_weights"])
         self._inputs = [self._blob_names[i] for i in d["inputs"]]
         self._outputs = [self._blob_names[i] for i in d["outputs"]]
+        self._blobs = OrderedDict(zip(self._blob_names, self._blob_list))
+        self._top_names = OrderedDict((l["name"], [self._blob_names[i] for i in l["tops"]]) for l in d["layers"])
+        self._bottom_names = OrderedDict((l["name"], [self._blob_names[i] for i in l["bottoms"]]) for l in d["layers"])
         self._params = None
 
     # What pycaffe's Net shows.
     @property
     def blobs(self):
-        return OrderedDict(zip(self._blob_names, self._blob_list))
+        return self._blobs
 
     @property
     def blob_loss_weights(self):
@@ -166,13 +169,9 @@ class Net(object):
             ptr = self._h.ptr
             self._params = OrderedDict()
             for i, name in enumerate(self._layer_names):
-                layer = lib.cortado_net_layer(ptr, i)
-                try:
-                    blobs = _layer_blobs(layer)
-                finally:
-                    lib.cortado_release(layer)
+                layer = Handle(lib.cortado_net_layer(ptr, i))
+                blobs = BlobVec(None, _layer_blobs(layer.ptr))
                 if len(blobs):
-                    blobs._layer = None
                     self._params[name] = blobs
         return self._params
 
@@ -190,11 +189,11 @@ class Net(object):
 
     @property
     def top_names(self):
-        return OrderedDict((l["name"], [self._blob_names[i] for i in l["tops"]]) for l in self._desc["layers"])
+        return self._top_names
 
     @property
     def bottom_names(self):
-        return OrderedDict((l["name"], [self._blob_names[i] for i in l["bottoms"]]) for l in self._desc["layers"])
+        return self._bottom_names
 
     def _index(self, layer, default):
         if layer is None:

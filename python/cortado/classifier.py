@@ -34,10 +34,8 @@ class Classifier(Net):
         if oversample:
             batch = io.oversample(resized, self.crop_dims)
         else:
-            centre = np.array(self.image_dims) / 2.0
-            box = np.tile(centre, (1, 2))[0] + np.concatenate([-self.crop_dims / 2.0, self.crop_dims / 2.0])
-            box = box.astype(int)
-            batch = resized[:, box[0]:box[2], box[1]:box[3], :]
+            top, left = (np.array(self.image_dims) - self.crop_dims) // 2
+            batch = resized[:, top:top + self.crop_dims[0], left:left + self.crop_dims[1], :]
         name = self.inputs[0]
         data = np.asarray([self.transformer.preprocess(name, im) for im in batch])
         out = self.forward_all(**{name: data})

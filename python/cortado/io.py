@@ -72,7 +72,7 @@ def datum_to_array(datum):
 def load_image(filename, color=True):
     """An H×W×3 (RGB) or H×W×1 float32 image in [0, 1] from a JPEG or PNG."""
     ptr = check(lib.cortado_load_image(filename.encode() if isinstance(filename, str) else filename, 1 if color else 0), handle=True)
-    return Blob(ptr).data.copy()
+    return Blob(ptr).data  # the array alone keeps the decoded image's memory
 
 
 def _resize_axis(im, size, axis, order):

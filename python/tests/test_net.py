@@ -166,3 +166,11 @@ def test_bad_net_is_an_error_not_a_crash():
     assert "Convolution" in str(e.value)
     with pytest.raises(ValueError):
         caffe.Net(write(LEVELS), 7)
+
+
+def test_a_range_outside_the_net_is_an_error_not_a_crash(net):
+    from cortado._lib import lib, check
+    with pytest.raises(caffe.CortadoError, match="not all in"):
+        check(lib.cortado_net_backward(net._h.ptr, 9, 0))
+    with pytest.raises(caffe.CortadoError, match="no blob 99"):
+        check(lib.cortado_net_blob(net._h.ptr, 99), handle=True)

@@ -83,3 +83,9 @@ def test_python_layers_are_a_known_type():
     assert "Python" in caffe.layer_type_list()
     for t in ("Data", "Convolution", "InnerProduct"):
         assert t in caffe.layer_type_list()
+
+
+def test_blobs_are_added_only_in_setup():
+    net = chain(("late", "AddsBlobLate", ""))
+    with pytest.raises(caffe.CortadoError, match="only for setup"):
+        net.forward()

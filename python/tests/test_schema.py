@@ -39,3 +39,34 @@ def test_the_schema_covers_every_layer_message():
     schema = cortado._take_json(cortado._library.cortado_schema())
     assert "python_param" in schema["LayerParameter"]
     assert params - set(schema["LayerParameter"]) <= {"memory_data_param", "hdf5_output_param", "window_data_param"}
+
+
+def test_the_swift_sides_binary_subset_agrees_with_caffe_proto(tmp_path):
+    """proto/caffe_subset.proto (what the Swift code reads and writes in binary) and
+    proto/caffe.proto (caffe_pb2) are two files: each field they share has one number and type."""
+    import os
+    import shutil
+    import subprocess
+    import pytest
+    from google.protobuf import descriptor_pb2
+    if shutil.which("protoc-c") is None:
+        pytest.skip("protoc-c (protobuf-c-compiler) is not installed")
+    proto = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto")
+    out = str(tmp_path / "subset.desc")
+    subprocess.check_call(["protoc-c", "-o", out, "-I", proto, os.path.join(proto, "caffe_subset.proto")])
+    files = descriptor_pb2.FileDescriptorSet()
+    files.ParseFromString(open(out, "rb").read())
+    enum_type, int32_type = 14, 5   # the same varint on the wire
+    problems = []
+    for message in files.file[0].message_type:
+        if message.name == "CortadoLayerState":   # Cortado's own (SolverState field 1701)
+            continue
+        full = caffe_pb2.DESCRIPTOR.message_types_by_name[message.name]
+        for field in message.field:
+            if message.name == "SolverState" and field.name == "cortado_layer_state":
+                continue
+            other = full.fields_by_name.get(field.name)
+            if other is None or other.number != field.number or \
+                    not (other.type == field.type or {other.type, field.type} == {enum_type, int32_type}):
+                problems.append("%s.%s" % (message.name, field.name))
+    assert problems == []

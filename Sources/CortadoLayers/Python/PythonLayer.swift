@@ -90,6 +90,7 @@ public final class PythonLayer: Layer {
     public let settings: PythonParameter
     private var host: (any PythonLayerHost)?
     private var instance: Int64 = -1
+    private var settingUp = false
 
     public required init(_ param: LayerParameter, phase: Phase) throws {
         settings = try param.settings(PythonParameter.self)
@@ -109,6 +110,8 @@ public final class PythonLayer: Layer {
         let host = try PythonLayers.host(for: name)
         self.host = host
         instance = try host.create(self, settings: settings)
+        settingUp = true
+        defer { settingUp = false }
         try host.call(instance, .setup, layer: self, bottom: bottom, top: top, propagateDown: [])
     }
 
@@ -128,8 +131,10 @@ public final class PythonLayer: Layer {
         }
     }
 
-    /// Blobs the Python class added in `setup` (`self.blobs.add_blob(*shape)`).
+    /// Blobs the Python class added in `setup` (`self.blobs.add_blob(*shape)`). Only there:
+    /// the net lists a layer's parameters once it is set up, as Caffe does.
     public func addBlob(_ shape: [Int]) throws -> Blob {
+        guard settingUp else { throw error("add_blob is only for setup: the net has already listed this layer's parameters") }
         let b = try Blob(checked: shape)
         blobs.append(b)
         return b
