@@ -37,7 +37,9 @@ public enum EmbeddedPython {
         if getenv("PYTHONHOME") == nil { setenv("PYTHONHOME", python.home, 1) }
         initialize(0)
         guard run(bootstrap(python), nil) == 0 else {
-            throw NetError("could not start Python for this net's Python layers (its traceback is above); is the cortado package (python/) importable?")
+            throw NetError("could not start Python (\(python.home)) for this net's Python layers (its traceback is above): "
+                + "the cortado package needs numpy and protobuf in that Python (pip install numpy protobuf ./python), "
+                + "or set CORTADO_PYTHON to a Python that has them")
         }
         _ = saveThread()
         guard let host = PythonLayers.registered else {

@@ -94,6 +94,42 @@ public func cortado_layer_blob(_ l: UnsafeMutableRawPointer, _ j: Int32) -> Unsa
     made { try element(object(l, as: Layer.self).blobs, j, "parameter blob") }
 }
 
+/// Blob handles from Python (`bottom` and `top` lists of `layer.setup`/`layer.reshape`).
+private func blobList(_ handles: UnsafePointer<UnsafeMutableRawPointer?>?, _ n: Int32) throws -> [Blob] {
+    guard n > 0 else { return [] }
+    guard let handles else { throw UsageError("no blobs given") }
+    return try (0..<Int(n)).map { i in
+        guard let h = handles[i] else { throw UsageError("blob \(i) is None") }
+        return object(h, as: Blob.self)
+    }
+}
+
+/// pycaffe's `layer.setup(bottom, top)` (Caffe's LayerSetUp). A layer that has parameter
+/// blobs keeps them, as Caffe then skips their initialization, and their shapes must still fit.
+@_cdecl("cortado_layer_setup")
+public func cortado_layer_setup(_ l: UnsafeMutableRawPointer, _ bottoms: UnsafePointer<UnsafeMutableRawPointer?>?, _ nb: Int32,
+                                _ tops: UnsafePointer<UnsafeMutableRawPointer?>?, _ nt: Int32) -> Int32 {
+    status {
+        let layer = object(l, as: Layer.self)
+        let kept = layer.blobs
+        let context = LayerContext(rng: Seeds.next(), phase: layer.phase)
+        context.fillParameters = kept.isEmpty
+        defer { if !kept.isEmpty { layer.blobs = kept } }
+        try layer.setUp(bottom: blobList(bottoms, nb), top: blobList(tops, nt), context: context)
+        if !kept.isEmpty && kept.map(\.shape) != layer.blobs.map(\.shape) {
+            throw UsageError("layer \"\(layer.name)\": these bottoms need parameter shapes \(layer.blobs.map(\.shape)), "
+                             + "but the layer holds \(kept.map(\.shape))")
+        }
+    }
+}
+
+/// pycaffe's `layer.reshape(bottom, top)`: the tops take the shapes the bottoms imply.
+@_cdecl("cortado_layer_reshape")
+public func cortado_layer_reshape(_ l: UnsafeMutableRawPointer, _ bottoms: UnsafePointer<UnsafeMutableRawPointer?>?, _ nb: Int32,
+                                  _ tops: UnsafePointer<UnsafeMutableRawPointer?>?, _ nt: Int32) -> Int32 {
+    status { try object(l, as: Layer.self).reshape(bottom: blobList(bottoms, nb), top: blobList(tops, nt)) }
+}
+
 /// `self.blobs.add_blob(*shape)` inside a Python layer's setup.
 @_cdecl("cortado_layer_add_blob")
 public func cortado_layer_add_blob(_ l: UnsafeMutableRawPointer, _ dims: UnsafePointer<Int64>?, _ n: Int32) -> UnsafeMutableRawPointer? {

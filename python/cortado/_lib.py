@@ -63,6 +63,8 @@ _SIGNATURES = {
     "cortado_layer_blob_count": (I32, [P]),
     "cortado_layer_blob": (P, [P, I32]),
     "cortado_layer_add_blob": (P, [P, DIMS, I32]),
+    "cortado_layer_setup": (I32, [P, ctypes.POINTER(P), I32, ctypes.POINTER(P), I32]),
+    "cortado_layer_reshape": (I32, [P, ctypes.POINTER(P), I32, ctypes.POINTER(P), I32]),
     "cortado_net_forward": (I32, [P, I32, I32, ctypes.POINTER(F)]),
     "cortado_net_backward": (I32, [P, I32, I32]),
     "cortado_net_reshape": (I32, [P]),

@@ -104,6 +104,23 @@ class LayerView(object):
     def blobs(self):
         return _layer_blobs(self._h.ptr)
 
+    def setup(self, bottom, top):
+        """Caffe's LayerSetUp on these blobs; parameter blobs the layer has are kept."""
+        check(lib.cortado_layer_setup(self._h.ptr, *_handles(bottom), *_handles(top)))
+
+    def reshape(self, bottom, top):
+        """Gives `top` the shapes this layer makes from `bottom`."""
+        check(lib.cortado_layer_reshape(self._h.ptr, *_handles(bottom), *_handles(top)))
+
+
+def _handles(blobs):
+    """A list of Blobs as a C array of their handles and its length."""
+    blobs = list(blobs)
+    for b in blobs:
+        if not isinstance(b, Blob):
+            raise TypeError("expected Blobs, got %r" % (b,))
+    return (ctypes.c_void_p * len(blobs))(*[b._h.ptr for b in blobs]), len(blobs)
+
 
 class Net(object):
     """Caffe's Net: `Net(model, phase)`, `Net(model, weights, phase)`, or

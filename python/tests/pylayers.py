@@ -101,3 +101,12 @@ class AddsBlobLate(TimesTen):
 
     def forward(self, bottom, top):
         self.blobs.add_blob(2)
+
+
+class RecordsItsProcess(TimesTen):
+    """Appends its interpreter's process id to the file `param_str` names, once per setup."""
+
+    def setup(self, bottom, top):
+        import os
+        with open(self.param_str, "a") as f:
+            f.write("%d\n" % os.getpid())

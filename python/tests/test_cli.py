@@ -31,9 +31,13 @@ def solver(net, prefix):
                  "random_seed: 3 snapshot_prefix: '%s' snapshot_format: BINARYPROTO" % (net, prefix))
 
 
+def python_env(**extra):
+    """The tool's environment for Python layers: this interpreter, and the tests' modules on PYTHONPATH."""
+    return dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""), CORTADO_PYTHON=sys.executable, **extra)
+
+
 def train(solver_file, **env):
-    e = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""), CORTADO_PYTHON=sys.executable, **env)
-    return subprocess.run([TOOL, "train", "--solver", solver_file], capture_output=True, text=True, env=e, timeout=300)
+    return subprocess.run([TOOL, "train", "--solver", solver_file], capture_output=True, text=True, env=python_env(**env), timeout=300)
 
 
 def test_a_python_loss_trains_as_the_built_in_one(tmp_path):
@@ -65,34 +69,75 @@ def test_an_exception_in_a_python_layer_is_an_error_with_its_traceback(tmp_path)
     assert run.returncode != 0 and "no_such_module" in (run.stderr + run.stdout)
 
 
-def test_the_lenet_notebook_flow_matches_cortado_train(tmp_path):
-    """NetSpec writes LeNet, SGDSolver steps it while Python reads blobs and the test net
-    between steps, and the weights end where `cortado train` on the same files ends."""
-    from caffe import layers as L, params as P
-    n = caffe.NetSpec()
-    n.data, n.label = L.DummyData(shape=[dict(dim=[16, 1, 28, 28]), dict(dim=[16, 1, 1, 1])],
-                                  data_filler=[dict(type="gaussian", std=1), dict(type="constant", value=3)], ntop=2)
-    n.conv1 = L.Convolution(n.data, kernel_size=5, num_output=8, weight_filler=dict(type="xavier"))
-    n.pool1 = L.Pooling(n.conv1, kernel_size=2, stride=2, pool=P.Pooling.MAX)
-    n.ip1 = L.InnerProduct(n.pool1, num_output=20, weight_filler=dict(type="xavier"))
-    n.relu1 = L.ReLU(n.ip1, in_place=True)
-    n.ip2 = L.InnerProduct(n.relu1, num_output=10, weight_filler=dict(type="xavier"))
-    n.loss = L.SoftmaxWithLoss(n.ip2, n.label)
-    net = write(str(n.to_proto()))
-    solver_file = write("train_net: '%s' test_net: '%s' test_iter: 1 test_interval: 1000 base_lr: 0.01 momentum: 0.9 "
-                        "lr_policy: 'fixed' max_iter: 40 display: 10 random_seed: 7 snapshot_prefix: '%s' "
-                        "snapshot_format: BINARYPROTO" % (net, net, tmp_path / "cli"))
-    run = train(solver_file)
+def write_idx(path_images, path_labels, count, seed):
+    """A small MNIST-shaped set in IDX files: noise with a bright row that tells the label."""
+    rng = np.random.RandomState(seed)
+    labels = (np.arange(count) % 10).astype(np.uint8)
+    images = rng.randint(0, 96, size=(count, 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 4 + 2 * label, 4:24] = 250
+    with open(path_images, "wb") as f:
+        f.write(np.array([2051, count, 28, 28], dtype=">i4").tobytes() + images.tobytes())
+    with open(path_labels, "wb") as f:
+        f.write(np.array([2049, count], dtype=">i4").tobytes() + labels.tobytes())
+
+
+def hdf5_list(tmp_path, name, count, seed):
+    """Converts IDX files to HDF5 with `cortado convert-mnist`, as get_fashion_mnist.sh does."""
+    images, labels, h5 = tmp_path / (name + "-images"), tmp_path / (name + "-labels"), tmp_path / (name + ".h5")
+    write_idx(images, labels, count, seed)
+    run = subprocess.run([TOOL, "convert-mnist", str(images), str(labels), str(h5)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    s = caffe.SGDSolver(solver_file)
-    losses = []
-    for _ in range(40):
-        s.step(1)
-        losses.append(float(s.net.blobs["loss"].data))
-        assert s.net.blobs["conv1"].data.shape == (16, 8, 24, 24)
-    s.test_nets[0].forward()
-    assert s.test_nets[0].blobs["loss"].data < losses[0]
-    cli = caffe.Net(net, caffe.TEST, weights=str(tmp_path / "cli_iter_40.caffemodel"))
-    for name in ("conv1", "ip1", "ip2"):
-        # The same thread count in both (every core), so the same bits.
-        assert np.array_equal(cli.params[name][0].data, s.net.params[name][0].data)
+    listing = tmp_path / (name + ".txt")
+    listing.write_text(str(h5) + "\n")
+    return str(listing)
+
+
+def test_the_lenet_notebook_flow_matches_cortado_train(tmp_path):
+    """01-learning-lenet: NetSpec writes LeNet on HDF5 data, SGDSolver steps 200 iterations
+    while Python reads the blobs and scores test_nets[0], and every loss and score is the
+    one `cortado train` logs for the same files."""
+    sys.path.insert(0, os.path.join(HERE, "..", "examples"))
+    import learning_lenet
+    solver = learning_lenet.write_files(str(tmp_path), hdf5_list(tmp_path, "train", 640, 1),
+                                        hdf5_list(tmp_path, "test", 200, 2), 200, iters=200, test_interval=50)
+    losses, scores = learning_lenet.notebook(solver, 200, 50)
+    cli_losses, cli_tests = learning_lenet.cortado_train(solver, TOOL)
+    assert learning_lenet.compare(losses, scores, cli_losses, cli_tests) == []
+    assert len(cli_losses) == 200 and sorted(cli_tests) == [0, 50, 100, 150, 200]
+    assert losses[-1] < losses[0] / 4 and scores[200] > 0.9
+
+
+def test_glog_minloglevel_quiets_the_log(tmp_path):
+    """pycaffe scripts set GLOG_minloglevel=2 before importing caffe; the tool honours it too."""
+    net = write(NET % BUILT_IN)
+    quiet = subprocess.run([TOOL, "train", "--solver", solver(net, tmp_path / "q")], capture_output=True, text=True,
+                           timeout=300, env=dict(os.environ, GLOG_minloglevel="1"))
+    assert quiet.returncode == 0 and "Iteration" not in quiet.stderr, quiet.stderr
+    loud = subprocess.run([TOOL, "train", "--solver", solver(net, tmp_path / "l")], capture_output=True, text=True, timeout=300)
+    assert "Iteration 10" in loud.stderr
+
+
+def test_cortado_time_runs_python_layers(tmp_path):
+    run = subprocess.run([TOOL, "time", "--model", write(NET % IN_PYTHON), "--iterations", "3"], capture_output=True,
+                         text=True, timeout=300, env=python_env())
+    assert run.returncode == 0, run.stderr
+    assert "loss\tforward:" in run.stderr and "Average Forward-Backward" in run.stderr
+
+
+MPIRUN = "/usr/bin/mpirun"
+
+
+@pytest.mark.skipif(not os.path.exists(MPIRUN), reason="Open MPI's mpirun is not installed")
+def test_under_mpirun_each_rank_runs_its_own_interpreter(tmp_path):
+    pids = tmp_path / "pids"
+    net = write((NET % IN_PYTHON).replace(
+        "layer { type: 'InnerProduct'",
+        "layer { type: 'Python' name: 'scale' bottom: 'x' top: 'x10' python_param { module: 'pylayers' "
+        "layer: 'RecordsItsProcess' param_str: '%s' } }\nlayer { type: 'InnerProduct'" % pids).replace("bottom: 'x' top: 'p'", "bottom: 'x10' top: 'p'"))
+    env = python_env(OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
+    run = subprocess.run([MPIRUN, "--allow-run-as-root", "-np", "2", "-x", "PYTHONPATH", "-x", "CORTADO_PYTHON", TOOL, "train",
+                          "--threads", "1", "--solver", solver(net, tmp_path / "mpi")], capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "mpi_iter_30.caffemodel").exists()
+    assert len(set(pids.read_text().split())) == 2

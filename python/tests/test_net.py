@@ -174,3 +174,22 @@ def test_a_range_outside_the_net_is_an_error_not_a_crash(net):
         check(lib.cortado_net_backward(net._h.ptr, 9, 0))
     with pytest.raises(caffe.CortadoError, match="no blob 99"):
         check(lib.cortado_net_blob(net._h.ptr, 99), handle=True)
+
+
+def test_a_layers_setup_and_reshape(net):
+    """pycaffe's layer.reshape(bottom, top) and layer.setup(bottom, top) on a built-in layer."""
+    ip, conv, scores = net.layer_dict["ip"], net.blobs["conv"], net.blobs["scores"]
+    weights = ip.blobs[0].data
+    before = weights.copy()
+    conv.reshape(2, *conv.shape[1:])
+    ip.reshape([conv], [scores])
+    assert scores.shape == (2, 7)
+    # Caffe skips initialization when the blobs exist: the same weights, in the same memory.
+    ip.setup([conv], [scores])
+    assert np.array_equal(ip.blobs[0].data, before) and np.shares_memory(ip.blobs[0].data, weights)
+    conv.reshape(2, 1, 2, 2)
+    with pytest.raises(caffe.CortadoError, match="parameter shapes"):
+        ip.setup([conv], [scores])
+    assert ip.blobs[0].data.shape == before.shape
+    with pytest.raises(TypeError):
+        ip.reshape(["conv"], [scores])

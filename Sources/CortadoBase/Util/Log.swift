@@ -3,7 +3,25 @@ import Foundation
 /// Log lines on stderr in glog's classic shape (`I1130 09:30:31.123456  4242 solver] Iteration 100, loss = 0.3`),
 /// so tools that parse Caffe logs (parse_log.py, extract_seconds.py, which reads MMDD after the level) read Cortado's too.
 public enum Log {
-    public enum Level: Character, Sendable { case info = "I", warning = "W", error = "E" }
+    public enum Level: Character, Sendable {
+        case info = "I", warning = "W", error = "E"
+
+        /// glog's severity number, which `GLOG_minloglevel` compares with.
+        var severity: Int {
+            switch self {
+            case .info: 0
+            case .warning: 1
+            case .error: 2
+            }
+        }
+    }
+
+    /// glog's `GLOG_minloglevel` (0 info, 1 warning, 2 error), read once, the first time a
+    /// line is written: pycaffe scripts set it before `import caffe` to quiet the log.
+    private static let minimumSeverity: Int = {
+        guard let text = ProcessInfo.processInfo.environment["GLOG_minloglevel"], let n = Int(text) else { return 0 }
+        return n
+    }()
 
     /// Tests turn logging off; the CLI leaves it on.
     nonisolated(unsafe) public static var enabled = true
@@ -29,7 +47,7 @@ public enum Log {
     }
 
     package static func write(_ level: Level, _ message: String, _ source: String) {
-        guard enabled, !(quiet && level != .error) else { return }
+        guard enabled, !(quiet && level != .error), level.severity >= minimumSeverity else { return }
         var tv = timeval()
         gettimeofday(&tv, nil)
         var t = time_t(tv.tv_sec)
