@@ -86,16 +86,16 @@ public enum EmbeddedPython {
         return []
     }
 
-    /// Python's module path as the python3 on PATH has it, the source tree's `python/` after
-    /// it (a run from a checkout without `pip install ./python`), then the layer host.
+    /// Python's module path as the python3 on PATH has it, in its order (so a virtual
+    /// environment's packages come before the base interpreter's, as they do there), the
+    /// source tree's `python/` after it (a run from a checkout without `pip install ./python`),
+    /// then the layer host.
     private static func bootstrap(_ python: Interpreter) -> String {
         let paths = (python.path + sourceTree()).map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
         return """
         import sys
         sys.cortado_embedded = True
-        for p in [\(paths.joined(separator: ", "))]:
-            if p not in sys.path:
-                sys.path.append(p)
+        sys.path[:] = list(dict.fromkeys([\(paths.joined(separator: ", "))]))
         if '' not in sys.path:
             sys.path.insert(0, '')
         import cortado._host

@@ -110,3 +110,11 @@ class RecordsItsProcess(TimesTen):
         import os
         with open(self.param_str, "a") as f:
             f.write("%d\n" % os.getpid())
+
+
+class RecordsItsPackage(TimesTen):
+    """Writes where its `caffe` package was imported from into the file `param_str` names."""
+
+    def setup(self, bottom, top):
+        with open(self.param_str, "w") as f:
+            f.write(caffe.__file__)

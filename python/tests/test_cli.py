@@ -141,3 +141,14 @@ def test_under_mpirun_each_rank_runs_its_own_interpreter(tmp_path):
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "mpi_iter_30.caffemodel").exists()
     assert len(set(pids.read_text().split())) == 2
+
+
+def test_the_tool_imports_the_package_of_the_python_it_is_given(tmp_path):
+    """With a virtual environment's python, its packages come first, as they do when it runs:
+    a cortado installed in the base interpreter must not shadow the venv's."""
+    where = tmp_path / "where"
+    net = write("""input: 'x' input_shape { dim: 2 dim: 3 }
+    layer { type: 'Python' name: 'p' bottom: 'x' top: 'y' python_param { module: 'pylayers' layer: 'RecordsItsPackage' param_str: '%s' } }""" % where)
+    run = subprocess.run([TOOL, "time", "--model", net, "--iterations", "1"], capture_output=True, text=True, timeout=120, env=python_env())
+    assert run.returncode == 0, run.stderr
+    assert os.path.realpath(where.read_text()) == os.path.realpath(caffe.__file__)
