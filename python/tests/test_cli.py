@@ -48,6 +48,9 @@ def test_a_python_loss_trains_as_the_built_in_one(tmp_path):
         assert run.returncode == 0, run.stderr
         trained = caffe.Net(net, caffe.TEST, weights=str(tmp_path / (name + "_iter_30.caffemodel")))
         weights.append(trained.params["ip"][0].data.copy())
+        scored = subprocess.run([TOOL, "test", "--model", net, "--weights", str(tmp_path / (name + "_iter_30.caffemodel")),
+                                 "--iterations", "2"], capture_output=True, text=True, timeout=120, env=python_env())
+        assert scored.returncode == 0 and "loss = " in scored.stderr, scored.stderr
     assert np.abs(weights[0] - weights[1]).max() < 1e-5
     # And from Python, through SGDSolver, to the same weights.
     s = caffe.SGDSolver(solver(write(NET % IN_PYTHON), tmp_path / "api"))
