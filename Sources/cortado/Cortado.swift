@@ -128,16 +128,23 @@ struct NetStateOptions: ParsableArguments {
     @Option(name: [.long, .customLong("gpu", withSingleDash: true)], help: ArgumentHelp("Accepted for Caffe scripts; Cortado runs on the CPU.", visibility: .hidden))
     var gpu: String?
 
+    @Option(help: "Arithmetic of the convolutions on oneDNN: fp32 (Caffe's), or bf16 on CPUs with AVX512_BF16 or AMX (fp32 accumulation, weights and update).")
+    var precision: Precision = .fp32
+
     var stages: [String] { commaList(stage) }
 
-    func applyThreads() {
+    /// The thread count and the precision, for the nets built from now on.
+    func applyThreads() throws {
         if gpu != nil { Log.warning("Cortado runs on the CPU; ignoring --gpu \(gpu!)", "cortado") }
         Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        try Precision.use(precision)
+        if precision != .fp32 { Log.info("Precision: \(precision.summary)", "cortado") }
     }
 }
 
 extension StatusLine.Mode: ExpressibleByArgument {}
 extension Reduction: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 func checkFile(_ path: String, _ what: String) throws {
     guard FileManager.default.fileExists(atPath: path) else {

@@ -41,7 +41,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            state.applyThreads()
+            try state.applyThreads()
             verify.apply()
             guard iterations > 0 else { throw UsageError("--iterations must be positive") }
             try checkFile(model, "model file")

@@ -13,9 +13,12 @@ package final class DNNLConvolution {
         package var geometry: ConvGeometry
         package var outputs: Int, groups: Int
         package var bias: Bool
+        /// bf16: the inputs, weights and output gradients go in as bf16 (`Precision`).
+        package var precision: Precision
 
-        package init(images: Int, geometry: ConvGeometry, outputs: Int, groups: Int, bias: Bool) {
+        package init(images: Int, geometry: ConvGeometry, outputs: Int, groups: Int, bias: Bool, precision: Precision = .fp32) {
             (self.images, self.geometry, self.outputs, self.groups, self.bias) = (images, geometry, outputs, groups, bias)
+            self.precision = precision
         }
     }
 
@@ -46,10 +49,13 @@ package final class DNNLConvolution {
         let wei = groups == 1 ? Self.desc([outputs, s.channels, s.kernelH, s.kernelW], dnnl_oihw)
             : Self.desc([groups, outputs / groups, s.channels / groups, s.kernelH, s.kernelW], dnnl_goihw)
         let bia = Self.desc([outputs], dnnl_x)
-        var anySrc = Self.desc([images, s.channels, s.height, s.width], dnnl_format_tag_any)
-        var anyDst = Self.desc([images, outputs, s.outHeight, s.outWidth], dnnl_format_tag_any)
-        var anyWei = groups == 1 ? Self.desc([outputs, s.channels, s.kernelH, s.kernelW], dnnl_format_tag_any)
-            : Self.desc([groups, outputs / groups, s.channels / groups, s.kernelH, s.kernelW], dnnl_format_tag_any)
+        // What a step reads may be bf16; what it writes is fp32 (the output, the gradients).
+        let low = shape.precision.dnnlInputType
+        let srcDims = [images, s.channels, s.height, s.width], dstDims = [images, outputs, s.outHeight, s.outWidth]
+        let weiDims = groups == 1 ? [outputs, s.channels, s.kernelH, s.kernelW] : [groups, outputs / groups, s.channels / groups, s.kernelH, s.kernelW]
+        var anySrc = Self.desc(srcDims, dnnl_format_tag_any, low), anyDiffSrc = Self.desc(srcDims, dnnl_format_tag_any)
+        var anyDst = Self.desc(dstDims, dnnl_format_tag_any), anyDiffDst = Self.desc(dstDims, dnnl_format_tag_any, low)
+        var anyWei = Self.desc(weiDims, dnnl_format_tag_any, low), anyDiffWei = Self.desc(weiDims, dnnl_format_tag_any)
         let strides: [Int64] = [Int64(s.strideH), Int64(s.strideW)]
         let dilates: [Int64] = [Int64(s.dilationH - 1), Int64(s.dilationW - 1)]
         let padL: [Int64] = [Int64(s.padH), Int64(s.padW)]
@@ -67,12 +73,12 @@ package final class DNNLConvolution {
               let fpd = engine.primitiveDesc(&fd, hint: nil) else { return nil }
         channelPadding = Self.channelPadding(fpd)
         var wd = dnnl_convolution_desc_t()
-        guard dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &anySrc, &anyWei, optionalBias,
-                                                                  &anyDst, strides, dilates, padL, padR) == dnnl_success,
+        guard dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &anySrc, &anyDiffWei, optionalBias,
+                                                                  &anyDiffDst, strides, dilates, padL, padR) == dnnl_success,
               let wpd = engine.primitiveDesc(&wd, hint: fpd) else { dnnl_primitive_desc_destroy(fpd); return nil }
         weightGradientIsBlocked = Self.isBlocked(wpd, dnnl_query_src_md)
         var dd = dnnl_convolution_desc_t()
-        guard dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &anySrc, &anyWei, &anyDst,
+        guard dnnl_dilated_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &anyDiffSrc, &anyWei, &anyDiffDst,
                                                                strides, dilates, padL, padR) == dnnl_success,
               let dpd = engine.primitiveDesc(&dd, hint: fpd) else {
             dnnl_primitive_desc_destroy(fpd); dnnl_primitive_desc_destroy(wpd); return nil
@@ -137,9 +143,9 @@ package final class DNNLConvolution {
         return md.pointee.format_kind == dnnl_blocked && md.pointee.format_desc.blocking.inner_nblks > 0
     }
 
-    private static func desc(_ shape: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    private static func desc(_ shape: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
-        _ = dnnl_memory_desc_init_by_tag(&md, Int32(shape.count), shape.map { Int64($0) }, dnnl_f32, tag)
+        _ = dnnl_memory_desc_init_by_tag(&md, Int32(shape.count), shape.map { Int64($0) }, type, tag)
         return md
     }
 }

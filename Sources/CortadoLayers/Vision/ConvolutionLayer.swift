@@ -267,7 +267,10 @@ final class ConvolutionLayer: Layer {
     private var oneDNN: [DNNLConvolution] = []
     /// What `oneDNN` was built for; a reshape to the same batch and geometry keeps it.
     private var oneDNNKey: OneDNNKey?
-    private struct OneDNNKey: Equatable { var num: Int, parts: Int, geometry: ConvGeometry }
+    private struct OneDNNKey: Equatable { var num: Int, parts: Int, geometry: ConvGeometry, precision: Precision }
+    /// The arithmetic of its oneDNN path (`Precision.current` when it was built); tests set
+    /// it to compare bf16 with fp32.
+    package var precision = Precision.current { didSet { oneDNNKey = nil } }
 
     /// Builds (or keeps) one oneDNN convolution per thread for this batch, and reserves their
     /// bytes in the net's `callScratch` once, when built. oneDNN runs each single-threaded on
@@ -277,12 +280,12 @@ final class ConvolutionLayer: Layer {
         guard allowsOneDNN, parts == threads || threads == 1 else {
             oneDNN = []; oneDNNKey = nil; return
         }
-        let key = OneDNNKey(num: num, parts: parts, geometry: geometry)
+        let key = OneDNNKey(num: num, parts: parts, geometry: geometry, precision: precision)
         guard key != oneDNNKey else { return }
         oneDNN = []
         let shapes = (0..<parts).map { p in
             DNNLConvolution.Shape(images: Parallel.range(p, of: parts, count: num).count, geometry: geometry,
-                                  outputs: s.numOutput, groups: s.group, bias: s.biasTerm)
+                                  outputs: s.numOutput, groups: s.group, bias: s.biasTerm, precision: precision)
         }
         var built: [DNNLConvolution] = []
         for shape in shapes {
