@@ -86,6 +86,14 @@ import Testing
         let time = try Self.run(["time", "--model", "\(dir)/net.prototxt", "--iterations", "2"])
         #expect(time.status == 0, "\(time.stderr)")
         #expect(time.stderr.contains("Average Forward-Backward:"))
+        let bf16 = try Self.run(["time", "--model", "\(dir)/net.prototxt", "--iterations", "2", "--precision", "bf16"])
+        if Precision.bf16Supported {
+            #expect(bf16.status == 0 && bf16.stderr.contains("Precision: bf16"), "\(bf16.stderr)")
+        } else {
+            #expect(bf16.status == 1 && bf16.stderr.contains("needs a CPU with AVX512_BF16"), "\(bf16.stderr)")
+        }
+        let fp16 = try Self.run(["time", "--model", "\(dir)/net.prototxt", "--precision", "fp16"])
+        #expect(fp16.status != 0 && fp16.stderr.contains("'fp32' and 'bf16'"), "\(fp16.stderr)")
         let resume = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--snapshot", "\(dir)/snap_iter_5.solverstate.h5"])
         #expect(resume.status == 0, "\(resume.stderr)")
     }
