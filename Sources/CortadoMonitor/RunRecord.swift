@@ -28,6 +28,8 @@ package struct RunRecord: Codable, Sendable, Equatable {
     package var pid: Int32
     package var host: String
     package var started: Date
+    /// `--precision` when it was not Caffe's fp32 (bf16); nil in older records and fp32 runs.
+    package var precision: String?
 
     package init(name: String, solver: String, net: String, log: String?, snapshotPrefix: String, maxIter: Int, iter: Int = 0,
                 state: State = .running, pid: Int32 = getpid(), host: String = ProcessInfo.processInfo.hostName, started: Date = Date()) {

@@ -14,6 +14,8 @@ public enum Snapshot {
     public static func saveWeights(_ net: Net, to path: String) throws {
         try SnapshotFile.atomicWrite(path) { file in
             try file.createGroup("data")
+            // Weights trained in another precision than Caffe's say so; Caffe reads only data/.
+            if Precision.current != .fp32 { try file.write("cortado_precision", string: Precision.current.rawValue) }
             var owned: Set<ObjectIdentifier> = []
             for layer in net.layers {
                 let group = "data/\(layer.name)"

@@ -177,8 +177,9 @@ struct TrainCommand: ParsableCommand {
                 Log.warning("cannot copy \(from) to \(to) (\(error)); the dashboard will not show it", "train")
             }
         }
-        let record = RunRecord(name: Self.runName(prefix: prefix, net: s.net.name), solver: solverCopy, net: netCopy, log: log,
+        var record = RunRecord(name: Self.runName(prefix: prefix, net: s.net.name), solver: solverCopy, net: netCopy, log: log,
                                snapshotPrefix: prefix, maxIter: param.maxIter, iter: s.iter)
+        if Precision.current != .fp32 { record.precision = Precision.current.rawValue }
         let file = RunFile(record: record, path: RunRecord.path(snapshotPrefix: record.snapshotPrefix))
         do { try record.save(file.path) } catch {
             Log.warning("cannot write \(file.path) (\(error)); `cortado serve` will not list this run", "train")

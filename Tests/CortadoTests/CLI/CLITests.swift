@@ -98,6 +98,23 @@ import Testing
         #expect(resume.status == 0, "\(resume.stderr)")
     }
 
+    /// A bf16 run says so in its snapshots (a `cortado_precision` dataset beside Caffe's
+    /// `data/`, which Caffe ignores) and in its run record; an fp32 run's files are Caffe's own.
+    @Test(.enabled(if: Precision.bf16Supported)) func aBf16RunSaysSoInItsSnapshots() throws {
+        let dir = temporaryDirectory()
+        try Self.tinyProject(dir)
+        let fp32 = try Self.run(["train", "--solver", "\(dir)/solver.prototxt"])
+        #expect(fp32.status == 0, "\(fp32.stderr)")
+        #expect(try !HDF5File.open("\(dir)/snap_iter_10.caffemodel.h5").exists("cortado_precision"))
+        let bf16 = try Self.run(["train", "--solver", "\(dir)/solver.prototxt", "--precision", "bf16"])
+        #expect(bf16.status == 0 && bf16.stderr.contains("Precision: bf16"), "\(bf16.stderr)")
+        #expect(try HDF5File.open("\(dir)/snap_iter_10.caffemodel.h5").readString("cortado_precision") == "bf16")
+        let record = try String(contentsOfFile: "\(dir)/snap_run.json", encoding: .utf8)
+        #expect(record.contains("\"precision\" : \"bf16\""), "\(record)")
+        let scored = try Self.run(["test", "--model", "\(dir)/net.prototxt", "--weights", "\(dir)/snap_iter_10.caffemodel.h5", "--iterations", "2"])
+        #expect(scored.status == 0, "\(scored.stderr)")
+    }
+
     func expectCleanFailure(_ r: Result, _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == 1, "exit status \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
         #expect(r.stderr.hasPrefix("error: ") || r.stderr.contains("\nerror: "), "\(r.stderr)", sourceLocation: sourceLocation)
