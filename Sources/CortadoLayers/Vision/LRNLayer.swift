@@ -72,7 +72,9 @@ final class LRNLayer: Layer {
         (num, channels, height, width) = (bottom[0].shape[0], bottom[0].shape[1], bottom[0].shape[2], bottom[0].shape[3])
         try top[0].reshape(bottom[0].shape)
         try scale.reshape(bottom[0].shape)
-        try ratios.reshape([bottom[0].count(1)])
+        // Per thread: one image's dy · y / s, then its window sums (kept apart from dx, which
+        // may be dy's memory when the layer runs in place).
+        try ratios.reshape([imageParts, 2 * bottom[0].count(1)])
     }
 
     /// Σ x² over each position's window, for one image.
@@ -105,51 +107,77 @@ final class LRNLayer: Layer {
     private var base: Float { across ? k : 1 }
     private var ratio: Float { across ? alpha / Float(size) : alpha / Float(size * size) }
 
+    /// s^(−β). For β = 0.75 (AlexNet's, GoogLeNet's) as 1 / (√s · ⁴√s): square roots
+    /// vectorise, powf does not, and powf was most of the layer's time.
+    @inline(__always)
+    private func inversePower(_ v: Float) -> Float {
+        if beta == 0.75 {
+            let root = v.squareRoot()
+            return 1 / (root * root.squareRoot())
+        }
+        return powf(v, -beta)
+    }
+
+    /// Images are independent, so each thread takes whole images: the same bits for any count.
+    private var imageParts: Int { max(1, min(threads, num)) }
+
+    /// `body(part, image)` for every image, each of `parts` on its own thread.
+    private func forEachImage(parts: Int, _ body: (Int, Int) -> Void) {
+        Parallel.run(parts) { p in
+            for n in Parallel.range(p, of: parts, count: num) { body(p, n) }
+        }
+    }
+
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let item = channels * height * width
-        for n in 0..<num {
-            let x = bottom[0].data + n * item, y = top[0].data + n * item, s = scale.data + n * item
+        let xs = UnsafePointer(bottom[0].data), ys = top[0].data, scales = scale.data
+        forEachImage(parts: imageParts) { _, n in
+            let x = xs + n * item, y = ys + n * item, s = scales + n * item
             windowSums(x, s)
             let b = base, r = ratio
-            if beta == 0.75 {
-                // s^(−3/4) = 1 / (√s · ⁴√s): square roots vectorise, powf does not (AlexNet, GoogLeNet use 0.75).
-                for i in 0..<item {
-                    let v = b + r * s[i]
-                    s[i] = v
-                    let root = v.squareRoot()
-                    y[i] = x[i] / (root * root.squareRoot())
-                }
-            } else {
-                for i in 0..<item {
-                    s[i] = b + r * s[i]
-                    y[i] = x[i] * powf(s[i], -beta)
-                }
+            for i in 0..<item {
+                let v = b + r * s[i]
+                s[i] = v
+                y[i] = x[i] * inversePower(v)
             }
         }
     }
 
+    /// dx = dy · s^(−β) − 2αβ/n · x · Σ_window (dy · y / s), the sum over the same window as
+    /// the forward's (across channels: added a whole plane at a time, in channel order).
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
         let item = channels * height * width, plane = height * width, half = (size - 1) / 2
         let factor = 2 * ratio * beta
-        let ratios = self.ratios.data
-        for n in 0..<num {
-            let x = bottom[0].data + n * item, y = top[0].data + n * item, dy = top[0].diff + n * item
-            let s = scale.data + n * item, dx = bottom[0].diff + n * item
+        let xs = UnsafePointer(bottom[0].data), ys = UnsafePointer(top[0].data), dys = UnsafePointer(top[0].diff)
+        let scales = UnsafePointer(scale.data), dxs = bottom[0].diff, buffers = ratios.data
+        // As many parts as reshape made buffers for (`threads` may have changed since).
+        forEachImage(parts: max(1, min(imageParts, ratios.count / max(1, 2 * item)))) { p, n in
+            let x = xs + n * item, y = ys + n * item, dy = dys + n * item
+            let s = scales + n * item, dx = dxs + n * item
+            let ratios = buffers + p * 2 * item, sums = ratios + item
             for i in 0..<item { ratios[i] = dy[i] * y[i] / s[i] }
-            for c in 0..<channels {
-                for h in 0..<height {
-                    for w in 0..<width {
-                        let i = c * plane + h * width + w
-                        var acc: Float = 0
-                        if across {
-                            for c2 in max(0, c - half)...min(channels - 1, c + half) { acc += ratios[c2 * plane + h * width + w] }
-                        } else {
+            if across {
+                sums.update(repeating: 0, count: item)
+                for c in 0..<channels {
+                    let acc = sums + c * plane
+                    for c2 in max(0, c - half)...min(channels - 1, c + half) {
+                        let src = ratios + c2 * plane
+                        for i in 0..<plane { acc[i] += src[i] }
+                    }
+                }
+                for i in 0..<item { dx[i] = dy[i] * inversePower(s[i]) - factor * x[i] * sums[i] }
+            } else {
+                for c in 0..<channels {
+                    for h in 0..<height {
+                        for w in 0..<width {
+                            let i = c * plane + h * width + w
+                            var acc: Float = 0
                             for h2 in max(0, h - half)...min(height - 1, h + half) {
                                 for w2 in max(0, w - half)...min(width - 1, w + half) { acc += ratios[c * plane + h2 * width + w2] }
                             }
+                            dx[i] = dy[i] * inversePower(s[i]) - factor * x[i] * acc
                         }
-                        dx[i] = dy[i] * powf(s[i], -beta) - factor * x[i] * acc
                     }
                 }
             }
