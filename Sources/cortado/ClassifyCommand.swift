@@ -61,7 +61,7 @@ struct ClassifyCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            try state.applyThreads()
+            try state.applyThreadsAndPrecision()
             verify.apply()
             guard topK > 0 else { throw UsageError("--top-k must be positive") }
             guard !images.isEmpty else { throw UsageError("give images, folders of images, or - to read paths from standard input") }

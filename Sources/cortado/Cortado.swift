@@ -134,7 +134,7 @@ struct NetStateOptions: ParsableArguments {
     var stages: [String] { commaList(stage) }
 
     /// The thread count and the precision, for the nets built from now on.
-    func applyThreads() throws {
+    func applyThreadsAndPrecision() throws {
         if gpu != nil { Log.warning("Cortado runs on the CPU; ignoring --gpu \(gpu!)", "cortado") }
         Parallel.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         try Precision.use(precision)

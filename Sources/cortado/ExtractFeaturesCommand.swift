@@ -41,7 +41,7 @@ struct ExtractFeaturesCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            try state.applyThreads()
+            try state.applyThreadsAndPrecision()
             verify.apply()
             guard iterations > 0 else { throw UsageError("--iterations must be positive") }
             try checkFile(model, "model file")

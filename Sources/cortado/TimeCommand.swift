@@ -29,7 +29,7 @@ struct TimeCommand: ParsableCommand {
 
     package func run() throws {
         try reportingErrors {
-            try state.applyThreads()
+            try state.applyThreadsAndPrecision()
             let p = try parsePhase(phase)
             guard iterations > 0 else { throw UsageError("--iterations must be positive") }
             try checkFile(model, "model file")

@@ -73,7 +73,7 @@ struct TrainCommand: ParsableCommand {
 
     /// Starts MPI when a launcher started this process; nil (and nothing changes) otherwise.
     private func startRanks() throws -> Communicator? {
-        try state.applyThreads()
+        try state.applyThreadsAndPrecision()
         guard Communicator.launched else {
             if allreduce != .ordered || verboseRanks {
                 Log.warning("--allreduce and --verbose-ranks apply under mpirun; this process trains alone", "train")

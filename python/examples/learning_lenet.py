@@ -42,6 +42,11 @@ def lenet(source, batch_size, with_accuracy=False):
     return n.to_proto()
 
 
+def test_iterations(test_images):
+    """Batches that cover the test set once, so a scoring pass ends where it began."""
+    return test_images // TEST_BATCH
+
+
 def write_files(out, train_list, test_list, test_images, iters, test_interval):
     """The notebook's lenet_auto_{train,test}.prototxt and lenet_auto_solver.prototxt."""
     os.makedirs(out, exist_ok=True)
@@ -52,19 +57,18 @@ def write_files(out, train_list, test_list, test_images, iters, test_interval):
         f.write(str(lenet(test_list, TEST_BATCH, with_accuracy=True)))
     solver = os.path.join(out, "lenet_auto_solver.prototxt")
     with open(solver, "w") as f:
-        # test_iter covers the test set once, so a scoring pass ends where it began.
         f.write("train_net: '%s'\ntest_net: '%s'\ntest_iter: %d\ntest_interval: %d\n"
                 "base_lr: 0.01\nmomentum: 0.9\nweight_decay: 5e-4\nlr_policy: 'inv'\ngamma: 1e-4\npower: 0.75\n"
                 "display: 1\nmax_iter: %d\nrandom_seed: 1701\nsnapshot_prefix: '%s'\nsnapshot_after_train: false\n"
-                % (train_net, test_net, test_images // TEST_BATCH, test_interval, iters, os.path.join(out, "lenet")))
+                % (train_net, test_net, test_iterations(test_images), test_interval, iters, os.path.join(out, "lenet")))
     return solver
 
 
-def notebook(solver_file, iters, test_interval):
-    """The notebook's loop: step(1), read the loss, and every test_interval score the test net by hand."""
+def notebook(solver_file, iters, test_interval, test_iter):
+    """The notebook's loop: step(1), read the loss, and every test_interval score the test net
+    by hand over `test_iter` batches."""
     solver = caffe.SGDSolver(solver_file)
     test_net = solver.test_nets[0]
-    test_iter = solver_test_iter(solver_file)
     losses, scores = [], {}
     for it in range(iters):
         solver.step(1)
@@ -77,15 +81,6 @@ def notebook(solver_file, iters, test_interval):
                 correct += int((test_net.blobs["score"].data.argmax(1) == test_net.blobs["label"].data.ravel()).sum())
             scores[it + 1] = correct / (test_iter * TEST_BATCH)
     return losses, scores
-
-
-def solver_test_iter(solver_file):
-    from google.protobuf import text_format
-    from caffe.proto import caffe_pb2
-    param = caffe_pb2.SolverParameter()
-    with open(solver_file) as f:
-        text_format.Merge(f.read(), param)
-    return param.test_iter[0]
 
 
 def cortado_train(solver_file, tool):
@@ -133,7 +128,7 @@ def main():
     ap.add_argument("--tool", default=os.path.join(ROOT, ".build/release/cortado"))
     args = ap.parse_args()
     solver = write_files(args.out, args.train, args.test, args.test_images, args.iters, args.test_interval)
-    losses, scores = notebook(solver, args.iters, args.test_interval)
+    losses, scores = notebook(solver, args.iters, args.test_interval, test_iterations(args.test_images))
     cli_losses, cli_tests = cortado_train(solver, args.tool)
     for it in sorted(scores):
         print("iteration %4d  train loss %-9g test accuracy %.4f (cortado train %.4f)"

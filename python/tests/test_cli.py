@@ -104,7 +104,7 @@ def test_the_lenet_notebook_flow_matches_cortado_train(tmp_path):
     import learning_lenet
     solver = learning_lenet.write_files(str(tmp_path), hdf5_list(tmp_path, "train", 640, 1),
                                         hdf5_list(tmp_path, "test", 200, 2), 200, iters=200, test_interval=50)
-    losses, scores = learning_lenet.notebook(solver, 200, 50)
+    losses, scores = learning_lenet.notebook(solver, 200, 50, learning_lenet.test_iterations(200))
     cli_losses, cli_tests = learning_lenet.cortado_train(solver, TOOL)
     assert learning_lenet.compare(losses, scores, cli_losses, cli_tests) == []
     assert len(cli_losses) == 200 and sorted(cli_tests) == [0, 50, 100, 150, 200]

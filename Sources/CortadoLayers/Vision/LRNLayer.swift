@@ -35,6 +35,9 @@ final class LRNLayer: Layer {
     private let scale = Blob()
     private let ratios = Blob()
     private var num = 0, channels = 0, height = 0, width = 0
+    /// Threads take whole images, so any count gives the same bits; set at reshape, with the
+    /// per-thread buffers in `ratios`.
+    private var parts = 1
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
@@ -72,9 +75,10 @@ final class LRNLayer: Layer {
         (num, channels, height, width) = (bottom[0].shape[0], bottom[0].shape[1], bottom[0].shape[2], bottom[0].shape[3])
         try top[0].reshape(bottom[0].shape)
         try scale.reshape(bottom[0].shape)
+        parts = max(1, min(threads, num))
         // Per thread: one image's dy · y / s, then its window sums (kept apart from dx, which
         // may be dy's memory when the layer runs in place).
-        try ratios.reshape([imageParts, 2 * bottom[0].count(1)])
+        try ratios.reshape([parts, 2 * bottom[0].count(1)])
     }
 
     /// Σ x² over each position's window, for one image.
@@ -118,11 +122,9 @@ final class LRNLayer: Layer {
         return powf(v, -beta)
     }
 
-    /// Images are independent, so each thread takes whole images: the same bits for any count.
-    private var imageParts: Int { max(1, min(threads, num)) }
-
-    /// `body(part, image)` for every image, each of `parts` on its own thread.
-    private func forEachImage(parts: Int, _ body: (Int, Int) -> Void) {
+    /// `body(part, image)` for every image, each part on its own thread.
+    private func forEachImage(_ body: (Int, Int) -> Void) {
+        let parts = parts
         Parallel.run(parts) { p in
             for n in Parallel.range(p, of: parts, count: num) { body(p, n) }
         }
@@ -131,7 +133,7 @@ final class LRNLayer: Layer {
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         let item = channels * height * width
         let xs = UnsafePointer(bottom[0].data), ys = top[0].data, scales = scale.data
-        forEachImage(parts: imageParts) { _, n in
+        forEachImage { _, n in
             let x = xs + n * item, y = ys + n * item, s = scales + n * item
             windowSums(x, s)
             let b = base, r = ratio
@@ -151,8 +153,7 @@ final class LRNLayer: Layer {
         let factor = 2 * ratio * beta
         let xs = UnsafePointer(bottom[0].data), ys = UnsafePointer(top[0].data), dys = UnsafePointer(top[0].diff)
         let scales = UnsafePointer(scale.data), dxs = bottom[0].diff, buffers = ratios.data
-        // As many parts as reshape made buffers for (`threads` may have changed since).
-        forEachImage(parts: max(1, min(imageParts, ratios.count / max(1, 2 * item)))) { p, n in
+        forEachImage { p, n in
             let x = xs + n * item, y = ys + n * item, dy = dys + n * item
             let s = scales + n * item, dx = dxs + n * item
             let ratios = buffers + p * 2 * item, sums = ratios + item
