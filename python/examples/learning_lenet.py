@@ -85,7 +85,9 @@ def notebook(solver_file, iters, test_interval, test_iter):
 
 def cortado_train(solver_file, tool):
     """Runs the tool on the same files; returns its per-iteration losses and its test accuracies."""
-    run = subprocess.run([tool, "train", "--solver", solver_file], capture_output=True, text=True, timeout=1800)
+    # The comparison reads the tool's info lines, which a GLOG_minloglevel set to quiet Python would drop.
+    env = {k: v for k, v in os.environ.items() if k != "GLOG_minloglevel"}
+    run = subprocess.run([tool, "train", "--solver", solver_file], capture_output=True, text=True, timeout=1800, env=env)
     if run.returncode != 0:
         raise RuntimeError("cortado train failed:\n" + run.stderr)
     losses, tests, at = {}, {}, None
