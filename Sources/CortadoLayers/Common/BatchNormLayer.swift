@@ -78,22 +78,36 @@ final class BatchNormLayer: Layer {
         try normalized.reshape(bottom[0].shape)
     }
 
+    /// Channels go to threads whole, and each channel's sums run in a fixed order (`Lanes`), so
+    /// the statistics are the same for any thread count.
     package override func forward(bottom: [Blob], top: [Blob]) throws {
-        let x = bottom[0].data, y = top[0].data, m = mean.data, v = variance.data
+        let x = UnsafePointer(bottom[0].data), y = top[0].data, m = mean.data, v = variance.data
         let count = Float(num * spatial)
         if useGlobal {
             let s = blobs[2].data[0]
             let factor: Float = s == 0 ? 0 : 1 / s
             for c in 0..<channels { m[c] = blobs[0].data[c] * factor; v[c] = blobs[1].data[c] * factor }
-        } else {
-            for c in 0..<channels {
-                var sum: Float = 0
-                for n in 0..<num { let p = x + (n * channels + c) * spatial; for i in 0..<spatial { sum += p[i] } }
-                m[c] = sum / count
-                var sq: Float = 0
-                for n in 0..<num { let p = x + (n * channels + c) * spatial; for i in 0..<spatial { let d = p[i] - m[c]; sq += d * d } }
-                v[c] = sq / count
+        }
+        let z = normalized.data, global = useGlobal
+        Parallel.forItems(channels, threads: threads, work: num * channels * spatial) { range in
+            for c in range {
+                if !global {
+                    var sum: Float = 0
+                    for n in 0..<num { sum += Lanes.sum(x + plane(n, c), count: spatial) }
+                    m[c] = sum / count
+                    var sq: Float = 0
+                    for n in 0..<num { sq += Lanes.squaredDeviations(x + plane(n, c), count: spatial, mean: m[c]) }
+                    v[c] = sq / count
+                }
+                let mc = m[c], std = (v[c] + eps).squareRoot()
+                for n in 0..<num {
+                    let xp = x + plane(n, c), zp = z + plane(n, c), yp = y + plane(n, c)
+                    var i = 0
+                    while i < spatial { let t = (xp[i] - mc) / std; zp[i] = t; yp[i] = t; i &+= 1 }
+                }
             }
+        }
+        if !useGlobal {
             let correction: Float = count > 1 ? count / (count - 1) : 1
             blobs[2].data[0] = blobs[2].data[0] * fraction + 1
             for c in 0..<channels {
@@ -102,33 +116,32 @@ final class BatchNormLayer: Layer {
             }
         }
         for c in 0..<channels { v[c] = (v[c] + eps).squareRoot() }   // v now holds the std
-        let z = normalized.data
-        for n in 0..<num {
-            for c in 0..<channels {
-                let o = (n * channels + c) * spatial
-                for i in 0..<spatial { z[o + i] = (x[o + i] - m[c]) / v[c]; y[o + i] = z[o + i] }
-            }
-        }
     }
+
+    /// Where image n's plane of channel c starts.
+    @inline(__always)
+    private func plane(_ n: Int, _ c: Int) -> Int { (n * channels + c) * spatial }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
-        let dy = top[0].diff, dx = bottom[0].diff, z = normalized.data, std = variance.data
-        let count = Float(num * spatial)
-        for c in 0..<channels {
-            var meanDy: Float = 0, meanDyZ: Float = 0
-            if !useGlobal {
-                for n in 0..<num {
-                    let o = (n * channels + c) * spatial
-                    for i in 0..<spatial { meanDy += dy[o + i]; meanDyZ += dy[o + i] * z[o + i] }
+        let dy = UnsafePointer(top[0].diff), dx = bottom[0].diff, z = UnsafePointer(normalized.data), std = variance.data
+        let count = Float(num * spatial), global = useGlobal
+        Parallel.forItems(channels, threads: threads, work: num * channels * spatial) { range in
+            for c in range {
+                var meanDy: Float = 0, meanDyZ: Float = 0
+                if !global {
+                    for n in 0..<num {
+                        meanDy += Lanes.sum(dy + plane(n, c), count: spatial)
+                        meanDyZ += Lanes.dot(dy + plane(n, c), z + plane(n, c), count: spatial)
+                    }
+                    meanDy /= count
+                    meanDyZ /= count
                 }
-                meanDy /= count
-                meanDyZ /= count
-            }
-            for n in 0..<num {
-                let o = (n * channels + c) * spatial
-                for i in 0..<spatial {
-                    dx[o + i] = useGlobal ? dy[o + i] / std[c] : (dy[o + i] - meanDy - meanDyZ * z[o + i]) / std[c]
+                let sc = std[c]
+                for n in 0..<num {
+                    let dyp = dy + plane(n, c), zp = z + plane(n, c), dxp = dx + plane(n, c)
+                    var i = 0
+                    while i < spatial { dxp[i] = (dyp[i] - meanDy - meanDyZ * zp[i]) / sc; i &+= 1 }
                 }
             }
         }

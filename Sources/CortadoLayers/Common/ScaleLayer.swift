@@ -69,49 +69,53 @@ final class ScaleLayer: Layer {
         if top[0] !== bottom[0] { try top[0].reshape(bottom[0].shape) } else { try input.reshape(bottom[0].shape) }
     }
 
+    /// Planes (one `inner` run of one scale entry) go to threads whole; the gradients of the
+    /// scale and bias go by entry, each summed over the batch in order, so the bits are the
+    /// same for any thread count.
     package override func forward(bottom: [Blob], top: [Blob]) throws {
         if top[0] === bottom[0] { input.copyData(from: bottom[0]) }
-        let x = bottom[0].data, y = top[0].data
+        let x = UnsafePointer(bottom[0].data), y = top[0].data
         let s = (fromBottom ? bottom[1] : blobs[0]).data
         let b: UnsafeMutablePointer<Float>? = biasTerm ? blobs[fromBottom ? 0 : 1].data : nil
-        for o in 0..<outer {
-            for d in 0..<dim {
-                let base = (o * dim + d) * inner, k = s[d], c = b?[d] ?? 0
-                for i in 0..<inner { y[base + i] = x[base + i] * k + c }
+        let (dim, inner) = (dim, inner)
+        Parallel.forItems(outer * dim, threads: threads, work: bottom[0].count) { planes in
+            for plane in planes {
+                let d = plane % dim, k = s[d], c = b?[d] ?? 0, xp = x + plane * inner, yp = y + plane * inner
+                var i = 0
+                while i < inner { yp[i] = xp[i] * k + c; i &+= 1 }
             }
         }
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
-        let x = top[0] === bottom[0] ? input.data : bottom[0].data
-        let dy = top[0].diff
+        let x = UnsafePointer(top[0] === bottom[0] ? input.data : bottom[0].data)
+        let dy = UnsafePointer(top[0].diff)
         let scaleBlob = fromBottom ? bottom[1] : blobs[0]
         let wantScale = fromBottom ? propagateDown[1] : needsParamGradient(0)
-        if wantScale {
-            let ds = scaleBlob.diff
-            if fromBottom { scaleBlob.zeroDiff() }
-            for o in 0..<outer { for d in 0..<dim {
-                let base = (o * dim + d) * inner
-                var acc: Float = 0
-                for i in 0..<inner { acc += dy[base + i] * x[base + i] }
-                ds[d] += acc
-            } }
-        }
-        if biasTerm && needsParamGradient(fromBottom ? 0 : 1) {
-            let db = blobs[fromBottom ? 0 : 1].diff
-            for o in 0..<outer { for d in 0..<dim {
-                let base = (o * dim + d) * inner
-                var acc: Float = 0
-                for i in 0..<inner { acc += dy[base + i] }
-                db[d] += acc
-            } }
+        let wantBias = biasTerm && needsParamGradient(fromBottom ? 0 : 1)
+        let (outer, dim, inner) = (outer, dim, inner), work = top[0].count
+        if wantScale || wantBias {
+            if wantScale && fromBottom { scaleBlob.zeroDiff() }
+            let ds = scaleBlob.diff, db = biasTerm ? blobs[fromBottom ? 0 : 1].diff : ds
+            Parallel.forItems(dim, threads: threads, work: work) { entries in
+                for d in entries {
+                    for o in 0..<outer {
+                        let base = (o * dim + d) * inner
+                        if wantScale { ds[d] += Lanes.dot(dy + base, x + base, count: inner) }
+                        if wantBias { db[d] += Lanes.sum(dy + base, count: inner) }
+                    }
+                }
+            }
         }
         if propagateDown[0] {
             let dx = bottom[0].diff, s = scaleBlob.data
-            for o in 0..<outer { for d in 0..<dim {
-                let base = (o * dim + d) * inner, k = s[d]
-                for i in 0..<inner { dx[base + i] = dy[base + i] * k }
-            } }
+            Parallel.forItems(outer * dim, threads: threads, work: work) { planes in
+                for plane in planes {
+                    let k = s[plane % dim], dyp = dy + plane * inner, dxp = dx + plane * inner
+                    var i = 0
+                    while i < inner { dxp[i] = dyp[i] * k; i &+= 1 }
+                }
+            }
         }
     }
 }

@@ -226,7 +226,7 @@ final class ConvolutionLayer: Layer {
     /// Depthwise (group = channels): a direct kernel instead of one tiny GEMM per channel.
     private var depthwise: DepthwiseConvolution? {
         guard s.group == channels, s.group > 1, !isPointwise else { return nil }
-        return DepthwiseConvolution(geometry: geometry, multiplier: s.numOutput / s.group)
+        return DepthwiseConvolution(geometry: geometry, multiplier: s.numOutput / s.group, threads: threads)
     }
 
     /// The column matrix of images start..<start+n (row stride n·spatial): the input itself

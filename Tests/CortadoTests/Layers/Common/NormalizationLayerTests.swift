@@ -82,4 +82,52 @@ import Testing
         let (own, to) = try makeLayer(#"name: "b" type: "Bias" bottom: "x" top: "y" bias_param { filler { type: "gaussian" } }"#, bottoms: [z])
         try GradientChecker().check(own, bottoms: [z], tops: to)
     }
+
+    @Test func batchNormSplitsByChannelWithTheSameBitsAndThePlainFormula() throws {
+        // Enough floats (3·6·61·67) for Parallel.forItems to wake a second and third thread.
+        let shape = [3, 6, 61, 67], plane = 61 * 67
+        let text = #"name: "bn" type: "BatchNorm" bottom: "x" top: "y""#
+        let (one, _) = try ParallelTests.pass(text, shape: shape, threads: 1)
+        for threads in [2, 3] {
+            let (split, _) = try ParallelTests.pass(text, shape: shape, threads: threads)
+            #expect(split.top == one.top && split.bottomDiff == one.bottomDiff)
+        }
+        let x = randomBlob(shape, seed: 5).dataArray.map(Double.init), dy = randomBlob(shape, seed: 6).dataArray.map(Double.init)
+        var y = x, dx = x
+        for c in 0..<6 {
+            var at: [Int] = []
+            for n in 0..<3 { let start = (n * 6 + c) * plane; at += Array(start..<(start + plane)) }
+            let count = Double(at.count)
+            var m = 0.0, v = 0.0, meanDy = 0.0, meanDyZ = 0.0
+            for i in at { m += x[i] }
+            m /= count
+            for i in at { v += (x[i] - m) * (x[i] - m) }
+            let std = (v / count + 1e-5).squareRoot()
+            for i in at { y[i] = (x[i] - m) / std; meanDy += dy[i] / count; meanDyZ += dy[i] * y[i] / count }
+            for i in at { dx[i] = (dy[i] - meanDy - meanDyZ * y[i]) / std }
+        }
+        expectClose(one.top, y.map(Float.init), tolerance: 1e-4)
+        expectClose(one.bottomDiff, dx.map(Float.init), tolerance: 1e-4)
+    }
+
+    @Test func scaleSplitsWithTheSameBitsAndThePlainFormula() throws {
+        let shape = [3, 6, 61, 67], plane = 61 * 67
+        let text = #"name: "s" type: "Scale" bottom: "x" top: "y" scale_param { bias_term: true filler { type: "gaussian" } bias_filler { type: "gaussian" } }"#
+        let (one, layer) = try ParallelTests.pass(text, shape: shape, threads: 1)
+        for threads in [2, 3] {
+            let (split, _) = try ParallelTests.pass(text, shape: shape, threads: threads)
+            #expect(split.top == one.top && split.bottomDiff == one.bottomDiff && split.paramDiffs == one.paramDiffs)
+        }
+        let x = randomBlob(shape, seed: 5).dataArray.map(Double.init), dy = randomBlob(shape, seed: 6).dataArray.map(Double.init)
+        let k = layer.blobs[0].dataArray.map(Double.init), b = layer.blobs[1].dataArray.map(Double.init)
+        var y = x, dx = x, dk = [Double](repeating: 0.25, count: 6), db = dk
+        for i in 0..<x.count {
+            let c = i / plane % 6
+            y[i] = x[i] * k[c] + b[c]; dx[i] = dy[i] * k[c]; dk[c] += dy[i] * x[i]; db[c] += dy[i]
+        }
+        expectClose(one.top, y.map(Float.init))
+        expectClose(one.bottomDiff, dx.map(Float.init))
+        expectClose(one.paramDiffs[0], dk.map(Float.init), tolerance: 1e-4)
+        expectClose(one.paramDiffs[1], db.map(Float.init), tolerance: 1e-4)
+    }
 }

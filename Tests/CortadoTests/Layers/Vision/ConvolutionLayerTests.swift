@@ -130,4 +130,36 @@ import Testing
         expectClose(td[0].dataArray, reordered)
         try GradientChecker().check(dw, bottoms: [x], tops: td)
     }
+
+    @Test(arguments: [1, 2]) func depthwiseRowKernelsMatchThePlainFormulaAndAnyThreadCount(stride: Int) throws {
+        // Rows long enough for the vector loops and their tails; two outputs per channel.
+        let shape = [2, 3, 11, 21], (c, h, w, k, pad, mult) = (3, 11, 21, 3, 1, 2)
+        let text = "name: \"c\" type: \"Convolution\" bottom: \"x\" top: \"y\" convolution_param { num_output: 6 group: 3 kernel_size: 3 pad: 1 stride: \(stride) weight_filler { type: \"gaussian\" } bias_filler { type: \"gaussian\" } }"
+        let (one, layer) = try ParallelTests.pass(text, shape: shape, threads: 1)
+        for threads in [2, 3] {
+            let (split, _) = try ParallelTests.pass(text, shape: shape, threads: threads)
+            #expect(split.top == one.top && split.bottomDiff == one.bottomDiff && split.paramDiffs == one.paramDiffs)
+        }
+        // The plain formula in double, tap by tap with bounds tests.
+        let x = randomBlob(shape, seed: 5).dataArray.map(Double.init)
+        let wt = layer.blobs[0].dataArray.map(Double.init), bias = layer.blobs[1].dataArray.map(Double.init)
+        let (oh, ow) = ((h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1)
+        let dy = randomBlob([2, 6, oh, ow], seed: 6).dataArray.map(Double.init)
+        var y = [Double](repeating: 0, count: dy.count), dx = [Double](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0.25, count: wt.count), db = [Double](repeating: 0.25, count: 6)
+        for n in 0..<2 { for o in 0..<(c * mult) { for oy in 0..<oh { for ox in 0..<ow {
+            let at = ((n * 6 + o) * oh + oy) * ow + ox
+            y[at] = bias[o]; db[o] += dy[at]
+            for ky in 0..<k { for kx in 0..<k {
+                let (iy, ix) = (oy * stride - pad + ky, ox * stride - pad + kx)
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                let xi = ((n * c + o / mult) * h + iy) * w + ix, t = o * 9 + ky * 3 + kx
+                y[at] += wt[t] * x[xi]; dw[t] += dy[at] * x[xi]; dx[xi] += wt[t] * dy[at]
+            } }
+        } } } }
+        expectClose(one.top, y.map(Float.init))
+        expectClose(one.bottomDiff, dx.map(Float.init))
+        expectClose(one.paramDiffs[0], dw.map(Float.init), tolerance: 1e-4)
+        expectClose(one.paramDiffs[1], db.map(Float.init), tolerance: 1e-4)
+    }
 }
