@@ -6,7 +6,6 @@ import argparse, json, os, platform, re, statistics, subprocess, sys, tempfile, 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORTADO = os.path.join(ROOT, ".build", "release", "cortado")
 TORCH = [sys.executable, os.path.join(ROOT, "bench", "torch_caffe.py")]
-REF = os.path.join(ROOT, "..", "shared", "reference", "prototxt", "bvlc", "models")
 
 
 def run(cmd):
@@ -32,14 +31,42 @@ def cortado_train(solver, iterations):
     return records[iterations]["seconds"] - records[0]["seconds"], rss
 
 
-def cortado_time(model):
-    out, rss = peak_rss([CORTADO, "time", "--model", model, "--synthetic-data", "--iterations", "10"])
-    return float(re.search(r"Average Forward-Backward: ([0-9.]+) ms", out).group(1)) / 1000, rss
-
-
 def torch_run(args):
-    out = run(TORCH + args)
-    return json.loads(out.strip().splitlines()[-1])["seconds"], None
+    out, rss = peak_rss(TORCH + args)
+    line = next(l for l in reversed(out.strip().splitlines()) if l.startswith("{"))
+    return json.loads(line)["seconds"], rss
+
+
+# ImageNet-class training nets (bench/nets/make_nets.py): a full SGD step at batch 16 on
+# synthetic data, momentum 0.9 and weight decay 1e-4, as their papers train them.
+STEPS = 3
+
+
+def cortado_step(net):
+    """Steps 2..STEPS+1, timed from the display of iteration 1 to that of STEPS+1: the first
+    step, which touches the momentum history for the first time, is left out on both sides."""
+    with tempfile.NamedTemporaryFile("w", suffix=".solver.prototxt", delete=False) as f:
+        f.write(f'net: "bench/nets/{net}_train.prototxt"\nbase_lr: 0.01\nmomentum: 0.9\nweight_decay: 0.0001\n'
+                f'lr_policy: "fixed"\ndisplay: 1\nmax_iter: {STEPS + 2}\nsnapshot_after_train: false\nrandom_seed: 1\n')
+    log = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+    try:
+        out, rss = peak_rss([CORTADO, "train", "--solver", f.name, "--log-json", log, "--progress", "never"])
+        seconds = {r["iteration"]: r["seconds"] for r in map(json.loads, open(log)) if r["type"] == "train"}
+    finally:
+        os.unlink(f.name); os.unlink(log)
+    return (seconds[STEPS + 1] - seconds[1]) / STEPS * 1000, rss
+
+
+def torch_step(net):
+    seconds, rss = torch_run(["train", "--model", f"bench/nets/{net}_train.prototxt", "--iterations", str(STEPS),
+                              "--policy", "fixed", "--lr", "0.01", "--decay", "0.0001"])
+    return seconds / STEPS * 1000, rss
+
+
+def multiply_adds(model):
+    """The forward pass's multiply-adds for the whole batch, from `cortado summary`'s total row."""
+    total = run([CORTADO, "summary", model]).strip().splitlines()[-1]
+    return int(total.split()[-1].replace(",", ""))
 
 
 WORKLOADS = {
@@ -51,17 +78,14 @@ WORKLOADS = {
         lambda: cortado_train("bench/solvers/cifar10_quick_200.prototxt", 200),
         lambda: torch_run(["train", "--model", "bench/nets/cifar10_quick_synthetic.prototxt", "--batch", "100",
                            "--shape", "3", "32", "32", "--iterations", "200", "--lr", "0.001", "--decay", "0.004"])),
-    "CaffeNet forward+backward, batch 10 (ms)": (
-        lambda: scale(cortado_time(f"{REF}/bvlc_reference_caffenet/deploy.prototxt")),
-        lambda: scale(torch_run(["time", "--model", f"{REF}/bvlc_reference_caffenet/deploy.prototxt", "--iterations", "10"]))),
-    "GoogLeNet forward+backward, batch 10 (ms)": (
-        lambda: scale(cortado_time(f"{REF}/bvlc_googlenet/deploy.prototxt")),
-        lambda: scale(torch_run(["time", "--model", f"{REF}/bvlc_googlenet/deploy.prototxt", "--iterations", "10"]))),
 }
-
-
-def scale(result):
-    return result[0] * 1000, result[1]
+for title, net in [("ResNet-50", "resnet50"), ("MobileNet v1", "mobilenet_v1"), ("MobileNet v2", "mobilenet_v2"),
+                   ("GoogLeNet", "googlenet"), ("SqueezeNet 1.1", "squeezenet11"), ("CaffeNet", "caffenet")]:
+    WORKLOADS[f"{title} SGD step, batch 16 (ms)"] = (lambda net=net: cortado_step(net), lambda net=net: torch_step(net))
+MODELS = {"LeNet": "models/lenet/lenet_train_test.prototxt", "CIFAR-10": "bench/nets/cifar10_quick_synthetic.prototxt",
+          "ResNet-50": "bench/nets/resnet50_train.prototxt", "MobileNet v1": "bench/nets/mobilenet_v1_train.prototxt",
+          "MobileNet v2": "bench/nets/mobilenet_v2_train.prototxt", "GoogLeNet": "bench/nets/googlenet_train.prototxt",
+          "SqueezeNet": "bench/nets/squeezenet11_train.prototxt", "CaffeNet": "bench/nets/caffenet_train.prototxt"}
 
 
 def spread(values):
@@ -89,29 +113,31 @@ def main():
     for name, (cortado, torch_fn) in WORKLOADS.items():
         if args.only and args.only.lower() not in name.lower():
             continue
-        ours, theirs, rss = [], [], []
+        ours, theirs, rss, torch_rss = [], [], [], []
         for pair in range(args.pairs):
             t, r = cortado(); ours.append(t); rss.append(r)
-            t, _ = torch_fn(); theirs.append(t)
+            t, r = torch_fn(); theirs.append(t); torch_rss.append(r)
             print(f"{name}: pair {pair + 1}: Cortado {ours[-1]:.3f}, PyTorch {theirs[-1]:.3f}", flush=True)
-        ratio = statistics.median(ours) / statistics.median(theirs)
-        rows.append((name, spread(ours), spread(theirs), ratio, max(rss)))
+        ratio = statistics.median(theirs) / statistics.median(ours)
+        model = next(m for key, m in MODELS.items() if name.startswith(key))
+        rows.append((name, multiply_adds(model), spread(ours), spread(theirs), ratio, max(rss), max(torch_rss)))
     cpu, cores, blas, dnnl, swift, torch_version, mkldnn = versions()
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     kernels = f"`OPENBLAS_CORETYPE={coretype}`" if coretype else "`OPENBLAS_CORETYPE` unset (OpenBLAS picks its kernels)"
     table = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/compare.sh` ({args.pairs} alternating pairs, Cortado first): "
              f"{cpu}, {cores} cores; Cortado with {cores} threads (oneDNN {dnnl or '?'} and OpenBLAS {blas or '?'}, "
              f"single-threaded under Cortado's own threads; {kernels}), {swift}; PyTorch {torch_version} with `torch.set_num_threads({cores})` "
-             f"(oneDNN {'on' if mkldnn else 'off'}). Median (min–max).", "",
-             "| workload | Cortado | PyTorch | Cortado/PyTorch | Cortado peak RSS |", "|---|---|---|---|---|"]
-    for name, ours, theirs, ratio, rss in rows:
-        table.append(f"| {name} | {ours} | {theirs} | **{ratio:.2f}** | {rss:.0f} MB |")
+             f"(oneDNN {'on' if mkldnn else 'off'}). Median (min–max); speed-up is PyTorch's median time over Cortado's "
+             f"(above 1: Cortado faster). Multiply-adds: one forward pass of the batch (`cortado summary`).", "",
+             "| workload | multiply-adds | Cortado | PyTorch | speed-up | peak RSS, Cortado / PyTorch |", "|---|---|---|---|---|---|"]
+    for name, macs, ours, theirs, ratio, rss, trss in rows:
+        table.append(f"| {name} | {macs / 1e9:.2f} G | {ours} | {theirs} | **{ratio:.2f}×** | {rss:.0f} / {trss:.0f} MB |")
     text = "\n".join(table)
     print(text)
     if not args.no_write and not args.only:
         path = os.path.join(ROOT, "bench", "RESULTS.md")
         doc = open(path).read()
-        label = coretype or "auto"
+        label = coretype or "current"
         begin, end = f"<!-- compare:begin {label} -->", f"<!-- compare:end {label} -->"
         if begin in doc:
             doc = doc[:doc.index(begin) + len(begin)] + "\n" + text + "\n" + doc[doc.index(end):]

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Cortado against PyTorch, side by side and alternating, on LeNet and CIFAR-10 quick training
-# and CaffeNet and GoogLeNet forward+backward. Builds Cortado in release, makes bench/.venv
-# with PyTorch (CPU wheels) from PyPI, runs bench/compare.py (pass --pairs N, --only NAME)
-# and writes the table into bench/RESULTS.md. Needs the Fashion-MNIST HDF5 files
-# (data/fashion-mnist/get_fashion_mnist.sh) and ../shared/reference for the BVLC deploy nets.
+# Cortado against PyTorch, side by side and alternating: LeNet and CIFAR-10 quick training, and
+# one SGD step at batch 16 of ResNet-50, MobileNet v1 and v2, GoogLeNet, SqueezeNet 1.1 and
+# CaffeNet (bench/nets/make_nets.py). Builds Cortado in release, makes bench/.venv with PyTorch
+# (CPU wheels) from PyPI, runs bench/compare.py (pass --pairs N, --only NAME) and writes the
+# table into bench/RESULTS.md. Needs the Fashion-MNIST HDF5 files
+# (data/fashion-mnist/get_fashion_mnist.sh).
 source "$(dirname "$0")/../tools/preamble.sh"
 build_release
 VENV=bench/.venv

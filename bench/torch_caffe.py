@@ -73,6 +73,7 @@ class CaffeNet:
     def __init__(self, net, phase, input_shapes):
         self.phase = phase
         self.layers, self.params = [], []  # params: (tensor, lr_mult, decay_mult)
+        self.last_bn = None  # (top, affine holder) of a BatchNorm that a Scale may fold into
         shapes = dict(input_shapes)
         for layer in net.get("layer", []):
             inc = layer.get("include", [])
@@ -81,6 +82,8 @@ class CaffeNet:
             kind, bottoms, tops = one(layer, "type"), layer.get("bottom", []), layer.get("top", [])
             mults = [(one(p, "lr_mult", 1.0), one(p, "decay_mult", 1.0)) for p in layer.get("param", [])]
             op = self.build(kind, layer, [shapes.get(b) for b in bottoms], mults)
+            if kind != "BatchNorm":
+                self.last_bn = None
             if op is None:
                 continue
             fn, out_shapes = op
@@ -99,6 +102,32 @@ class CaffeNet:
     def build(self, kind, layer, bshapes, mults):
         if kind in ("Input", "HDF5Data", "Data", "DummyData", "Accuracy", "Silence"):
             return None
+        if kind == "BatchNorm":
+            # Caffe's BatchNorm has no affine part of its own; a Scale right after it (in place,
+            # as in every Caffe ResNet and MobileNet) folds into it, so PyTorch runs its own fused
+            # affine batch norm (its best), and the Scale layer becomes nothing.
+            c, eps = bshapes[0][1], one(one(layer, "batch_norm_param", {}), "eps", 1e-5)
+            mean, var, affine = torch.zeros(c), torch.ones(c), {"w": None, "b": None}
+            self.last_bn = (layer["top"][0], affine)
+            return (lambda x: F.batch_norm(x, mean, var, affine["w"], affine["b"], self.phase == "TRAIN", 0.001, eps)), [bshapes[0]]
+        if kind == "Scale":
+            p, s = one(layer, "scale_param", {}), bshapes[0]
+            w = self.param((s[1],), one(p, "filler", {"type": ["constant"], "value": [1.0]}), 1, mults, 0)
+            b = self.param((s[1],), one(p, "bias_filler"), 1, mults, 1) if one(p, "bias_term", "false") == "true" else None
+            if self.last_bn and self.last_bn[0] == layer["bottom"][0] == layer["top"][0]:
+                self.last_bn[1].update(w=w, b=b)
+                return (lambda x: x), [s]
+            view = (1, -1) + (1,) * (len(s) - 2)
+            return (lambda x: x * w.view(view) + (b.view(view) if b is not None else 0)), [s]
+        if kind == "Eltwise":
+            op = one(one(layer, "eltwise_param", {}), "operation", "SUM")
+            combine = {"SUM": torch.add, "PROD": torch.mul, "MAX": torch.maximum}[op]
+            def eltwise(*xs):
+                out = xs[0]
+                for x in xs[1:]:
+                    out = combine(out, x)
+                return out
+            return eltwise, [bshapes[0]]
         s = bshapes[0] if bshapes else None
         if kind == "Convolution":
             p = one(layer, "convolution_param")
@@ -145,7 +174,8 @@ class CaffeNet:
         if kind == "Softmax":
             return (lambda x: F.softmax(x, 1)), [s]
         if kind == "SoftmaxWithLoss":
-            return (lambda x, y: F.cross_entropy(x, y.long().flatten())), [()]
+            # N×C×1×1 (SqueezeNet's pooled scores) is N×C to Caffe's loss.
+            return (lambda x, y: F.cross_entropy(x.flatten(1) if x[0, 0].numel() == 1 else x, y.long().flatten())), [()]
         raise SystemExit(f"torch_caffe.py: no PyTorch op for Caffe layer type {kind}")
 
     def forward(self, blobs):
@@ -178,9 +208,31 @@ def input_shapes(net):
     return out
 
 
+def dummy_inputs(net):
+    """The tops of a DummyData layer, as functions that fill them: constant, or uniform random
+    redrawn at every call (every iteration), as Cortado and Caffe redraw them."""
+    def top(shape, filler):
+        if one(filler, "type", "constant") == "uniform":
+            lo, hi = float(one(filler, "min", 0.0)), float(one(filler, "max", 1.0))
+            return lambda: torch.empty(shape).uniform_(lo, hi)
+        value = torch.full(shape, float(one(filler, "value", 0.0)))
+        return lambda: value
+    for layer in net.get("layer", []):
+        if one(layer, "type") == "DummyData":
+            p = one(layer, "dummy_data_param")
+            fillers = p.get("data_filler", [{}])
+            return {t: top(tuple(shape["dim"]), fillers[min(i, len(fillers) - 1)])
+                    for i, (t, shape) in enumerate(zip(layer["top"], p["shape"]))}
+    return None
+
+
 def train(args):
     net_def = parse_prototxt(open(args.model).read())
-    if args.data:
+    dummy = dummy_inputs(net_def)
+    if dummy:
+        batch = lambda i: (dummy["data"](), dummy["label"]())
+        args.batch = dummy["data"]().shape[0]
+    elif args.data:
         import h5py
         f = h5py.File(args.data, "r")
         data, labels = torch.from_numpy(f["data"][:]), torch.from_numpy(f["label"][:])
@@ -198,7 +250,7 @@ def train(args):
         blobs = net.forward({"data": x, "label": y})
         loss = blobs["loss"]
         loss.backward()
-        lr = args.lr * (1 + 0.0001 * it) ** -0.75
+        lr = args.lr if args.policy == "fixed" else args.lr * (1 + 0.0001 * it) ** -0.75
         sgd_step(net, lr, 0.9, args.decay, history)
         if it == 0:
             start = time.perf_counter()
@@ -230,6 +282,7 @@ def main():
     ap.add_argument("--iterations", type=int, default=1000)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--decay", type=float, default=0.0005)
+    ap.add_argument("--policy", choices=["inv", "fixed"], default="inv", help="the solver's lr_policy (inv: LeNet's)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -5,7 +5,8 @@ import CortadoLayers
 import Foundation
 
 /// `caffe time`: one warm-up pass, then every layer's forward and backward timed separately
-/// over `iterations`, reported as Caffe prints it. Layers that multiply (convolutions, inner
+/// over `iterations`, reported as Caffe prints it. A fused BatchNorm + Scale (+ ReLU) block
+/// runs as the net runs it in training, and its time is the BatchNorm's (the others show 0). Layers that multiply (convolutions, inner
 /// products) also get their GFLOP/s and its share of this machine's sgemm peak, measured at
 /// the start with the thread count in use, so a slow layer shows itself.
 package struct Benchmark {
@@ -37,17 +38,26 @@ package struct Benchmark {
         for j in 0..<iterations {
             defer { progress?(j + 1) }
             let iterStart = DispatchTime.now().uptimeNanoseconds
-            for i in 0..<n {
+            var i = 0
+            while i < n {
                 let t = DispatchTime.now().uptimeNanoseconds
-                try net.forwardLayer(i)
+                let ran = try net.fusedForward(at: i, through: n - 1) ?? { try net.forwardLayer(i); return 1 }()
                 fwd[i] += ms(since: t)
+                i += ran
             }
             fwdTotal += ms(since: iterStart)
             let backStart = DispatchTime.now().uptimeNanoseconds
-            for i in (0..<n).reversed() where net.entries[i].layer.hasBackward {
+            i = n - 1
+            while i >= 0 {
                 let t = DispatchTime.now().uptimeNanoseconds
-                try net.backwardLayer(i)
+                if let first = net.fusedBackward(endingAt: i, downTo: 0) {
+                    bwd[first] += ms(since: t)
+                    i = first - 1
+                    continue
+                }
+                if net.entries[i].layer.hasBackward { try net.backwardLayer(i) }
                 bwd[i] += ms(since: t)
+                i -= 1
             }
             bwdTotal += ms(since: backStart)
             lines.append("Iteration: \(j + 1) forward-backward time: \(format(ms(since: iterStart))) ms.")

@@ -138,6 +138,7 @@ public final class Net {
         outputBlobIDs = namedBlobs.indices.filter { available.contains(namedBlobs[$0].name) }
         learnable = params.filter { $0.owner == nil }
         decideBackward(forceBackward: param.forceBackward)
+        findFusedBlocks()
         for id in outputBlobIDs { note("This network produces output \(namedBlobs[id].name)") }
         note("Network initialization done.")
     }
@@ -418,7 +419,10 @@ public final class Net {
         let last = end ?? entries.count - 1
         guard start <= last else { return 0 }
         try checkRange(start, last)
-        for i in start...last {
+        var i = start
+        while i <= last {
+            if let ran = try fusedForward(at: i, through: last) { i += ran; continue }
+            defer { i += 1 }
             try forwardLayer(i)
             let e = entries[i]
             for (j, w) in e.lossWeights.enumerated() where w != 0 {
@@ -448,11 +452,61 @@ public final class Net {
                 e.tops[j].diff.update(repeating: w, count: e.tops[j].count)
             }
         }
-        for i in (end...start).reversed() where entries[i].needsBackward {
+        var i = start
+        while i >= end {
+            if let first = fusedBackward(endingAt: i, downTo: end) {
+                for k in (first...i).reversed() { afterBackward?(k) }
+                i = first - 1
+                continue
+            }
+            defer { i -= 1 }
+            guard entries[i].needsBackward else { continue }
             try backwardLayer(i)
             if debugInfo { logBackward(i) }
             afterBackward?(i)
         }
+    }
+
+    // MARK: fused blocks
+
+    /// Whether BatchNorm + Scale (+ ReLU) blocks run as one pass (`FusedBatchNorm`): on unless
+    /// `CORTADO_FUSE=0`; tests turn it off to compare. debug_info runs the layers one by one.
+    public var fusesBatchNorm = Net.fusionByDefault { didSet { findFusedBlocks() } }
+    package static let fusionByDefault = ProcessInfo.processInfo.environment["CORTADO_FUSE"] != "0"
+    /// The blocks, by their first layer's index; and each block's first index by its last.
+    private var fused: [Int: FusedBatchNorm] = [:]
+    private var fusedFirst: [Int: Int] = [:]
+
+    private func findFusedBlocks() {
+        (fused, fusedFirst) = ([:], [:])
+        guard fusesBatchNorm else { return }
+        var i = 0
+        while i + 1 < entries.count {
+            let window = entries[i..<min(i + 3, entries.count)]
+            guard window.allSatisfy({ $0.lossWeights.allSatisfy { $0 == 0 } }),
+                  let block = FusedBatchNorm(window.map(\.layer), bottoms: window.map(\.bottoms), tops: window.map(\.tops)) else { i += 1; continue }
+            fused[i] = block
+            fusedFirst[i + block.count - 1] = i
+            i += block.count
+        }
+    }
+
+    /// Runs the fused block that starts at layer i, when the range runs through all of it;
+    /// returns how many layers it stood for, or nil when layer i is to run on its own.
+    package func fusedForward(at i: Int, through last: Int) throws -> Int? {
+        guard !debugInfo, let block = fused[i], i + block.count - 1 <= last else { return nil }
+        for k in i..<(i + block.count) { try reshapeLayer(k) }
+        block.forward(bottom: entries[i].bottoms[0], top: entries[i].tops[0])
+        return block.count
+    }
+
+    /// Runs the backward pass of the fused block that ends at layer i, when the range and
+    /// every gradient the block's layers pass down include all of it; returns its first layer.
+    package func fusedBackward(endingAt i: Int, downTo end: Int) -> Int? {
+        guard !debugInfo, let first = fusedFirst[i], first >= end, let block = fused[first], block.ranForward,
+              (first...i).allSatisfy({ entries[$0].needsBackward && entries[$0].bottomNeedsBackward[0] }) else { return nil }
+        block.backward(bottom: entries[first].bottoms[0], top: entries[first].tops[0])
+        return first
     }
 
     /// Layers first...last of a caller's range (the Python API's start and end) must exist.
@@ -473,13 +527,17 @@ public final class Net {
 
     /// Reshapes layer i to its bottoms (cheap when nothing changed), then runs it forward.
     func forwardLayer(_ i: Int) throws {
+        try reshapeLayer(i)
+        try entries[i].layer.forward(bottom: entries[i].bottoms, top: entries[i].tops)
+    }
+
+    private func reshapeLayer(_ i: Int) throws {
         let e = entries[i]
         do {
             try e.layer.reshape(bottom: e.bottoms, top: e.tops)
         } catch let error as any CortadoFailure {
             throw e.layer.error(error.description)
         }
-        try e.layer.forward(bottom: e.bottoms, top: e.tops)
     }
 
     public func forwardBackward() throws -> Float {

@@ -86,4 +86,23 @@ package enum UpdateRule: Sendable {
             }
         }
     }
+
+    /// SGD's whole step for one parameter in one pass over its memory, element by element:
+    /// g ← s·g + λ·w (iter_size normalisation, L2 decay), h ← r·g + μ·h, g ← h (the diff holds
+    /// the update, as in Caffe), w ← w − h. The separate steps stream the three arrays four
+    /// times; on CaffeNet's 61 M weights that was a third of a training step. Elements are
+    /// independent, so splitting them across threads leaves every bit as it is.
+    package static func sgdInOnePass(_ w: Blob, history h: Blob, rate: Float, momentum mu: Float, decay: Float, scale: Float) {
+        let data = w.data, g = w.diff, hist = h.data
+        Parallel.forRanges(w.count, threads: Parallel.threads) { range in
+            for i in range {
+                var d = scale == 1 ? g[i] : g[i] * scale
+                if decay != 0 { d += decay * data[i] }
+                let v = rate * d + mu * hist[i]
+                hist[i] = v
+                g[i] = v
+                data[i] -= v
+            }
+        }
+    }
 }

@@ -28,11 +28,11 @@ final class BatchNormLayer: Layer {
     private let settings: BatchNormParameter
     private var fraction: Float { settings.movingAverageFraction }
     private var eps: Float { settings.eps }
-    private let useGlobal: Bool
-    private var num = 0, channels = 0, spatial = 0
+    let useGlobal: Bool
+    private(set) var num = 0, channels = 0, spatial = 0
     private let mean = Blob(), variance = Blob()
     /// The normalised output, kept for backward (the top may be the bottom, in place).
-    private let normalized = Blob()
+    let normalized = Blob()
 
     override var exactNumBottoms: Int? { 1 }
     override var exactNumTops: Int? { 1 }
@@ -81,14 +81,27 @@ final class BatchNormLayer: Layer {
     /// Channels go to threads whole, and each channel's sums run in a fixed order (`Lanes`), so
     /// the statistics are the same for any thread count.
     package override func forward(bottom: [Blob], top: [Blob]) throws {
-        let x = UnsafePointer(bottom[0].data), y = top[0].data, m = mean.data, v = variance.data
-        let count = Float(num * spatial)
-        if useGlobal {
+        let x = UnsafePointer(bottom[0].data), y = top[0].data, z = normalized.data
+        forEachChannel(x) { c, mean, std in
+            for n in 0..<num {
+                let xp = x + plane(n, c), zp = z + plane(n, c), yp = y + plane(n, c)
+                var i = 0
+                while i < spatial { let t = (xp[i] - mean) / std; zp[i] = t; yp[i] = t; i &+= 1 }
+            }
+        }
+    }
+
+    /// The statistics around a forward pass: each channel's mean and standard deviation (the
+    /// batch's, or the stored ones) go to `normalize(c, mean, std)`, on the channel's thread;
+    /// then the running sums are updated, and `variance` is left holding the std for backward.
+    /// The fused BatchNorm + Scale + ReLU kernel runs its own `normalize` through this too.
+    func forEachChannel(_ x: UnsafePointer<Float>, _ normalize: (Int, Float, Float) -> Void) {
+        let m = mean.data, v = variance.data, count = Float(num * spatial), global = useGlobal
+        if global {
             let s = blobs[2].data[0]
             let factor: Float = s == 0 ? 0 : 1 / s
             for c in 0..<channels { m[c] = blobs[0].data[c] * factor; v[c] = blobs[1].data[c] * factor }
         }
-        let z = normalized.data, global = useGlobal
         Parallel.forItems(channels, threads: threads, work: num * channels * spatial) { range in
             for c in range {
                 if !global {
@@ -99,15 +112,10 @@ final class BatchNormLayer: Layer {
                     for n in 0..<num { sq += Lanes.squaredDeviations(x + plane(n, c), count: spatial, mean: m[c]) }
                     v[c] = sq / count
                 }
-                let mc = m[c], std = (v[c] + eps).squareRoot()
-                for n in 0..<num {
-                    let xp = x + plane(n, c), zp = z + plane(n, c), yp = y + plane(n, c)
-                    var i = 0
-                    while i < spatial { let t = (xp[i] - mc) / std; zp[i] = t; yp[i] = t; i &+= 1 }
-                }
+                normalize(c, m[c], (v[c] + eps).squareRoot())
             }
         }
-        if !useGlobal {
+        if !global {
             let correction: Float = count > 1 ? count / (count - 1) : 1
             blobs[2].data[0] = blobs[2].data[0] * fraction + 1
             for c in 0..<channels {
@@ -120,30 +128,35 @@ final class BatchNormLayer: Layer {
 
     /// Where image n's plane of channel c starts.
     @inline(__always)
-    private func plane(_ n: Int, _ c: Int) -> Int { (n * channels + c) * spatial }
+    func plane(_ n: Int, _ c: Int) -> Int { (n * channels + c) * spatial }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         guard propagateDown[0] else { return }
-        let dy = UnsafePointer(top[0].diff), dx = bottom[0].diff, z = UnsafePointer(normalized.data), std = variance.data
-        let count = Float(num * spatial), global = useGlobal
+        let dy = UnsafePointer(top[0].diff), z = UnsafePointer(normalized.data), global = useGlobal
         Parallel.forItems(channels, threads: threads, work: num * channels * spatial) { range in
             for c in range {
-                var meanDy: Float = 0, meanDyZ: Float = 0
+                var sumDy: Float = 0, sumDyZ: Float = 0
                 if !global {
                     for n in 0..<num {
-                        meanDy += Lanes.sum(dy + plane(n, c), count: spatial)
-                        meanDyZ += Lanes.dot(dy + plane(n, c), z + plane(n, c), count: spatial)
+                        sumDy += Lanes.sum(dy + plane(n, c), count: spatial)
+                        sumDyZ += Lanes.dot(dy + plane(n, c), z + plane(n, c), count: spatial)
                     }
-                    meanDy /= count
-                    meanDyZ /= count
                 }
-                let sc = std[c]
-                for n in 0..<num {
-                    let dyp = dy + plane(n, c), zp = z + plane(n, c), dxp = dx + plane(n, c)
-                    var i = 0
-                    while i < spatial { dxp[i] = (dyp[i] - meanDy - meanDyZ * zp[i]) / sc; i &+= 1 }
-                }
+                bottomGradient(c, dy, sumDy: sumDy, sumDyZ: sumDyZ, into: bottom[0].diff)
             }
+        }
+    }
+
+    /// Channel c's dx = (dy − mean(dy) − mean(dy·z)·z) / std from the sums of dy and dy·z over
+    /// the batch (zero with the stored statistics, where the mean and variance are constants).
+    @inline(__always)
+    func bottomGradient(_ c: Int, _ dy: UnsafePointer<Float>, sumDy: Float, sumDyZ: Float, into dx: UnsafeMutablePointer<Float>) {
+        let count = Float(num * spatial), z = UnsafePointer(normalized.data)
+        let meanDy = useGlobal ? 0 : sumDy / count, meanDyZ = useGlobal ? 0 : sumDyZ / count, sc = variance.data[c]
+        for n in 0..<num {
+            let dyp = dy + plane(n, c), zp = z + plane(n, c), dxp = dx + plane(n, c)
+            var i = 0
+            while i < spatial { dxp[i] = (dyp[i] - meanDy - meanDyZ * zp[i]) / sc; i &+= 1 }
         }
     }
 }

@@ -27,11 +27,14 @@ package struct ScaleParameter: LayerSettings {
 /// over the rest. s is a learnable blob (filler default 1), or a second bottom.
 final class ScaleLayer: Layer {
     private var axis = 1, outer = 1, dim = 1, inner = 1
-    private var fromBottom = false
-    private let settings: ScaleParameter
+    private(set) var fromBottom = false
+    let settings: ScaleParameter
     private var biasTerm: Bool { settings.biasTerm }
     /// A copy of the input when working in place (the scale's gradient needs x).
     private let input = Blob()
+    /// Set by the fused BatchNorm + Scale kernel, which skips the copy: the input the last
+    /// forward pass scaled is this blob's data (the BatchNorm's normalised output).
+    var inputHeldBy: Blob?
 
     override var minBottoms: Int? { 1 }
     override var maxBottoms: Int? { 2 }
@@ -73,6 +76,7 @@ final class ScaleLayer: Layer {
     /// scale and bias go by entry, each summed over the batch in order, so the bits are the
     /// same for any thread count.
     package override func forward(bottom: [Blob], top: [Blob]) throws {
+        inputHeldBy = nil
         if top[0] === bottom[0] { input.copyData(from: bottom[0]) }
         let x = UnsafePointer(bottom[0].data), y = top[0].data
         let s = (fromBottom ? bottom[1] : blobs[0]).data
@@ -88,7 +92,7 @@ final class ScaleLayer: Layer {
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
-        let x = UnsafePointer(top[0] === bottom[0] ? input.data : bottom[0].data)
+        let x = UnsafePointer(inputHeldBy?.data ?? (top[0] === bottom[0] ? input.data : bottom[0].data))
         let dy = UnsafePointer(top[0].diff)
         let scaleBlob = fromBottom ? bottom[1] : blobs[0]
         let wantScale = fromBottom ? propagateDown[1] : needsParamGradient(0)

@@ -14,7 +14,7 @@ package struct ReLUParameter: LayerSettings {
 
 /// ReLU: y = max(x, 0) + negative_slope · min(x, 0).
 final class ReLULayer: NeuronLayer {
-    private let slope: Float
+    let slope: Float
 
     required init(_ param: LayerParameter, phase: Phase) throws {
         slope = try param.settings(ReLUParameter.self).negativeSlope

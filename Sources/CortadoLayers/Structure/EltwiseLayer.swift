@@ -77,8 +77,14 @@ final class EltwiseLayer: Layer {
             y.update(from: bottom[0].data, count: n)
             for b in bottom.dropFirst() { for i in 0..<n { y[i] *= b.data[i] } }
         case .sum:
-            for i in 0..<n { y[i] = coeffs[0] * bottom[0].data[i] }
-            for (k, b) in bottom.enumerated().dropFirst() { axpy(n, coeffs[k], b.data, y) }
+            // One pass per thread's run over all bottoms (ResNet's shortcuts are large and
+            // memory-bound); each element is summed in bottom order, whatever the split.
+            let x = bottom.map { UnsafePointer($0.data) }, c = coeffs
+            Parallel.forRanges(n, threads: threads) { r in
+                if x.count == 2 { let (a, b, ca, cb) = (x[0], x[1], c[0], c[1]); for i in r { y[i] = ca * a[i] + cb * b[i] }; return }
+                for i in r { y[i] = c[0] * x[0][i] }
+                for k in 1..<x.count { let (xk, ck) = (x[k], c[k]); for i in r { y[i] += ck * xk[i] } }
+            }
         case .max:
             for i in 0..<n {
                 var best = bottom[0].data[i], arg: Int32 = 0
@@ -103,7 +109,10 @@ final class EltwiseLayer: Layer {
                     for i in 0..<n { dx[i] = dy[i] * top[0].data[i] / b.data[i] }
                 }
             case .sum:
-                for i in 0..<n { dx[i] = coeffs[k] * dy[i] }
+                let ck = coeffs[k]
+                Parallel.forRanges(n, threads: threads) { r in
+                    if ck == 1 { (dx + r.lowerBound).update(from: dy + r.lowerBound, count: r.count) } else { for i in r { dx[i] = ck * dy[i] } }
+                }
             case .max:
                 for i in 0..<n { dx[i] = argmax[i] == Int32(k) ? dy[i] : 0 }
             }

@@ -223,7 +223,7 @@ final class ConvolutionLayer: Layer {
         s.kernel == (1, 1) && s.stride == (1, 1) && s.pad == (0, 0) && s.dilation == (1, 1)
     }
 
-    /// Depthwise (group = channels): a direct kernel instead of one tiny GEMM per channel.
+    /// Depthwise (group = channels, equal strides): a direct kernel instead of one tiny GEMM per channel.
     private var depthwise: DepthwiseConvolution? {
         guard s.group == channels, s.group > 1, !isPointwise else { return nil }
         return DepthwiseConvolution(geometry: geometry, multiplier: s.numOutput / s.group, threads: threads)

@@ -6,70 +6,114 @@ import CortadoConfig
 /// each output channel reads one input channel, so one small loop nest per channel beats
 /// one tiny GEMM per group. Output channel o reads input channel o / multiplier.
 ///
-/// Depthwise layers do few multiply-adds per byte, so speed is memory and vector width: the
-/// work goes row by row, one kernel tap at a time, as `y[ox] += w·x[ox·stride + offset]`
-/// over the span of output columns whose tap lands inside the image (no per-element bounds
-/// tests, so the loops vectorise). Threads take whole input channels with every image of
-/// the batch, so each weight gradient has one owner and the sums, and so the bits, are the
-/// same for any thread count. Sums over many products (weight and bias gradients) collect
-/// in a row of partial sums first, added up once per channel, so they vectorise too.
+/// Depthwise layers do few multiply-adds per byte, and their planes are small (MobileNet's
+/// 14×14 and 7×7), so loop overhead, not arithmetic, is what costs. Each input plane is
+/// copied with its zero padding written out and, for stride s > 1, split into s×s phase
+/// planes (rows and columns by their remainder mod s), each Wq = ⌈padded width / s⌉ wide.
+/// The output is computed in rows of that same width Wq: then every kernel tap reads one
+/// phase plane at one fixed offset from the output's own flat index, so a tap is a single
+/// stride-1 loop over the whole plane, `y[i] += w·q[i + offset]`, with no bounds to test.
+/// The columns past the real output width are computed and dropped (forward), or held at
+/// zero (backward), so they add nothing. Threads take whole input channels with every image
+/// of the batch, so each weight gradient has one owner and the bits are the same for any
+/// thread count.
 struct DepthwiseConvolution {
     var geometry: ConvGeometry       // channels = input channels
     var multiplier: Int              // output channels per input channel
     var threads = 1
 
-    var outPlane: Int { geometry.outHeight * geometry.outWidth }
-    var inPlane: Int { geometry.height * geometry.width }
+    /// Only equal strides: the phase planes need one stride for rows and columns alike. Other
+    /// shapes take the grouped-GEMM path.
+    init?(geometry: ConvGeometry, multiplier: Int, threads: Int) {
+        guard geometry.strideH == geometry.strideW else { return nil }
+        (self.geometry, self.multiplier, self.threads) = (geometry, multiplier, threads)
+    }
+
+    private var outPlane: Int { geometry.outHeight * geometry.outWidth }
+    private var inPlane: Int { geometry.height * geometry.width }
     private var taps: Int { geometry.kernelH * geometry.kernelW }
     private var outChannels: Int { geometry.channels * multiplier }
+    private var stride: Int { geometry.strideW }
+    /// One phase plane: ⌈padded size / stride⌉ each way.
+    private var phaseHeight: Int { (geometry.height + 2 * geometry.padH + stride - 1) / stride }
+    private var phaseWidth: Int { (geometry.width + 2 * geometry.padW + stride - 1) / stride }
+    /// All stride² phase planes.
+    private var phased: Int { stride * stride * phaseHeight * phaseWidth }
+    /// The flat output run: full rows of width Wq, but the last only as long as the real row.
+    private var flatLength: Int { (geometry.outHeight - 1) * phaseWidth + geometry.outWidth }
 
-    /// For kernel column kx: the output columns lo..<hi whose input column ox·stride + offset
-    /// lies inside the row, and that offset.
-    private struct Span { var lo: Int, hi: Int, offset: Int }
-
-    private var spans: [Span] {
-        let g = geometry
-        return (0..<g.kernelW).map { kx in
-            let offset = kx * g.dilationW - g.padW
-            let lo = offset >= 0 ? 0 : (-offset + g.strideW - 1) / g.strideW
-            let hi = g.width - 1 - offset < 0 ? 0 : min(g.outWidth, (g.width - 1 - offset) / g.strideW + 1)
-            return Span(lo: lo, hi: max(lo, hi), offset: offset)
+    /// Where tap t reads, relative to the output's flat index: its phase plane and its shift.
+    private var offsets: [Int] {
+        let g = geometry, s = stride
+        return (0..<taps).map { t in
+            let r = (t / g.kernelW) * g.dilationH, c = (t % g.kernelW) * g.dilationW
+            return ((r % s) * s + c % s) * phaseHeight * phaseWidth + (r / s) * phaseWidth + c / s
         }
     }
 
-    /// Calls body(outputRow, inputRow, ky) for every kernel row that lands inside the image.
+    /// Input pixel (y, x) of the plane goes to padded (y + padH, x + padW), which is row
+    /// (y + padH) / s of phase plane ((y + padH) mod s, (x + padW) mod s). The borders are
+    /// never written, so they stay as zeroed when the scratch was made.
     @inline(__always)
-    private func rows(_ body: (Int, Int, Int) -> Void) {
-        let g = geometry
-        for oy in 0..<g.outHeight {
-            for ky in 0..<g.kernelH {
-                let iy = oy * g.strideH - g.padH + ky * g.dilationH
-                if iy >= 0 && iy < g.height { body(oy, iy, ky) }
+    private func split(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>) {
+        let g = geometry, s = stride, (hq, wq) = (phaseHeight, phaseWidth)
+        for iy in 0..<g.height {
+            let pr = iy + g.padH, src = x + iy * g.width
+            for b in 0..<s {
+                // Columns ix = s·c + b − padW for the phase plane's columns c.
+                let first = (b - g.padW % s + s) % s, c0 = (first + g.padW) / s
+                let dst = q + ((pr % s) * s + b) * hq * wq + (pr / s) * wq + c0, from = src + first
+                var c = 0, ix = first
+                if s == 1 { copy(dst, from, g.width); continue }
+                while ix < g.width { dst[c] = from[c &* s]; c &+= 1; ix &+= s }
             }
         }
     }
 
-    /// Runs body over this thread's input channels; each part takes a contiguous run.
-    private func channels(_ body: (Range<Int>) -> Void) {
+    /// The adjoint of `split`: each input pixel's gradient from its place in the phase planes.
+    @inline(__always)
+    private func gather(_ q: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+        let g = geometry, s = stride, (hq, wq) = (phaseHeight, phaseWidth)
+        for iy in 0..<g.height {
+            let pr = iy + g.padH, dst = dx + iy * g.width
+            for b in 0..<s {
+                let first = (b - g.padW % s + s) % s, c0 = (first + g.padW) / s
+                let src = q + ((pr % s) * s + b) * hq * wq + (pr / s) * wq + c0, to = dst + first
+                var c = 0, ix = first
+                if s == 1 { copy(to, src, g.width); continue }
+                while ix < g.width { to[c &* s] = src[c]; c &+= 1; ix &+= s }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        dst.update(from: src, count: n)
+    }
+
+    /// Runs body over each thread's run of input channels with its own zeroed scratch of `floats`.
+    private func channels(scratch floats: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         let parts = max(1, min(threads, geometry.channels))
-        Parallel.run(parts) { p in body(Parallel.range(p, of: parts, count: geometry.channels)) }
+        Parallel.run(parts) { p in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+            scratch.initialize(repeating: 0, count: floats)
+            defer { scratch.deallocate() }
+            body(Parallel.range(p, of: parts, count: geometry.channels), scratch)
+        }
     }
 
     package func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, num: Int) {
-        let spans = self.spans, g = geometry, stride = g.strideW
-        channels { range in
+        let offsets = self.offsets, (length, wq, ow) = (flatLength, phaseWidth, geometry.outWidth)
+        channels(scratch: phased + length) { range, scratch in
+            let padded = scratch, out = scratch + phased
             for ic in range {
                 for n in 0..<num {
-                    let xp = x + (n * g.channels + ic) * inPlane
+                    split(x + (n * geometry.channels + ic) * inPlane, into: padded)
                     for oc in ic * multiplier..<(ic + 1) * multiplier {
-                        let yp = y + (n * outChannels + oc) * outPlane, wp = w + oc * taps
-                        yp.update(repeating: bias?[oc] ?? 0, count: outPlane)
-                        rows { oy, iy, ky in
-                            let yr = yp + oy * g.outWidth, xr = xp + iy * g.width
-                            for (kx, s) in spans.enumerated() {
-                                Self.multiplyAdd(into: yr, s.lo, s.hi, wp[ky * g.kernelW + kx], xr + s.offset, stride)
-                            }
-                        }
+                        out.update(repeating: bias?[oc] ?? 0, count: length)
+                        for t in 0..<taps { Self.multiplyAdd(into: out, length, w[oc * taps + t], UnsafePointer(padded) + offsets[t]) }
+                        let yp = y + (n * outChannels + oc) * outPlane
+                        for oy in 0..<geometry.outHeight { (yp + oy * ow).update(from: out + oy * wq, count: ow) }
                     }
                 }
             }
@@ -78,72 +122,35 @@ struct DepthwiseConvolution {
 
     func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                   dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?, num: Int) {
-        let spans = self.spans, g = geometry, stride = g.strideW, width = g.outWidth, taps = self.taps
-        channels { range in
-            // One row of partial sums per tap for the weight gradient, and one for the bias.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: (taps + 1) * width) { partial in
-                let p = partial.baseAddress!
-                for ic in range {
-                    if let dx {
-                        for n in 0..<num { (dx + (n * g.channels + ic) * inPlane).update(repeating: 0, count: inPlane) }
-                    }
+        let offsets = self.offsets, (length, wq, ow) = (flatLength, phaseWidth, geometry.outWidth)
+        channels(scratch: 2 * phased + length) { range, scratch in
+            // Columns of `grad` past the real output width stay zero: only real ones are copied in.
+            let padded = scratch, dpadded = scratch + phased, grad = scratch + 2 * phased
+            for ic in range {
+                for n in 0..<num {
+                    if dw != nil { split(x + (n * geometry.channels + ic) * inPlane, into: padded) }
+                    if dx != nil { dpadded.update(repeating: 0, count: phased) }
                     for oc in ic * multiplier..<(ic + 1) * multiplier {
-                        let wp = w + oc * taps
-                        p.update(repeating: 0, count: (taps + 1) * width)
-                        for n in 0..<num {
-                            let xp = x + (n * g.channels + ic) * inPlane, dyp = dy + (n * outChannels + oc) * outPlane
-                            if db != nil { for oy in 0..<g.outHeight { Self.add(dyp + oy * width, into: p + taps * width, count: width) } }
-                            rows { oy, iy, ky in
-                                let dyr = dyp + oy * width, xr = xp + iy * g.width
-                                for (kx, s) in spans.enumerated() {
-                                    let t = ky * g.kernelW + kx
-                                    if dw != nil { Self.multiplyAdd(into: p + t * width, s.lo, s.hi, dyr, xr + s.offset, stride) }
-                                    if let dx { Self.scatterAdd(into: dx + (n * g.channels + ic) * inPlane + iy * g.width + s.offset, s.lo, s.hi, wp[t], dyr, stride) }
-                                }
-                            }
+                        let dyp = dy + (n * outChannels + oc) * outPlane
+                        for oy in 0..<geometry.outHeight { (grad + oy * wq).update(from: dyp + oy * ow, count: ow) }
+                        if let db { db[oc] += Lanes.sum(dyp, count: outPlane) }
+                        for t in 0..<taps {
+                            if let dw { dw[oc * taps + t] += Lanes.dot(grad, UnsafePointer(padded) + offsets[t], count: length) }
+                            if dx != nil { Self.multiplyAdd(into: dpadded + offsets[t], length, w[oc * taps + t], grad) }
                         }
-                        if let dw { for t in 0..<taps { dw[oc * taps + t] += Self.sum(p + t * width, count: width) } }
-                        if let db { db[oc] += Self.sum(p + taps * width, count: width) }
                     }
+                    if let dx { gather(dpadded, into: dx + (n * geometry.channels + ic) * inPlane) }
                 }
             }
         }
     }
 
-    // MARK: Row kernels (no overflow checks, so they vectorise)
+    // MARK: Flat kernel
 
-    /// y[i] += a·x[i·stride] for i in lo..<hi.
+    /// y[i] += a·x[i] for i in 0..<n (no overflow checks, so it vectorises).
     @inline(__always)
-    private static func multiplyAdd(into y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, _ a: Float, _ x: UnsafePointer<Float>, _ stride: Int) {
-        var i = lo
-        if stride == 1 { while i < hi { y[i] += a * x[i]; i &+= 1 } } else { while i < hi { y[i] += a * x[i &* stride]; i &+= 1 } }
-    }
-
-    /// p[i] += a[i]·x[i·stride] for i in lo..<hi.
-    @inline(__always)
-    private static func multiplyAdd(into p: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ stride: Int) {
-        var i = lo
-        if stride == 1 { while i < hi { p[i] += a[i] * x[i]; i &+= 1 } } else { while i < hi { p[i] += a[i] * x[i &* stride]; i &+= 1 } }
-    }
-
-    /// dx[i·stride] += a·dy[i] for i in lo..<hi.
-    @inline(__always)
-    private static func scatterAdd(into dx: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, _ a: Float, _ dy: UnsafePointer<Float>, _ stride: Int) {
-        var i = lo
-        if stride == 1 { while i < hi { dx[i] += a * dy[i]; i &+= 1 } } else { while i < hi { dx[i &* stride] += a * dy[i]; i &+= 1 } }
-    }
-
-    @inline(__always)
-    private static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    private static func multiplyAdd(into y: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float, _ x: UnsafePointer<Float>) {
         var i = 0
-        while i < count { y[i] += x[i]; i &+= 1 }
-    }
-
-    /// In index order: each gradient is one row's sum, so the order is fixed by the shape alone.
-    @inline(__always)
-    private static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var s: Float = 0
-        for i in 0..<count { s += x[i] }
-        return s
+        while i < n { y[i] += a * x[i]; i &+= 1 }
     }
 }
