@@ -75,6 +75,20 @@ import Testing
         }
     }
 
+    /// SGD with L2 decay runs in one pass (`UpdateRule.sgdInOnePass`); debug_info takes the
+    /// step-by-step path (decay by axpy, the rule, then the update): the same weights.
+    @Test(arguments: [1, 2]) func sgdInOnePassMatchesTheStepByStepPath(iterSize: Int) throws {
+        let settings = "base_lr: 0.1 type: \"SGD\" momentum: 0.9 display: 1 iter_size: \(iterSize)"
+        let fast = try solver(settings, dir: temporaryDirectory())
+        let plain = try solver(settings + " debug_info: true", dir: temporaryDirectory())
+        let w0 = fast.net.learnableParams[0].dataArray
+        try fast.step(5)
+        try plain.step(5)
+        for (a, b) in zip(fast.net.learnableParams, plain.net.learnableParams) { expectClose(a.dataArray, b.dataArray, tolerance: 1e-6) }
+        for (a, b) in zip(fast.history, plain.history) { expectClose(a.dataArray, b.dataArray, tolerance: 1e-6) }
+        #expect(fast.net.learnableParams[0].dataArray != w0)
+    }
+
     @Test func nesterov() throws {
         try check("type: \"Nesterov\" momentum: 0.9", lr: 0.1) { g, v, _, rate, _ in
             let previous = v
