@@ -23,12 +23,16 @@ def peak_rss(cmd):
     return out, kb / 1024
 
 
-def cortado_train(solver, iterations):
+def cortado_train(solver, last, first=0):
+    """Trains with the solver; returns the seconds from the display of iteration `first` to
+    that of `last` (both must be displayed), and the peak RSS."""
     log = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
-    out, rss = peak_rss([CORTADO, "train", "--solver", solver, "--log-json", log, "--progress", "never"])
-    records = {r["iteration"]: r for r in map(json.loads, open(log)) if r["type"] == "train"}
-    os.unlink(log)
-    return records[iterations]["seconds"] - records[0]["seconds"], rss
+    try:
+        out, rss = peak_rss([CORTADO, "train", "--solver", solver, "--log-json", log, "--progress", "never"])
+        seconds = {r["iteration"]: r["seconds"] for r in map(json.loads, open(log)) if r["type"] == "train"}
+    finally:
+        os.unlink(log)
+    return seconds[last] - seconds[first], rss
 
 
 def torch_run(args):
@@ -48,13 +52,11 @@ def cortado_step(net):
     with tempfile.NamedTemporaryFile("w", suffix=".solver.prototxt", delete=False) as f:
         f.write(f'net: "bench/nets/{net}_train.prototxt"\nbase_lr: 0.01\nmomentum: 0.9\nweight_decay: 0.0001\n'
                 f'lr_policy: "fixed"\ndisplay: 1\nmax_iter: {STEPS + 2}\nsnapshot_after_train: false\nrandom_seed: 1\n')
-    log = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
     try:
-        out, rss = peak_rss([CORTADO, "train", "--solver", f.name, "--log-json", log, "--progress", "never"])
-        seconds = {r["iteration"]: r["seconds"] for r in map(json.loads, open(log)) if r["type"] == "train"}
+        seconds, rss = cortado_train(f.name, STEPS + 1, first=1)
     finally:
-        os.unlink(f.name); os.unlink(log)
-    return (seconds[STEPS + 1] - seconds[1]) / STEPS * 1000, rss
+        os.unlink(f.name)
+    return seconds / STEPS * 1000, rss
 
 
 def torch_step(net):

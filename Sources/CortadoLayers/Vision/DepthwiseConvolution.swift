@@ -52,43 +52,42 @@ struct DepthwiseConvolution {
     }
 
     /// Input pixel (y, x) of the plane goes to padded (y + padH, x + padW), which is row
-    /// (y + padH) / s of phase plane ((y + padH) mod s, (x + padW) mod s). The borders are
-    /// never written, so they stay as zeroed when the scratch was made.
+    /// (y + padH) / s of phase plane ((y + padH) mod s, (x + padW) mod s). Calls
+    /// body(input offset, phase-plane offset, count) for each run of a row's pixels that land
+    /// in one phase plane: input offsets step by s, phase-plane offsets by 1. The borders are
+    /// never visited, so they stay as zeroed when the scratch was made.
     @inline(__always)
-    private func split(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>) {
+    private func runs(_ body: (Int, Int, Int) -> Void) {
         let g = geometry, s = stride, (hq, wq) = (phaseHeight, phaseWidth)
         for iy in 0..<g.height {
-            let pr = iy + g.padH, src = x + iy * g.width
+            let pr = iy + g.padH
             for b in 0..<s {
                 // Columns ix = s·c + b − padW for the phase plane's columns c.
-                let first = (b - g.padW % s + s) % s, c0 = (first + g.padW) / s
-                let dst = q + ((pr % s) * s + b) * hq * wq + (pr / s) * wq + c0, from = src + first
-                var c = 0, ix = first
-                if s == 1 { copy(dst, from, g.width); continue }
-                while ix < g.width { dst[c] = from[c &* s]; c &+= 1; ix &+= s }
+                let first = (b - g.padW % s + s) % s
+                guard first < g.width else { continue }
+                body(iy * g.width + first, ((pr % s) * s + b) * hq * wq + (pr / s) * wq + (first + g.padW) / s, (g.width - first + s - 1) / s)
             }
+        }
+    }
+
+    /// One input plane into the phase planes.
+    private func split(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>) {
+        let s = stride
+        runs { from, to, n in
+            if s == 1 { (q + to).update(from: x + from, count: n); return }
+            var c = 0
+            while c < n { q[to &+ c] = x[from &+ c &* s]; c &+= 1 }
         }
     }
 
     /// The adjoint of `split`: each input pixel's gradient from its place in the phase planes.
-    @inline(__always)
     private func gather(_ q: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
-        let g = geometry, s = stride, (hq, wq) = (phaseHeight, phaseWidth)
-        for iy in 0..<g.height {
-            let pr = iy + g.padH, dst = dx + iy * g.width
-            for b in 0..<s {
-                let first = (b - g.padW % s + s) % s, c0 = (first + g.padW) / s
-                let src = q + ((pr % s) * s + b) * hq * wq + (pr / s) * wq + c0, to = dst + first
-                var c = 0, ix = first
-                if s == 1 { copy(to, src, g.width); continue }
-                while ix < g.width { to[c &* s] = src[c]; c &+= 1; ix &+= s }
-            }
+        let s = stride
+        runs { to, from, n in
+            if s == 1 { (dx + to).update(from: q + from, count: n); return }
+            var c = 0
+            while c < n { dx[to &+ c &* s] = q[from &+ c]; c &+= 1 }
         }
-    }
-
-    @inline(__always)
-    private func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
-        dst.update(from: src, count: n)
     }
 
     /// Runs body over each thread's run of input channels with its own zeroed scratch of `floats`.
